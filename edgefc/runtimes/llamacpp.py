@@ -1,0 +1,85 @@
+"""The llama.cpp runtime (llama-cpp-python): the on-device default, GGUF files, prefix cache across requests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+from edgefc.errors import ModelError, require
+from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
+
+DEFAULT_CONTEXT = 8192  # fits BFCL's longest prompts (~6.6K tokens) without a 32K KV cache
+
+
+class LlamaCppRuntime(Runtime):
+    """A GGUF file run by llama.cpp; the chat template is the one stored in the file."""
+
+    name = "llamacpp"
+    format = "gguf"
+
+    def __init__(self, path: Path, threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT):
+        llama_cpp = require("llama_cpp")
+        threads = threads or os.cpu_count() or 1
+        try:
+            self.llm = llama_cpp.Llama(str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                                       n_gpu_layers=0, verbose=False)
+        except ValueError as exc:
+            raise ModelError(f"llama.cpp cannot load {path}: {exc}") from exc
+        metadata = self.llm.metadata
+        source = metadata.get("tokenizer.chat_template")
+        if not source:
+            raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
+        super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
+        self._vocab = self.llm._model.vocab
+        self._is_eog = llama_cpp.llama_vocab_is_eog
+
+    def _special_tokens(self) -> dict[str, str]:
+        """bos/eos texts as the template sees them under transformers."""
+        out = {}
+        for key, token_id in (("bos_token", self.llm.token_bos()), ("eos_token", self.llm.token_eos())):
+            if token_id >= 0:
+                out[key] = self.detokenize([token_id])
+        return out
+
+    def tokenize(self, prompt: str) -> list[int]:
+        return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.llm.detokenize(list(tokens), special=True).decode("utf-8", errors="replace")
+
+    def cached_prefix(self, prompt_tokens: Sequence[int]) -> int:
+        """How many leading prompt tokens are already in the KV cache from the previous request."""
+        n = 0
+        for a, b in zip(self.llm.input_ids[: self.llm.n_tokens], prompt_tokens):
+            if a != b:
+                break
+            n += 1
+        return min(n, len(prompt_tokens) - 1)  # the last prompt token is always evaluated again
+
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
+        if len(prompt_tokens) + max_tokens > self.llm.n_ctx():
+            raise ModelError(f"prompt of {len(prompt_tokens)} tokens + {max_tokens} new tokens exceeds the "
+                             f"context of {self.llm.n_ctx()} tokens")
+        cached = self.cached_prefix(prompt_tokens)
+        if sampling.greedy:
+            params = {"temp": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0}
+        else:
+            self.llm.set_seed(sampling.seed)
+            params = {"temp": sampling.temperature, "top_p": sampling.top_p, "top_k": 0, "min_p": 0.0}
+        clock = Clock()
+        tokens: list[int] = []
+        finish = "length"
+        for token in self.llm.generate(prompt_tokens, repeat_penalty=1.0, **params):
+            clock.token()
+            if self._is_eog(self._vocab, token):
+                finish = "stop"
+                break
+            tokens.append(token)
+            if len(tokens) >= max_tokens:
+                break
+        return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens), cached))
+
+    def close(self) -> None:
+        self.llm.close()

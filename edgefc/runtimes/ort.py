@@ -1,0 +1,123 @@
+"""The onnxruntime runtime: an optimum-exported decoder with past key values, run by onnxruntime alone.
+
+No torch, no transformers: the `tokenizers` library reads tokenizer.json, and the decoding loop below
+feeds the KV cache back by the input names the exporter wrote (past_key_values.N.key/value).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from edgefc.errors import ModelError, require
+from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
+
+_ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def pick_token(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> int:
+    """Greedy argmax, or temperature + top-p sampling over one row of logits."""
+    if sampling.greedy:
+        return int(np.argmax(logits))
+    z = logits.astype(np.float64) / sampling.temperature
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    order = np.argsort(-p)
+    keep = order[: int(np.searchsorted(np.cumsum(p[order]), sampling.top_p)) + 1]
+    return int(rng.choice(keep, p=p[keep] / p[keep].sum()))
+
+
+class OnnxRuntime(Runtime):
+    """An ONNX folder (model.onnx + tokenizer files) run on the CPU execution provider."""
+
+    name = "onnxruntime"
+    format = "onnx"
+
+    def __init__(self, path: Path, threads: int | None = None):
+        ort = require("onnxruntime", "onnx")
+        tokenizers = require("tokenizers", "onnx")
+        model_file = _model_file(path)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+            self.tokenizer = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
+        except Exception as exc:  # onnxruntime raises its own exception types, not importable by a stable name
+            raise ModelError(f"onnxruntime cannot load {path}: {exc}") from exc
+        super().__init__(path, ChatTemplate.from_hf_dir(path), threads)
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        self.past_inputs = sorted((n for n in inputs if n.startswith("past_key_values.")), key=_layer_order)
+        self.input_names = set(inputs)
+        self.outputs = ["logits", *(n.replace("past_key_values", "present") for n in self.past_inputs)]
+        if "input_ids" not in inputs or not self.past_inputs:
+            raise ModelError(f"{model_file.name} is not a decoder with past key values (export it with "
+                             "`edgefc export ... --format onnx`)")
+        first = inputs[self.past_inputs[0]]
+        self.kv_heads, self.head_dim = first.shape[1], first.shape[3]
+        self.kv_dtype = _ORT_DTYPES.get(first.type, np.float32)
+        self.stop_ids = _stop_ids(path, self.tokenizer)
+
+    def tokenize(self, prompt: str) -> list[int]:
+        return self.tokenizer.encode(prompt, add_special_tokens=False).ids
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
+
+    def _feed(self, ids: list[int], start: int, past: list[np.ndarray]) -> dict[str, np.ndarray]:
+        n = len(ids)
+        feed: dict[str, np.ndarray] = {"input_ids": np.array([ids], dtype=np.int64)}
+        if "attention_mask" in self.input_names:
+            feed["attention_mask"] = np.ones((1, start + n), dtype=np.int64)
+        if "position_ids" in self.input_names:
+            feed["position_ids"] = np.arange(start, start + n, dtype=np.int64)[None, :]
+        feed.update(zip(self.past_inputs, past))
+        return feed
+
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
+        rng = np.random.default_rng(sampling.seed)
+        empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
+        past = [empty] * len(self.past_inputs)
+        clock = Clock()
+        tokens: list[int] = []
+        step, start, finish = list(prompt_tokens), 0, "length"
+        while len(tokens) < max_tokens:
+            logits, *past = self.session.run(self.outputs, self._feed(step, start, past))
+            start += len(step)
+            token = pick_token(logits[0, -1], sampling, rng)
+            clock.token()
+            if token in self.stop_ids:
+                finish = "stop"
+                break
+            tokens.append(token)
+            step = [token]
+        return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens)))
+
+
+def _model_file(path: Path) -> Path:
+    for name in ("model.onnx", "decoder_model_merged.onnx", "decoder_with_past_model.onnx"):
+        if (path / name).is_file():
+            return path / name
+    found = sorted(path.glob("*.onnx"))
+    if not found:
+        raise ModelError(f"{path} holds no .onnx file")
+    return found[0]
+
+
+def _layer_order(name: str) -> tuple[int, int]:
+    _, layer, kind = name.split(".")
+    return int(layer), 0 if kind == "key" else 1
+
+
+def _stop_ids(path: Path, tokenizer: Any) -> set[int]:
+    ids = {tokenizer.token_to_id(t) for t in END_OF_TURN_TEXTS} - {None}
+    config = path / "generation_config.json"
+    if config.is_file():
+        eos = json.loads(config.read_text()).get("eos_token_id")
+        ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    return ids

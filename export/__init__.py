@@ -1,0 +1,1 @@
+"""HF checkpoint -> GGUF and ONNX, quantized and verified against the source (edgefc.export)."""

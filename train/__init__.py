@@ -1,0 +1,1 @@
+"""The two-stage GRPO recipe for tool calling: data, rewards, TRL trainer (edgefc.train)."""
