@@ -148,7 +148,7 @@ def main() -> None:
     try:
         app()  # typer handles usage errors, --help and Ctrl-C itself
     except EdgefcError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -35,3 +35,23 @@ def tiny_qwen3(tmp_path_factory: pytest.TempPathFactory, qwen_tokenizer_dir: Pat
     from tests.tiny import build_tiny_qwen3
 
     return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3"), qwen_tokenizer_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_qwen3: Path) -> Path:
+    """The tiny Qwen3 as an f32 GGUF (tokenizer and chat template in its metadata)."""
+    from edgefc.export.gguf import write_gguf
+
+    out = tmp_path_factory.mktemp("tiny-gguf") / "tiny-qwen3-f32.gguf"
+    write_gguf(tiny_qwen3, out, "f32")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory: pytest.TempPathFactory, tiny_qwen3: Path) -> Path:
+    """The tiny Qwen3 as an fp32 ONNX decoder with past key values (optimum's exporter)."""
+    from optimum.exporters.onnx import main_export
+
+    out = tmp_path_factory.mktemp("tiny-onnx")
+    main_export(str(tiny_qwen3), output=out, task="text-generation-with-past", device="cpu")
+    return out

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from edgefc.errors import ModelError, require
 from edgefc.fsutil import atomic_dir
-from edgefc.models.fetch import cache_dir
+from edgefc.models.store import cache_dir
 from edgefc.progress import console
 
 
@@ -34,7 +35,7 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
             try:
                 tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
                 model = transformers.AutoModelForCausalLM.from_pretrained(
-                    gguf.parent, gguf_file=gguf.name, torch_dtype=torch.float32
+                    gguf.parent, gguf_file=gguf.name, dtype=torch.float32
                 )
             except (ValueError, KeyError, RuntimeError) as exc:
                 raise ModelError(f"transformers cannot read {gguf.name}: {exc}") from exc
@@ -42,6 +43,40 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
             model.hf_quantizer = None
             if hasattr(model.config, "quantization_config"):
                 del model.config.quantization_config
+            _restore_added_tokens(tokenizer, gguf)
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
     return out
+
+
+def _gguf_vocab(path: Path) -> tuple[list[str], list[int], dict[str, int]]:
+    """Token texts, token types and special-token ids stored in a GGUF's metadata."""
+    gguf = require("gguf", "hf")
+    fields = gguf.GGUFReader(path).fields
+    tokens, types = fields["tokenizer.ggml.tokens"], fields["tokenizer.ggml.token_type"]
+    texts = [bytes(tokens.parts[i]).decode("utf-8", errors="replace") for i in tokens.data]
+    kinds = [int(types.parts[i][0]) for i in types.data]
+    ids = {key.split(".")[-1]: int(f.parts[f.data[0]][0]) for key, f in fields.items()
+           if key.startswith("tokenizer.ggml.") and key.endswith("_token_id")}
+    return texts, kinds, ids
+
+
+def _restore_added_tokens(tokenizer: Any, gguf_path: Path) -> None:
+    """Give the HF tokenizer the control and user-defined tokens transformers' GGUF reader drops.
+
+    Without them `<tool_call>` is split into `<`, `tool`, `_call`, `>` and the model sees another prompt.
+    """
+    from tokenizers import AddedToken
+
+    gguf = require("gguf", "hf")
+    texts, kinds, ids = _gguf_vocab(gguf_path)
+    control, user = gguf.TokenType.CONTROL, gguf.TokenType.USER_DEFINED
+    for kind, special in ((control, True), (user, False)):
+        wanted = [AddedToken(t, special=special, normalized=False) for t, k in zip(texts, kinds) if k == kind]
+        tokenizer.add_tokens(wanted, special_tokens=special)
+    for i, (text, kind) in enumerate(zip(texts, kinds)):
+        if kind in (control, user) and tokenizer.convert_tokens_to_ids(text) != i:
+            raise ModelError(f"the GGUF token {text!r} (id {i}) got another id in the HF tokenizer")
+    for role in ("eos", "pad"):
+        if f"{role}_token_id" in ids:
+            setattr(tokenizer, f"{role}_token", texts[ids[f"{role}_token_id"]])

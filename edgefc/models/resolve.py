@@ -8,7 +8,7 @@ from pathlib import Path
 
 from edgefc.errors import ModelError
 from edgefc.models import catalog
-from edgefc.models.fetch import cache_dir, fetch, fetch_hub
+from edgefc.models.store import cache_dir, fetch, fetch_hub
 
 FORMATS = ("gguf", "onnx", "hf")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

@@ -39,7 +39,7 @@ class TransformersRuntime(Runtime):
             torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, torch_dtype="auto").eval()
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="auto").eval()
         except (OSError, ValueError) as exc:
             raise ModelError(f"transformers cannot load {path}: {exc}") from exc
         super().__init__(path, ChatTemplate.from_hf_dir(path), threads)

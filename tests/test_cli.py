@@ -1,0 +1,72 @@
+"""The `edgefc` command: JSON output, tables, and one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+WEATHER = ROOT / "examples" / "tools" / "weather.json"
+
+
+def edgefc(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """Run the command as a user would, in a fresh process with its own cache."""
+    env = {"EDGEFC_HOME": str(home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "EDGEFC_NO_PROGRESS": "1",
+           "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "edgefc.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=600)
+
+
+def test_models_json_lists_the_catalog(tmp_path: Path) -> None:
+    proc = edgefc("models", "--json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    default = [r for r in rows if r["default"]]
+    assert [r["name"] for r in default] == ["qwen2.5-coder-0.5b-instruct"]
+    assert default[0]["cached"] is None and default[0]["source"] == "PyPI: 6 wheels"
+    table = edgefc("models", home=tmp_path)
+    assert table.returncode == 0 and "qwen2.5-coder-1.5b-instruct" in table.stdout
+
+
+def test_chat_json_on_a_gguf_file(tiny_gguf: Path, tmp_path: Path) -> None:
+    proc = edgefc("chat", "What's the weather in Tokyo?", "--tools", str(WEATHER), "--model", str(tiny_gguf),
+                  "--max-tokens", "5", "--threads", "1", "--json", "--show-prompt", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["runtime"] == "llamacpp" and len(out["tokens"]) == 5 and out["finish_reason"] == "length"
+    assert isinstance(out["calls"], list) and out["parsed"]["kind"] in {"calls", "text", "refusal", "empty"}
+    assert out["timings"]["prompt_tokens"] > 200 and '"get_weather"' in out["prompt"]
+
+
+def test_chat_table_output(tiny_gguf: Path, tmp_path: Path) -> None:
+    proc = edgefc("chat", "hi", "--model", str(tiny_gguf), "--max-tokens", "3", "--threads", "1", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "llamacpp · prompt" in proc.stdout and "decode" in proc.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["chat", "hi", "--tools", "missing.json"], "error: tools file missing.json does not exist"),
+    (["chat", "hi", "--model", "no-such-model"], "error: 'no-such-model' is not a catalog model"),
+    (["chat", "hi", "--runtime", "vllm"], "error: unknown runtime 'vllm'"),
+    (["pull", "someorg/some-model"], "error: 'someorg/some-model' lives on the Hugging Face Hub"),
+    (["pull", "--format", "tflite"], "error: unknown model format 'tflite'"),
+])
+def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    proc = edgefc(*args, home=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(message)
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_bad_tools_file(tmp_path: Path) -> None:
+    bad = tmp_path / "tools.json"
+    bad.write_text('[{"name": "f", "parameters": {"type": "object", "properties": {"x": {"type": "wat"}}}}]')
+    proc = edgefc("chat", "hi", "--tools", str(bad), home=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: tool 'f'") and "wat" in proc.stderr
+    bad.write_text("{not json")
+    proc = edgefc("chat", "hi", "--tools", str(bad), home=tmp_path)
+    assert proc.returncode == 2 and "is not valid JSON" in proc.stderr

