@@ -84,3 +84,15 @@ def test_unknown_runtime_and_wrong_format(tiny_gguf: Path) -> None:
         load(tiny_gguf, "vllm")
     with pytest.raises(EdgefcError, match="cannot be used as onnx"):
         load(tiny_gguf, "onnxruntime")
+
+
+def test_logits_agree_across_runtimes(runtimes: dict[str, Runtime]) -> None:
+    rt = runtimes["transformers"]
+    tokens = rt.tokenize(rt.render(QUESTION, TOOLS)) + [1, 2, 3]
+    reference = rt.logits(tokens, 4)
+    assert reference.shape == (4, 151936) and reference.dtype == np.float32
+    for name, other in runtimes.items():
+        got = other.logits(tokens, 4)
+        assert got.shape == reference.shape, name
+        assert np.abs(got - reference).max() < 1e-2 * np.abs(reference).max(), name
+        assert (got.argmax(-1) == reference.argmax(-1)).all(), name

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -41,7 +42,7 @@ _REFUSAL_KEY = " ".join(REFUSAL.lower().rstrip(".").split())
 _MAX_SOURCE = 200
 _MAX_LITERAL = 20_000
 _MAX_SCAN = 200
-_MAX_STOPS_IN_STRINGS = 8
+_MAX_STOPS_IN_STRINGS = 32
 _PYTHONISH = re.compile(r"'|\b(?:True|False|None)\b")
 
 
@@ -151,12 +152,18 @@ def _split_think(text: str) -> tuple[str, list[str]]:
 
 
 def _find_calls(text: str) -> tuple[_Found, Format]:
-    """Calls from <tool_call> blocks if there are any tags, else from fences, else from bare JSON."""
-    if _CALL_OPEN in text:
-        return _parse_tagged(text), "tool_call"
+    """Calls from <tool_call> blocks, else from fences, else (with no tags at all) from bare JSON.
+
+    Fences still count when tags are present but yield no call: prose may mention "<tool_call>".
+    """
+    tagged = _parse_tagged(text) if _CALL_OPEN in text else None
+    if tagged is not None and tagged.calls:
+        return tagged, "tool_call"
     fenced = _parse_fences(text)
     if fenced.calls:
         return fenced, "json_fence"
+    if tagged is not None:
+        return tagged, "tool_call"
     bare = _parse_bare(text)
     return _Found(bare.calls, bare.content, fenced.errors + bare.errors), "json"
 
@@ -422,7 +429,9 @@ def _python_literal(snippet: str) -> Any:
     if len(snippet) > _MAX_LITERAL or not _PYTHONISH.search(snippet):
         raise ValueError("not a Python literal worth reading")
     try:
-        return _as_json(ast.literal_eval(snippet))
+        with warnings.catch_warnings():  # invalid escapes like "\\R" warn while being read
+            warnings.simplefilter("ignore")
+            return _as_json(ast.literal_eval(snippet))
     except Exception as exc:  # noqa: BLE001 - literal_eval can raise nearly anything on hostile input
         raise ValueError(f"not a Python literal: {exc!r}") from None
 

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Iterable, Sequence
 
+import numpy as np
+
 from edgefc.protocol.parse import ParseResult, parse
 from edgefc.protocol.render import ChatTemplate, Message
 
@@ -147,6 +149,11 @@ class Runtime(ABC):
     @abstractmethod
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
         """Generate up to `max_tokens` ids after the prompt, stopping at an end-of-turn token."""
+
+    @abstractmethod
+    def logits(self, tokens: list[int], last: int) -> np.ndarray:
+        """Float32 logits at the last `last` positions of `tokens`, shape (last, vocab): row j predicts the
+        token after position len(tokens) - last + j. Used to verify exports against their source."""
 
     def close(self) -> None:
         """Free the model's memory now rather than at garbage collection."""

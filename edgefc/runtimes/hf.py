@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from edgefc.errors import ModelError, require
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
@@ -68,6 +70,13 @@ class TransformersRuntime(Runtime):
         stopped = bool(new) and new[-1] in self.stop_ids
         tokens = new[:-1] if stopped else new
         return Completion(tokens, "stop" if stopped else "length", clock.timings(len(prompt_tokens), len(tokens)))
+
+    def logits(self, tokens: list[int], last: int) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(torch.tensor([tokens]), logits_to_keep=last).logits
+        return out[0, -last:].float().numpy()
 
     def close(self) -> None:
         self.model = None

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from edgefc.errors import ModelError, require
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
@@ -32,6 +34,7 @@ class LlamaCppRuntime(Runtime):
         if not source:
             raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
         super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
+        self._llama_cpp = llama_cpp
         self._vocab = self.llm._model.vocab
         self._is_eog = llama_cpp.llama_vocab_is_eog
 
@@ -80,6 +83,17 @@ class LlamaCppRuntime(Runtime):
             if len(tokens) >= max_tokens:
                 break
         return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens), cached))
+
+    def logits(self, tokens: list[int], last: int) -> np.ndarray:
+        """Teacher-forced: evaluate the prefix, then one token at a time, reading the newest logits each step."""
+        n_vocab = self.llm.n_vocab()
+        self.llm.reset()
+        rows = []
+        for step in [tokens[: len(tokens) - last + 1], *([t] for t in tokens[len(tokens) - last + 1:])]:
+            self.llm.eval(step)
+            row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+            rows.append(np.ctypeslib.as_array(row, shape=(n_vocab,)).copy())
+        return np.stack(rows).astype(np.float32)
 
     def close(self) -> None:
         self.llm.close()

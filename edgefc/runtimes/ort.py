@@ -98,6 +98,11 @@ class OnnxRuntime(Runtime):
             step = [token]
         return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens)))
 
+    def logits(self, tokens: list[int], last: int) -> np.ndarray:
+        empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
+        out = self.session.run(["logits"], self._feed(list(tokens), 0, [empty] * len(self.past_inputs)))[0]
+        return out[0, -last:].astype(np.float32)
+
 
 def _model_file(path: Path) -> Path:
     for name in ("model.onnx", "decoder_model_merged.onnx", "decoder_with_past_model.onnx"):

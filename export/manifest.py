@@ -1,0 +1,63 @@
+"""The manifest written beside every export: where it came from, what it is, how it was checked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from edgefc.fsutil import atomic_file
+
+LIBRARIES = ("edgefc", "torch", "transformers", "gguf", "llama-cpp-python", "optimum", "optimum-onnx", "onnx",
+             "onnxruntime", "tokenizers")
+MANIFEST_SUFFIX = ".manifest.json"
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of the libraries an export depends on (None when absent)."""
+    out: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def folder_sha256(path: Path) -> str:
+    """SHA-256 over a file, or over a folder's weight and config files in name order (name + bytes)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(
+        f for f in path.iterdir() if f.is_file() and f.suffix in {".safetensors", ".json", ".bin", ".gguf"})
+    for f in files:
+        digest.update(f.name.encode())
+        with f.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def size_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file in a folder."""
+    return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def manifest_path(export_path: Path) -> Path:
+    """`model-q4_K_M.gguf` -> `model-q4_K_M.gguf.manifest.json`; an ONNX folder keeps it inside."""
+    return export_path / "manifest.json" if export_path.is_dir() else export_path.with_name(
+        export_path.name + MANIFEST_SUFFIX)
+
+
+def write_manifest(export_path: Path, record: dict[str, Any]) -> Path:
+    """Write the manifest of `export_path` atomically; adds the machine, versions and a timestamp."""
+    record = {**record, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": {"platform": platform.platform(), "python": platform.python_version()},
+              "libraries": library_versions()}
+    path = manifest_path(export_path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

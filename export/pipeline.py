@@ -1,0 +1,202 @@
+"""`edgefc export`: one model, one format, several quants; the shared base is converted once.
+
+GGUF: f16 is written once (or taken from the requested f16 file), K-quants are made from it by llama.cpp;
+direct types (f32, bf16, q8_0, q4_0) are written straight from the checkpoint. ONNX: fp32 is exported once,
+int8/int4 are made from it. Every target is written under a temporary name and renamed when complete,
+verified against the source on the probe set, and described by a manifest beside it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from edgefc.errors import EdgefcError
+from edgefc.export import gguf as gguf_export
+from edgefc.export import onnx as onnx_export
+from edgefc.export.manifest import folder_sha256, manifest_path, size_bytes, write_manifest
+from edgefc.export.verify import Verification, compare, load_probes, references, summarize
+from edgefc.fsutil import atomic_dir, atomic_file, clean_partials
+from edgefc.models.resolve import resolve
+from edgefc.progress import step_progress
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """A target format: its quants, its default, the runtime that loads it, and how outputs are named."""
+
+    name: str
+    quants: tuple[str, ...]
+    default_quant: str
+    runtime: str
+    is_dir: bool
+
+    def target_name(self, model: str, quant: str) -> str:
+        return f"{model}-{quant}" + ("-onnx" if self.is_dir else ".gguf")
+
+
+FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
+    ExportFormat("gguf", tuple(gguf_export.GGUF_QUANTS), "q4_K_M", "llamacpp", is_dir=False),
+    ExportFormat("onnx", tuple(onnx_export.ONNX_QUANTS), "int4", "onnxruntime", is_dir=True),
+]}
+
+
+@dataclass
+class ExportResult:
+    """One finished target."""
+
+    format: str
+    quant: str
+    path: Path
+    size_bytes: int
+    seconds: float
+    verification: Verification | None = None
+    manifest: Path | None = None
+
+    def row(self) -> dict[str, Any]:
+        v = self.verification
+        return {"format": self.format, "quant": self.quant, "path": str(self.path), "size_bytes": self.size_bytes,
+                "seconds": round(self.seconds, 2), "manifest": str(self.manifest) if self.manifest else None,
+                "verification": v.to_dict() if v else None}
+
+
+@dataclass
+class ExportPlan:
+    """What will be written where, checked before any work starts."""
+
+    source: Path
+    model_name: str
+    format: ExportFormat
+    targets: dict[str, Path] = field(default_factory=dict)
+
+
+def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, force: bool) -> ExportPlan:
+    """Resolve the source and name every output; refuse bad quants and existing outputs up front."""
+    if fmt not in FORMATS:
+        raise EdgefcError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    spec = FORMATS[fmt]
+    quants = list(dict.fromkeys(quants or [spec.default_quant]))
+    by_lower = {q.lower(): q for q in spec.quants}
+    unknown = [q for q in quants if q.lower() not in by_lower]
+    if unknown:
+        raise EdgefcError(f"{fmt} has no quant {', '.join(unknown)}; choose from {', '.join(spec.quants)}")
+    quants = [by_lower[q.lower()] for q in quants]
+    local = resolve(model, want="hf")
+    name = local.name.removesuffix(".gguf")
+    out = Path(out) if out is not None else Path("exports")
+    if not spec.is_dir and out.suffix == ".gguf":
+        if len(quants) > 1:
+            raise EdgefcError("-o names one .gguf file but several quants were asked for; give a folder instead")
+        targets = {quants[0]: out}
+    else:
+        targets = {q: out / spec.target_name(name, q) for q in quants}
+    existing = [str(p) for p in targets.values() if p.exists()]
+    if existing and not force:
+        raise EdgefcError(f"{existing[0]} already exists (use --force to replace it)")
+    return ExportPlan(local.path, name, spec, targets)
+
+
+def _convert(p: ExportPlan, work: Path, on_progress: Callable[[str, int, int], None]) -> dict[str, float]:
+    """Write every target of `p`; returns seconds per quant. Intermediates live in `work`."""
+    seconds: dict[str, float] = {}
+    if p.format.name == "gguf":
+        k_quants = [q for q in p.targets if gguf_export.GGUF_QUANTS[q].llama_ftype is not None]
+        ordered = sorted(p.targets, key=lambda q: q != "f16")  # f16 first: it is the K-quants' base
+        base = p.targets.get("f16") if "f16" in p.targets else (work / "base-f16.gguf" if k_quants else None)
+        if base is not None and "f16" not in p.targets:
+            start = time.perf_counter()
+            gguf_export.write_gguf(p.source, base, "f16", progress=lambda i, n: on_progress("f16 base", i, n))
+            seconds["base-f16"] = time.perf_counter() - start
+        for quant in ordered:
+            start = time.perf_counter()
+            with atomic_file(p.targets[quant]) as tmp:
+                if quant in k_quants:
+                    on_progress(f"{quant} (llama.cpp)", 0, 1)
+                    gguf_export.llama_quantize(base, tmp, quant)
+                    on_progress(f"{quant} (llama.cpp)", 1, 1)
+                else:
+                    gguf_export.write_gguf(p.source, tmp, quant, progress=lambda i, n: on_progress(quant, i, n))
+            seconds[quant] = time.perf_counter() - start
+        return seconds
+    fp32 = p.targets.get("fp32") or work / "fp32"
+    start = time.perf_counter()
+    on_progress("fp32 (optimum)", 0, 1)
+    if "fp32" in p.targets:
+        with atomic_dir(fp32, overwrite=True) as tmp:
+            onnx_export.export_fp32(p.source, tmp)
+    else:
+        onnx_export.export_fp32(p.source, fp32)
+    on_progress("fp32 (optimum)", 1, 1)
+    seconds["fp32" if "fp32" in p.targets else "base-fp32"] = time.perf_counter() - start
+    for quant in [q for q in p.targets if q != "fp32"]:
+        start = time.perf_counter()
+        on_progress(quant, 0, 1)
+        with atomic_dir(p.targets[quant], overwrite=True) as tmp:
+            onnx_export.quantize(fp32, tmp, quant)
+        on_progress(quant, 1, 1)
+        seconds[quant] = time.perf_counter() - start
+    return seconds
+
+
+def _verify(p: ExportPlan, threads: int | None, probe_limit: int | None) -> dict[str, Verification]:
+    from edgefc.runtimes import runtime_class
+
+    probes = load_probes()[:probe_limit]
+    source = runtime_class("transformers")(p.source, threads=threads)
+    out: dict[str, Verification] = {}
+    try:
+        with step_progress() as bar:
+            task = bar.add_task("source answers", total=len(probes))
+            refs = references(source, probes, on_step=lambda: bar.advance(task))
+            for quant, path in p.targets.items():
+                task = bar.add_task(f"verifying {quant}", total=len(refs))
+                exported = runtime_class(p.format.runtime)(path, threads=threads)
+                try:
+                    rows = []
+                    for ref in refs:
+                        rows.append(compare(source, exported, ref))
+                        bar.advance(task)
+                finally:
+                    exported.close()
+                out[quant] = summarize(rows, quant)
+    finally:
+        source.close()
+    return out
+
+
+def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None = None, *, force: bool = False,
+               verify: bool = True, threads: int | None = None, probe_limit: int | None = None) -> list[ExportResult]:
+    """Export `model` to `fmt` in each of `quants`, verify each against the source, write manifests."""
+    p = plan(model, fmt, quants, out, force=force)
+    workdir = next(iter(p.targets.values())).parent
+    workdir.mkdir(parents=True, exist_ok=True)
+    with step_progress() as bar, tempfile.TemporaryDirectory(prefix=".edgefc-export-", dir=workdir) as work:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"{fmt} {label}", total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        if force:
+            for path in p.targets.values():
+                clean_partials(path)
+        seconds = _convert(p, Path(work), on_progress)
+    verifications = _verify(p, threads, probe_limit) if verify else {}
+    source_hash = folder_sha256(p.source)
+    results = []
+    for quant, path in p.targets.items():
+        result = ExportResult(fmt, quant, path, size_bytes(path), seconds[quant], verifications.get(quant))
+        result.manifest = manifest_path(path)
+        write_manifest(path, {
+            "source": {"model": str(model), "path": str(p.source), "sha256": source_hash},
+            "format": fmt, "quant": quant, "path": path.name, "size_bytes": result.size_bytes,
+            "seconds": round(result.seconds, 2),
+            "base_seconds": round(seconds.get(f"base-{'f16' if fmt == 'gguf' else 'fp32'}", 0.0), 2),
+            "verification": result.verification.to_dict() if result.verification else None,
+        })
+        results.append(result)
+    return results
