@@ -122,6 +122,52 @@ def chat(message: str = typer.Argument(..., help="The user message."),
     _print_generation(gen)
 
 
+@app.command()
+def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised "
+                                       "as HF first)."),
+           fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),
+           quant: Optional[list[str]] = typer.Option(None, "--quant", "-q", help="Repeat or comma-separate: "
+                                                     "f32,f16,bf16,q8_0,q4_0,q4_K_M,q5_K_M,q6_K (gguf; default "
+                                                     "q4_K_M) or fp32,int8,int4 (onnx; default int4)."),
+           output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default ./exports),"
+                                                 " or a .gguf file for one GGUF quant."),
+           force: bool = typer.Option(False, "--force", help="Replace existing outputs."),
+           verify: bool = typer.Option(True, "--verify/--no-verify", help="Check each file against the source."),
+           probes: Optional[int] = typer.Option(None, "--probes", min=1, help="Verify on the first N probes only."),
+           threads: Optional[int] = ThreadsOpt,
+           as_json: bool = JsonOpt) -> None:
+    """Export to GGUF or ONNX, quantize, verify against the source, and write a manifest beside each file."""
+    from edgefc.export.pipeline import run_export
+
+    quants = [q.strip() for item in quant or [] for q in item.split(",") if q.strip()]
+    results = run_export(model, fmt, quants, output, force=force, verify=verify, threads=threads,
+                         probe_limit=probes)
+    if as_json:
+        print_json([r.row() for r in results])
+    else:
+        _print_exports(results)
+    unfaithful = [r.quant for r in results if r.verification and r.verification.faithful is False]
+    if unfaithful:
+        err.print(f"[red]error:[/] {', '.join(unfaithful)} is not numerically faithful to the source "
+                  f"(see the manifest)", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _print_exports(results: list[Any]) -> None:
+    table = Table(title="edgefc export")
+    for col in ("format", "quant", "size", "time", "max|Δlogit|", "KL", "greedy", "calls", "faithful"):
+        table.add_column(col, justify="left" if col in ("format", "quant") else "right")
+    for r in results:
+        v = r.verification
+        cells = ([f"{v.max_abs_diff:.3g}", f"{v.kl_mean:.2e}", f"{v.greedy_agreement:.1%}",
+                  f"{v.tool_call_agreement:.0%}", {True: "yes", False: "[red]NO[/]", None: "-"}[v.faithful]]
+                 if v else ["-"] * 5)
+        table.add_row(r.format, r.quant, f"{r.size_bytes / 1e6:.1f} MB", f"{r.seconds:.1f} s", *cells)
+    out.print(table)
+    for r in results:
+        out.print(f"[dim]{r.quant}:[/] {r.path}", highlight=False)
+
+
 def _print_generation(gen: Any) -> None:
     parsed = gen.parsed
     if parsed.calls:

@@ -15,7 +15,10 @@ PARTIAL = ".partial"
 
 
 def _check_writable(final: Path) -> None:
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EdgefcError(f"cannot write to {final.parent}: {exc.strerror or exc}") from exc
     if not os.access(final.parent, os.W_OK):
         raise EdgefcError(f"cannot write to {final.parent}: permission denied")
 

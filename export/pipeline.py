@@ -8,6 +8,7 @@ verified against the source on the probe set, and described by a manifest beside
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from edgefc.export.manifest import folder_sha256, manifest_path, size_bytes, wri
 from edgefc.export.verify import Verification, compare, load_probes, references, summarize
 from edgefc.fsutil import atomic_dir, atomic_file, clean_partials
 from edgefc.models.resolve import resolve
+from edgefc.protocol.render import ChatTemplate
 from edgefc.progress import step_progress
 
 
@@ -73,6 +75,20 @@ class ExportPlan:
     targets: dict[str, Path] = field(default_factory=dict)
 
 
+def _preflight(hf_dir: Path, spec: ExportFormat) -> None:
+    """Refuse, before any work, a source that cannot give a tool-calling export."""
+    config_file = hf_dir / "config.json"
+    try:
+        config = json.loads(config_file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EdgefcError(f"{config_file} is missing or not JSON: {exc}") from exc
+    if spec.name == "gguf":
+        gguf_export.gguf_arch(config)
+    if not (hf_dir / "tokenizer.json").is_file():
+        raise EdgefcError(f"{hf_dir} has no tokenizer.json; the export would not be usable on its own")
+    ChatTemplate.from_hf_dir(hf_dir)  # raises: no template means no tool calling
+
+
 def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, force: bool) -> ExportPlan:
     """Resolve the source and name every output; refuse bad quants and existing outputs up front."""
     if fmt not in FORMATS:
@@ -85,6 +101,7 @@ def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, fo
         raise EdgefcError(f"{fmt} has no quant {', '.join(unknown)}; choose from {', '.join(spec.quants)}")
     quants = [by_lower[q.lower()] for q in quants]
     local = resolve(model, want="hf")
+    _preflight(local.path, spec)
     name = local.name.removesuffix(".gguf")
     out = Path(out) if out is not None else Path("exports")
     if not spec.is_dir and out.suffix == ".gguf":
@@ -172,7 +189,10 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
     """Export `model` to `fmt` in each of `quants`, verify each against the source, write manifests."""
     p = plan(model, fmt, quants, out, force=force)
     workdir = next(iter(p.targets.values())).parent
-    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EdgefcError(f"cannot write to {workdir}: {exc.strerror or exc}") from exc
     with step_progress() as bar, tempfile.TemporaryDirectory(prefix=".edgefc-export-", dir=workdir) as work:
         tasks: dict[str, Any] = {}
 

@@ -55,3 +55,11 @@ def tiny_onnx(tmp_path_factory: pytest.TempPathFactory, tiny_qwen3: Path) -> Pat
     out = tmp_path_factory.mktemp("tiny-onnx")
     main_export(str(tiny_qwen3), output=out, task="text-generation-with-past", device="cpu")
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3_256(tmp_path_factory: pytest.TempPathFactory, qwen_tokenizer_dir: Path) -> Path:
+    """A random 2-layer Qwen3 with hidden 256 and head_dim 64: rows long enough for real K-quant blocks."""
+    from tests.tiny import build_tiny_qwen3
+
+    return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3-256"), qwen_tokenizer_dir, hidden=256)

@@ -43,7 +43,8 @@ def build_qwen_tokenizer(out: Path) -> Path:
     assert backend.token_to_id("<|endoftext|>") == FIRST_ADDED_ID
     assert backend.token_to_id("</think>") == FIRST_ADDED_ID + len(QWEN_SPECIAL) + len(QWEN_TEXT_ADDED) - 1
     tok = PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                  errors="replace", clean_up_tokenization_spaces=False, model_max_length=40960)
+                                  errors="replace", clean_up_tokenization_spaces=False, model_max_length=40960,
+                                  model_input_names=["input_ids", "attention_mask"])
     tok.chat_template = qwen3_template()
     out.mkdir(parents=True, exist_ok=True)
     tok.save_pretrained(out)

@@ -1,0 +1,153 @@
+"""`edgefc export` on a tiny Qwen3 (hidden 256, so K-quant blocks are real): every format and quant is
+written, loaded back in its runtime, verified against the source within bounds, and described by a manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edgefc.errors import EdgefcError
+from edgefc.export import pipeline
+from edgefc.export.gguf import GGUF_QUANTS
+from edgefc.export.manifest import manifest_path
+from edgefc.export.onnx import ONNX_QUANTS
+from edgefc.export.pipeline import run_export
+from edgefc.export.verify import load_probes
+
+# Bounds on the verification figures, per quant: (max KL, min greedy agreement). Random tiny weights are
+# harsh on 4-bit types (no outlier structure to exploit), so those bounds are loose; lossless ones are tight.
+BOUNDS = {
+    "f32": (1e-5, 1.0), "f16": (1e-4, 0.98), "bf16": (5e-3, 0.9), "q8_0": (2e-2, 0.85), "q4_0": (1.0, 0.2),
+    "q4_K_M": (0.5, 0.4), "q5_K_M": (0.2, 0.5), "q6_K": (0.1, 0.6),
+    "fp32": (1e-8, 1.0), "int8": (0.1, 0.6), "int4": (1.5, 0.2),
+}
+# GGUF tensor types that prove the quant is real (the attention/FFN weights of each block).
+EXPECTED_GGUF_TYPES = {"f32": "F32", "f16": "F16", "bf16": "BF16", "q8_0": "Q8_0", "q4_0": "Q4_0",
+                       "q4_K_M": "Q4_K", "q5_K_M": "Q5_K", "q6_K": "Q6_K"}
+
+
+@pytest.fixture(scope="module")
+def exports(tiny_qwen3_256: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pipeline.ExportResult]:
+    out = tmp_path_factory.mktemp("exports")
+    results = run_export(tiny_qwen3_256, "gguf", list(GGUF_QUANTS), out, threads=1, probe_limit=3)
+    results += run_export(tiny_qwen3_256, "onnx", list(ONNX_QUANTS), out, threads=1, probe_limit=3)
+    return {r.quant: r for r in results}
+
+
+def test_every_quant_is_written_and_verified(exports: dict[str, pipeline.ExportResult]) -> None:
+    assert set(exports) == set(GGUF_QUANTS) | set(ONNX_QUANTS)
+    figures = {q: (r.verification.kl_mean, r.verification.greedy_agreement) for q, r in exports.items()}
+    outside = {q: f for q, f in figures.items() if f[0] > BOUNDS[q][0] or f[1] < BOUNDS[q][1]}
+    assert not outside, figures
+    for quant, result in exports.items():
+        v = result.verification
+        assert len(v.probes) == 3
+        assert all(p.same_prompt_tokens for p in v.probes), quant
+        assert v.faithful is (True if quant in {"f32", "f16", "fp32"} else None)
+
+
+def test_quantized_files_are_smaller_and_really_quantized(exports: dict[str, pipeline.ExportResult]) -> None:
+    import gguf
+
+    sizes = {q: r.size_bytes for q, r in exports.items()}
+    assert sizes["q4_K_M"] < sizes["q8_0"] < sizes["f16"] < sizes["f32"]
+    # Not int4 < int8 here: a tiny model is mostly its tied embedding, which int4 keeps twice (Gather + lm_head).
+    assert max(sizes["int4"], sizes["int8"]) < sizes["fp32"] / 2
+    for quant, expected in EXPECTED_GGUF_TYPES.items():
+        reader = gguf.GGUFReader(exports[quant].path)
+        types = {t.tensor_type.name for t in reader.tensors if t.name.startswith("blk.0.attn_q.")}
+        assert types == {expected}, (quant, types)
+        assert reader.fields["tokenizer.chat_template"] is not None
+
+
+def test_manifests_describe_each_export(exports: dict[str, pipeline.ExportResult],
+                                        tiny_qwen3_256: Path) -> None:
+    for quant, result in exports.items():
+        manifest = json.loads(manifest_path(result.path).read_text())
+        assert manifest["quant"] == quant and manifest["size_bytes"] == result.size_bytes
+        assert manifest["source"]["path"] == str(tiny_qwen3_256) and len(manifest["source"]["sha256"]) == 64
+        assert manifest["libraries"]["transformers"] and manifest["seconds"] >= 0
+        assert manifest["verification"]["greedy_agreement"] == result.verification.greedy_agreement
+
+
+def test_onnx_folders_load_in_optimum(exports: dict[str, pipeline.ExportResult]) -> None:
+    from optimum.onnxruntime import ORTModelForCausalLM
+    from transformers import AutoTokenizer
+
+    for quant in ONNX_QUANTS:
+        folder = exports[quant].path
+        model = ORTModelForCausalLM.from_pretrained(folder)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        assert tokenizer.chat_template and (folder / "generation_config.json").is_file()
+        ids = tokenizer("hello", return_tensors="pt")
+        assert model.generate(**ids, max_new_tokens=2, do_sample=False).shape[1] == ids["input_ids"].shape[1] + 2
+
+
+def test_gguf_renders_tools_with_plain_llama_cpp(exports: dict[str, pipeline.ExportResult]) -> None:
+    """Stock llama-cpp-python, not edgefc: the template in the file renders the tools."""
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    llm = Llama(str(exports["q4_K_M"].path), n_ctx=1024, verbose=False)
+    formatter = Jinja2ChatFormatter(llm.metadata["tokenizer.chat_template"], eos_token="<|im_end|>",
+                                    bos_token="<|endoftext|>")
+    prompt = formatter(messages=[{"role": "user", "content": "Weather in Hanoi?"}],
+                       tools=[load_probes()[0].tools[0]]).prompt
+    assert "<tools>" in prompt and '"get_weather"' in prompt
+    out = llm.create_chat_completion(messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+    assert out["choices"][0]["message"]["role"] == "assistant"
+    llm.close()
+
+
+def test_probe_set_covers_languages_and_kinds() -> None:
+    probes = load_probes()
+    assert {p.lang for p in probes} == {"en", "vi"}
+    assert {p.kind for p in probes} == {"single", "parallel", "irrelevant"}
+    assert all(p.tools for p in probes)
+
+
+def test_existing_output_needs_force(exports: dict[str, pipeline.ExportResult], tiny_qwen3_256: Path) -> None:
+    target = exports["q8_0"].path
+    with pytest.raises(EdgefcError, match="already exists"):
+        run_export(tiny_qwen3_256, "gguf", ["q8_0"], target.parent, verify=False)
+
+
+def test_bad_inputs_are_one_sentence(tiny_qwen3_256: Path, tmp_path: Path) -> None:
+    with pytest.raises(EdgefcError, match="has no quant q3_K"):
+        run_export(tiny_qwen3_256, "gguf", ["q3_K"], tmp_path)
+    with pytest.raises(EdgefcError, match="unknown export format 'tflite'"):
+        run_export(tiny_qwen3_256, "tflite", [], tmp_path)
+    odd = tmp_path / "gpt2"
+    shutil.copytree(tiny_qwen3_256, odd)
+    config = json.loads((odd / "config.json").read_text())
+    (odd / "config.json").write_text(json.dumps({**config, "architectures": ["GPT2LMHeadModel"]}))
+    with pytest.raises(EdgefcError, match="GGUF export supports .*this model is GPT2LMHeadModel"):
+        run_export(odd, "gguf", ["f16"], tmp_path / "out")
+    (odd / "config.json").write_text(json.dumps(config))
+    (odd / "chat_template.jinja").unlink()
+    tok_config = json.loads((odd / "tokenizer_config.json").read_text())
+    tok_config.pop("chat_template", None)
+    (odd / "tokenizer_config.json").write_text(json.dumps(tok_config))
+    with pytest.raises(EdgefcError, match="has no chat template"):
+        run_export(odd, "onnx", ["fp32"], tmp_path / "out")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(EdgefcError, match="cannot write to"):
+        run_export(tiny_qwen3_256, "gguf", ["f16"], blocker / "sub", verify=False)
+
+
+def test_interrupted_export_leaves_nothing(tiny_qwen3_256: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.gguf_export, "llama_quantize", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_export(tiny_qwen3_256, "gguf", ["q8_0", "q4_K_M"], tmp_path, verify=False)
+    leftovers = sorted(p.name for p in tmp_path.iterdir())
+    assert leftovers == ["tiny-qwen3-2560-q8_0.gguf"] or all(not n.endswith(".gguf") or "q8_0" in n
+                                                              for n in leftovers)
+    assert not [n for n in leftovers if n.startswith(".") or "q4_K_M" in n]
