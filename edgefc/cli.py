@@ -153,6 +153,44 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
         raise typer.Exit(1)
 
 
+@app.command()
+def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to compare (files of any format, "
+                                                       "catalog names); deltas are against the first."),
+          device: str = typer.Option("cpu", "--device", help="Only cpu: edgefc measures edge CPUs."),
+          suite: str = typer.Option("quick", "--suite", "-s", help="quick, latency, bfcl or full."),
+          categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
+                                                   "categories (default: the ten AST categories)."),
+          limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
+                                              help="Entries per category, sampled with --seed."),
+          seed: int = typer.Option(0, "--seed"),
+          threads: Optional[int] = ThreadsOpt,
+          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="Force one runtime for all models."),
+          max_tokens: int = typer.Option(256, "--max-tokens", min=1),
+          out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default "
+                                                 "bench-results/<time>)."),
+          resume: bool = typer.Option(False, "--resume", help="Continue a killed run (the newest, or --out)."),
+          as_json: bool = JsonOpt) -> None:
+    """Latency, response tokens, memory and BFCL accuracy on CPU, several models side by side."""
+    import os
+
+    from edgefc.bench.report import tables
+    from edgefc.bench.runner import BenchConfig, run
+
+    if device != "cpu":
+        raise EdgefcError(f"device '{device}' is not supported: edgefc benchmarks edge CPUs (--device cpu)")
+    cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
+                      categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
+                      seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
+                      runtime=runtime, max_tokens=max_tokens)
+    folder, summary = run(cfg)
+    if as_json:
+        print_json(summary)
+        return
+    for table in tables(summary):
+        out.print(table)
+    out.print(f"[dim]results, summary.json, report.md and plot.png in {folder}[/]", highlight=False)
+
+
 def _print_exports(results: list[Any]) -> None:
     table = Table(title="edgefc export")
     for col in ("format", "quant", "size", "time", "max|Δlogit|", "KL", "greedy", "calls", "faithful"):

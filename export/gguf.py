@@ -8,6 +8,7 @@ tools do. The tokenizer and the chat template go into the metadata so stock llam
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -15,6 +16,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from edgefc.errors import EdgefcError, require
+from edgefc.models.hftokenizer import load_tokenizer
 
 Progress = Callable[[int, int], None]
 
@@ -78,8 +80,7 @@ def _load_tensors(hf_dir: Path) -> Iterator[tuple[str, np.ndarray]]:
 def _vocab(hf_dir: Path, vocab_size: int) -> tuple[list[str], list[int]]:
     """Token texts and llama.cpp token types for ids 0..vocab_size-1, padding ids the tokenizer lacks."""
     gguf = require("gguf", "export")
-    transformers = require("transformers", "export")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(hf_dir)
+    tokenizer = load_tokenizer(hf_dir)
     by_id = {i: t for t, i in tokenizer.get_vocab().items()}
     added = tokenizer.added_tokens_decoder
     T = gguf.TokenType
@@ -170,6 +171,7 @@ def write_gguf(hf_dir: Path, out: Path, quant: str, *, progress: Progress | None
 def llama_quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> None:
     """Make a K-quant (or any llama.cpp ftype) from an f16/f32 GGUF with llama.cpp's own quantizer."""
     llama_cpp = require("llama_cpp")
+    logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)  # no per-tensor log lines from llama.cpp
     q = GGUF_QUANTS[quant]
     if q.llama_ftype is None:
         raise ValueError(f"{quant} is written directly, not by llama.cpp's quantizer")

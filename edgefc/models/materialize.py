@@ -12,6 +12,7 @@ from typing import Any
 
 from edgefc.errors import ModelError, require
 from edgefc.fsutil import atomic_dir
+from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.store import cache_dir
 from edgefc.progress import console
 
@@ -33,7 +34,7 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
     with atomic_dir(out, overwrite=overwrite) as tmp:
         with console.status(f"dequantizing {gguf.name} into a Hugging Face folder (minutes for 0.5B)"):
             try:
-                tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+                tokenizer = load_tokenizer(gguf.parent, gguf_file=gguf.name)
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     gguf.parent, gguf_file=gguf.name, dtype=torch.float32
                 )

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from edgefc.errors import ModelError, require
+from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
 
@@ -40,7 +41,7 @@ class TransformersRuntime(Runtime):
         if threads:
             torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            self.tokenizer = load_tokenizer(path)
             self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="auto").eval()
         except (OSError, ValueError) as exc:
             raise ModelError(f"transformers cannot load {path}: {exc}") from exc

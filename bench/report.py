@@ -1,0 +1,183 @@
+"""Summaries and reports of a bench run, rebuilt from its files: summary.json, report.md, plot.png, tables.
+
+Deltas are against the first model, so `edgefc bench base.gguf q4.gguf` reads as "what q4 cost and bought".
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from edgefc.bench.runner import LATENCY, RESULTS, read_jsonl
+from edgefc.fsutil import atomic_file
+
+
+def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from edgefc.bench.bfcl.score import summarize
+
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_cat[r["category"]].append(r)
+    tokens = {c: statistics.mean(r["completion_tokens"] for r in rs) for c, rs in by_cat.items()}
+    evaluated = sum(r["prompt_tokens"] - r.get("cached_tokens", 0) for r in rows)
+    return {
+        "entries": len(rows),
+        "scores": summarize(rows),
+        "response_tokens": {"by_category": tokens, "mean": statistics.mean(r["completion_tokens"] for r in rows)},
+        "think_share": sum(r["think"] for r in rows) / len(rows),
+        "wall_s": sum(r["total_s"] for r in rows),
+        "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
+        "prefill_tps": evaluated / sum(r["ttft_s"] for r in rows),
+        "decode_tps": statistics.median(r["decode_tps"] for r in rows if r["decode_tps"] > 0) if any(
+            r["decode_tps"] > 0 for r in rows) else 0.0,
+    }
+
+
+def build_summary(out: Path, meta: dict[str, Any]) -> dict[str, Any]:
+    """One JSON-able summary of a run folder: per model latency and BFCL, plus deltas against the first."""
+    latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
+    rows_by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in read_jsonl(out / RESULTS):
+        rows_by_model[row["model"]].append(row)
+    models = []
+    for name in meta["models"]:
+        entry: dict[str, Any] = {"model": name, "latency": latency.get(name)}
+        if rows_by_model.get(name):
+            entry["bfcl"] = _bfcl_block(rows_by_model[name])
+        models.append(entry)
+    summary = {**meta, "models": models}
+    summary["deltas"] = _deltas(models)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    return summary
+
+
+def _headline(model: dict[str, Any]) -> dict[str, float | None]:
+    """The few numbers a comparison is about."""
+    lat, bfcl = model.get("latency") or {}, model.get("bfcl") or {}
+    overall = next((g["value"] for g in bfcl.get("scores", {}).get("aggregates", []) if g["name"] == "overall"),
+                   None)
+    return {
+        "overall": overall,
+        "decode_tps": lat.get("decode_tps", {}).get("median") if lat else bfcl.get("decode_tps"),
+        "cold_ttft_s": lat.get("cold_ttft_s", {}).get("median") if lat else None,
+        "warm_ttft_s": lat.get("warm_ttft_s", {}).get("median") if lat else None,
+        "peak_rss_mb": lat.get("peak_rss_mb") if lat else None,
+        "file_mb": lat["file_bytes"] / 1e6 if lat else None,
+        "response_tokens": bfcl.get("response_tokens", {}).get("mean"),
+    }
+
+
+def _deltas(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    base = _headline(models[0]) if models else {}
+    out = []
+    for m in models[1:]:
+        h = _headline(m)
+        out.append({"model": m["model"], **{k: (h[k] - base[k]) if h[k] is not None and base.get(k) is not None
+                                            else None for k in h}})
+    return out
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def tables(summary: dict[str, Any]) -> list[Table]:
+    """Rich tables: headline per model (with deltas), then BFCL per category with 95% intervals."""
+    head = Table(title=f"edgefc bench · suite {summary['suite']} · {summary['threads']} threads")
+    for col in ("model", "BFCL overall", "decode tok/s", "raw llama.cpp", "TTFT cold", "TTFT warm", "peak RSS",
+                "size", "resp. tokens"):
+        head.add_column(col, justify="left" if col == "model" else "right")
+    for m in summary["models"]:
+        h = _headline(m)
+        raw = ((m.get("latency") or {}).get("raw_llama_cpp") or {}).get("decode_tps", {}).get("median")
+        ratio = (m.get("latency") or {}).get("decode_ratio_vs_raw")
+        head.add_row(Path(m["model"]).name, _fmt(h["overall"], ".1%"), _fmt(h["decode_tps"], ".1f"),
+                     f"{raw:.1f} (x{ratio:.2f})" if raw and ratio else "-", _fmt(h["cold_ttft_s"], ".2f") + " s",
+                     _fmt(h["warm_ttft_s"], ".2f") + " s", _fmt(h["peak_rss_mb"], ".0f") + " MB",
+                     _fmt(h["file_mb"], ".0f") + " MB", _fmt(h["response_tokens"], ".1f"))
+    out = [head]
+    scored = [m for m in summary["models"] if m.get("bfcl")]
+    if scored:
+        cats = Table(title="BFCL accuracy by category (95% Wilson interval)")
+        cats.add_column("category")
+        for m in scored:
+            cats.add_column(Path(m["model"]).name, justify="right")
+        names = list(scored[0]["bfcl"]["scores"]["categories"])
+        for c in names:
+            cells = []
+            for m in scored:
+                s = m["bfcl"]["scores"]["categories"].get(c)
+                cells.append(f"{s['accuracy']:.0%} [{s['low']:.0%}, {s['high']:.0%}] n={s['n']}" if s else "-")
+            cats.add_row(c, *cells)
+        for agg in scored[0]["bfcl"]["scores"]["aggregates"]:
+            cells = [_fmt(next(a["value"] for a in m["bfcl"]["scores"]["aggregates"] if a["name"] == agg["name"]),
+                          ".1%") for m in scored]
+            cats.add_row(f"[bold]{agg['name']}[/]", *cells)
+        out.append(cats)
+    return out
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The run as a Markdown report, formulas written out."""
+    lines = [f"# edgefc bench: suite {summary['suite']}", "",
+             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
+             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
+             "| model | BFCL overall | decode tok/s | TTFT cold s | TTFT warm s | peak RSS MB | size MB | resp. tokens |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in summary["models"]:
+        h = _headline(m)
+        lines.append(f"| {Path(m['model']).name} | {_fmt(h['overall'], '.1%')} | {_fmt(h['decode_tps'], '.1f')} | "
+                     f"{_fmt(h['cold_ttft_s'], '.2f')} | {_fmt(h['warm_ttft_s'], '.2f')} | "
+                     f"{_fmt(h['peak_rss_mb'], '.0f')} | {_fmt(h['file_mb'], '.0f')} | "
+                     f"{_fmt(h['response_tokens'], '.1f')} |")
+    for m in [m for m in summary["models"] if m.get("bfcl")]:
+        b = m["bfcl"]
+        lines += ["", f"## {Path(m['model']).name}", "", "| category | accuracy | 95% CI | n | resp. tokens |",
+                  "|---|---|---|---|---|"]
+        for c, s in b["scores"]["categories"].items():
+            lines.append(f"| {c} | {s['accuracy']:.1%} | {s['low']:.1%} - {s['high']:.1%} | {s['n']} | "
+                         f"{b['response_tokens']['by_category'].get(c, 0):.1f} |")
+        lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
+        lines += [f"| {a['name']} | {_fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
+        lines += ["", f"entries {b['entries']} · think share {b['think_share']:.1%} · wall {b['wall_s']:.0f} s · "
+                      f"prompt tokens {b['prompt_tokens']:,} · prefill {b['prefill_tps']:.0f} tok/s"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(summary: dict[str, Any], path: Path) -> bool:
+    """Accuracy against decode tokens/s, marker area by file size; False when there is nothing to plot."""
+    points = [(_headline(m), Path(m["model"]).name) for m in summary["models"]]
+    points = [(h, n) for h, n in points if h["overall"] is not None and h["decode_tps"]]
+    if not points:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for h, name in points:
+        ax.scatter(h["decode_tps"], h["overall"] * 100, s=max(20.0, (h["file_mb"] or 100) / 2), alpha=0.6)
+        ax.annotate(name, (h["decode_tps"], h["overall"] * 100), fontsize=8, xytext=(5, 5),
+                    textcoords="offset points")
+    ax.set_xlabel("decode tokens/s (CPU)")
+    ax.set_ylabel("BFCL overall accuracy (%)")
+    ax.set_title("Accuracy vs speed (marker area ~ file size)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write_reports(out: Path, summary: dict[str, Any]) -> None:
+    """report.md and plot.png beside summary.json."""
+    with atomic_file(out / "report.md") as tmp:
+        tmp.write_text(markdown(summary), encoding="utf-8")
+    plot(summary, out / "plot.png")

@@ -1,0 +1,29 @@
+"""Latency measurement: fresh process per model, cold vs warm TTFT, raw llama-cpp-python beside edgefc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edgefc.bench.latency import Spread, measure_in_subprocess
+
+
+def test_gguf_latency_has_raw_llama_cpp_baseline(tiny_gguf: Path) -> None:
+    r = measure_in_subprocess(str(tiny_gguf), None, threads=1, repeats=2)
+    assert r.runtime == "llamacpp" and r.threads == 1 and r.file_bytes == tiny_gguf.stat().st_size
+    assert r.cold_ttft_s.n == 2 and 0 < r.cold_ttft_s.min <= r.cold_ttft_s.median <= r.cold_ttft_s.max
+    assert r.warm_cached_tokens > 0.8 * r.prompt_tokens  # the tools prefix was reused
+    assert r.decode_tps.median > 0 and r.prefill_tps.median > 0 and r.e2e_s.median > r.cold_ttft_s.median
+    assert r.peak_rss_mb > 50  # the model's own process: at least its weights
+    assert r.raw_llama_cpp is not None and r.raw_llama_cpp["decode_tps"].median > 0
+    assert r.decode_ratio_vs_raw is not None and r.decode_ratio_vs_raw > 0
+
+
+def test_onnx_latency_has_no_raw_baseline(tiny_onnx: Path) -> None:
+    r = measure_in_subprocess(str(tiny_onnx), None, threads=1, repeats=1)
+    assert r.runtime == "onnxruntime" and r.raw_llama_cpp is None and r.decode_ratio_vs_raw is None
+    assert r.warm_cached_tokens == 0  # no prefix cache in that runtime: warm is honest about it
+
+
+def test_spread() -> None:
+    s = Spread.of([3.0, 1.0, 2.0])
+    assert (s.median, s.min, s.max, s.n) == (2.0, 1.0, 3.0, 3)
