@@ -52,7 +52,8 @@ def build_summary(out: Path, meta: dict[str, Any]) -> dict[str, Any]:
         models.append(entry)
     summary = {**meta, "models": models}
     summary["deltas"] = _deltas(models)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    with atomic_file(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return summary
 
 
