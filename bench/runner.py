@@ -89,7 +89,7 @@ def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
 
     messages, tools = prompts.build(entry)
     gen = rt.generate(messages, tools, max_tokens=max_tokens)
-    decoded = prompts.decoded(entry, to_bfcl(gen.parsed.calls)) if gen.parsed.calls else None
+    decoded = to_bfcl(gen.parsed.calls) if gen.parsed.calls else None
     verdict = checker.check(entry, decoded)
     t = gen.timings
     return {"category": entry.category, "id": entry.id, "valid": verdict.valid, "error_type": verdict.error_type,
