@@ -83,20 +83,24 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
-    """Answer one BFCL entry and score it: one JSON-able row."""
+    """Answer one BFCL entry and score it twice: BFCL's own decoding (`valid`, the leaderboard's rule) and
+    edgefc's tolerant parser (`valid_edgefc`). One JSON-able row."""
     from edgefc.bench.bfcl import checker, prompts
+    from edgefc.bench.bfcl.decode import official_decode
     from edgefc.protocol.parse import to_bfcl
 
     messages, tools = prompts.build(entry)
     gen = rt.generate(messages, tools, max_tokens=max_tokens)
-    decoded = to_bfcl(gen.parsed.calls) if gen.parsed.calls else None
-    verdict = checker.check(entry, decoded)
+    official = official_decode(gen.text)
+    tolerant = None if gen.parsed.errors and not gen.parsed.calls else to_bfcl(gen.parsed.calls)
+    verdict, tolerant_verdict = checker.check(entry, official), checker.check(entry, tolerant)
     t = gen.timings
     return {"category": entry.category, "id": entry.id, "valid": verdict.valid, "error_type": verdict.error_type,
-            "decoded": decoded, "format": gen.parsed.format, "kind": gen.parsed.kind,
-            "think": bool(gen.parsed.think) or "<think>" in gen.text, "prompt_tokens": t.prompt_tokens,
-            "cached_tokens": t.cached_tokens, "completion_tokens": t.completion_tokens, "ttft_s": t.ttft_s,
-            "decode_tps": t.decode_tps, "total_s": t.total_s, "finish_reason": gen.finish_reason, "text": gen.text}
+            "valid_edgefc": tolerant_verdict.valid, "decoded": official, "decoded_edgefc": tolerant,
+            "format": gen.parsed.format, "kind": gen.parsed.kind, "think": bool(gen.parsed.think) or "<think>" in gen.text,
+            "prompt_tokens": t.prompt_tokens, "cached_tokens": t.cached_tokens,
+            "completion_tokens": t.completion_tokens, "ttft_s": t.ttft_s, "decode_tps": t.decode_tps,
+            "total_s": t.total_s, "finish_reason": gen.finish_reason, "text": gen.text}
 
 
 def run_bfcl(cfg: BenchConfig, out: Path, limit: int | None) -> None:

@@ -1,0 +1,127 @@
+"""BFCL entries read straight out of the pinned bfcl-eval wheel (a zip), never importing or installing it.
+
+The wheel is fetched once with `pip download --no-deps` into `<edgefc cache>/bfcl/` and checked against its
+SHA-256; `EDGEFC_BFCL_WHEEL` (or the `wheel` argument) points at a local wheel instead, unchecked.
+Prompts and possible answers are paired by position, as bfcl-eval does (their ids differ in places).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgefc.errors import EdgefcError
+from edgefc.fsutil import atomic_file
+from edgefc.models.store import cache_dir
+
+BFCL_EVAL_VERSION = "2026.3.23"
+WHEEL_NAME = f"bfcl_eval-{BFCL_EVAL_VERSION}-py3-none-any.whl"
+WHEEL_SHA256 = "3bb6dfa5f0c68ad403c9ec50b00db2bb3b4cc9b38ab1ff33f48fe30d853d3a0a"
+WHEEL_ENV = "EDGEFC_BFCL_WHEEL"
+
+CATEGORIES = (
+    "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance",
+    "live_simple", "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance",
+)
+OPTIONAL_CATEGORIES = ("simple_java", "simple_javascript")
+IRRELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance")
+# Entries per category in this release: BFCL weights its live score by them.
+ENTRY_COUNTS = {
+    "simple_python": 400, "multiple": 200, "parallel": 200, "parallel_multiple": 200, "irrelevance": 240,
+    "live_simple": 258, "live_multiple": 1053, "live_parallel": 16, "live_parallel_multiple": 24,
+    "live_irrelevance": 884, "simple_java": 100, "simple_javascript": 50,
+}
+
+_DATA = "bfcl_eval/data"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One single-turn BFCL entry: its chat messages, function docs and possible answers (None: irrelevance)."""
+
+    id: str
+    category: str
+    question: list[dict[str, Any]]
+    functions: list[dict[str, Any]]
+    answer: list[dict[str, Any]] | None
+
+
+def load_category(category: str, limit: int | None = None, seed: int = 0,
+                  wheel: str | Path | None = None) -> list[Entry]:
+    """All entries of a category, or a fixed-seed sample of `limit` of them, in id order."""
+    if category not in CATEGORIES + OPTIONAL_CATEGORIES:
+        raise EdgefcError(f"unknown BFCL category {category!r}; valid: {', '.join(CATEGORIES + OPTIONAL_CATEGORIES)}")
+    if limit is not None and limit < 1:
+        raise EdgefcError(f"the BFCL sample size must be at least 1, not {limit}")
+    path = wheel_path(wheel)
+    prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
+    answers = None if category in IRRELEVANCE_CATEGORIES else \
+        _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
+    if answers is not None and len(answers) != len(prompts):
+        raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
+    indices = range(len(prompts))
+    if limit is not None and limit < len(prompts):
+        indices = sorted(random.Random(seed).sample(indices, limit))
+    return [
+        Entry(id=prompts[i]["id"], category=category, question=prompts[i]["question"][0],
+              functions=prompts[i]["function"], answer=None if answers is None else answers[i]["ground_truth"])
+        for i in indices
+    ]
+
+
+def wheel_path(wheel: str | Path | None = None) -> Path:
+    """The bfcl-eval wheel to read: `wheel`, else $EDGEFC_BFCL_WHEEL, else the cached one (downloaded if absent)."""
+    given = wheel or os.environ.get(WHEEL_ENV)
+    if given:
+        path = Path(given).expanduser()
+        if not path.is_file():
+            raise EdgefcError(f"the BFCL wheel {path} does not exist")
+        return path
+    cached = cache_dir() / "bfcl" / WHEEL_NAME
+    return cached if cached.is_file() else download_wheel(cached)
+
+
+def download_wheel(dest: Path) -> Path:
+    """Fetch the pinned bfcl-eval wheel with pip into `dest`, verified, under its final name only when complete."""
+    requirement = f"bfcl-eval=={BFCL_EVAL_VERSION}"
+    with tempfile.TemporaryDirectory(prefix="edgefc-bfcl-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", tmp, requirement]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        downloaded = Path(tmp) / WHEEL_NAME
+        if proc.returncode != 0 or not downloaded.is_file():
+            lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")]
+            reason = lines[-1] if lines else f"pip exited with {proc.returncode}"
+            raise EdgefcError(f"could not download {requirement} from the package index: {reason}")
+        digest = hashlib.sha256(downloaded.read_bytes()).hexdigest()
+        if digest != WHEEL_SHA256:
+            raise EdgefcError(f"{WHEEL_NAME} failed verification (SHA-256 {digest[:16]}..., "
+                              f"expected {WHEEL_SHA256[:16]}...); nothing was kept, try again")
+        with atomic_file(dest) as partial:
+            shutil.move(downloaded, partial)
+    return dest
+
+
+def _read_jsonl(wheel: Path, member: str) -> list[dict[str, Any]]:
+    """The JSON-lines file `member` of the wheel, one dict per non-empty line."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            text = archive.read(member).decode("utf-8")
+    except KeyError as exc:
+        raise EdgefcError(f"{wheel.name} holds no {member}; is it a bfcl-eval {BFCL_EVAL_VERSION} wheel?") from exc
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise EdgefcError(f"{wheel} is not a readable wheel ({exc})") from exc
+    try:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise EdgefcError(f"{wheel.name}: {member} is not valid JSON lines ({exc})") from exc

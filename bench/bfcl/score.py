@@ -1,0 +1,98 @@
+"""BFCL scores from per-entry verdicts: per-category accuracy with 95% Wilson intervals, and BFCL's groups.
+
+The groups follow bfcl-eval's leaderboard code (eval_runner_helper.generate_leaderboard_csv):
+- simple = mean of simple_python, simple_java, simple_javascript (bfcl-eval counts one not run as 0; here
+  only those run are averaged);
+- non_live = mean(simple, multiple, parallel, parallel_multiple) (its "Non-Live AST");
+- live = live_simple, live_multiple, live_parallel, live_parallel_multiple weighted by entry count; the
+  release's full counts are used, so a sampled run (--limit) estimates the full-run figure;
+- irrelevance = mean(irrelevance, live_irrelevance) (its "Irrelevance Detection");
+- overall = mean(non_live, live, irrelevance): bfcl-eval V4's Overall (10% non-live, 10% live, 10%
+  irrelevance, 30% multi-turn, 40% agentic) restricted to its single-turn parts, weights renormalised;
+- category_avg = mean of the accuracies of the categories run.
+The seed model card's "BFCL Overall" and "Category Avg" cannot be recomputed from its own per-category
+table (no mean, count-weighted mean or BFCL group formula of those figures gives them for its four
+models), so overall and category_avg are defined here and each aggregate carries its formula.
+A group whose categories were not all run has value None.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any, Iterable, Mapping
+
+from edgefc.bench.bfcl.data import CATEGORIES, ENTRY_COUNTS, OPTIONAL_CATEGORIES
+from edgefc.errors import EdgefcError
+
+SIMPLE = ("simple_python", "simple_java", "simple_javascript")
+NON_LIVE = ("multiple", "parallel", "parallel_multiple")
+LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
+IRRELEVANCE = ("irrelevance", "live_irrelevance")
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion; (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Per-category accuracy ({n, correct, accuracy, low, high}) and the aggregates, each with its formula."""
+    counts: dict[str, list[int]] = {}
+    for row in rows:
+        category = row["category"]
+        if category not in CATEGORIES + OPTIONAL_CATEGORIES:
+            raise EdgefcError(f"a BFCL result has unknown category {category!r}")
+        tally = counts.setdefault(category, [0, 0])
+        tally[0] += bool(row["valid"])
+        tally[1] += 1
+    categories = {}
+    for category in [c for c in CATEGORIES + OPTIONAL_CATEGORIES if c in counts]:
+        correct, n = counts[category]
+        low, high = wilson(correct, n)
+        categories[category] = {"n": n, "correct": correct, "accuracy": correct / n, "low": low, "high": high}
+    return {"categories": categories, "aggregates": aggregates({c: s["accuracy"] for c, s in categories.items()})}
+
+
+def aggregates(accuracy: Mapping[str, float]) -> list[dict[str, Any]]:
+    """BFCL's groups, overall and category_avg from per-category accuracies: [{name, value, formula}]."""
+    simple = [accuracy[c] for c in SIMPLE if c in accuracy]
+    non_live = _mean([statistics.mean(simple) if simple else None, *(accuracy.get(c) for c in NON_LIVE)])
+    live = _weighted({c: accuracy.get(c) for c in LIVE})
+    irrelevance = _mean([accuracy.get(c) for c in IRRELEVANCE])
+    return [
+        {"name": "non_live", "value": non_live,
+         "formula": "mean(simple, multiple, parallel, parallel_multiple); simple = mean of the simple_python, "
+                    "simple_java, simple_javascript run"},
+        {"name": "live", "value": live,
+         "formula": "(" + " + ".join(f"{ENTRY_COUNTS[c]}*{c}" for c in LIVE) + f") / {_total(LIVE)}"},
+        {"name": "irrelevance", "value": irrelevance, "formula": "mean(irrelevance, live_irrelevance)"},
+        {"name": "overall", "value": _mean([non_live, live, irrelevance]),
+         "formula": "mean(non_live, live, irrelevance): BFCL V4 Overall's single-turn parts (10/10/10), "
+                    "multi-turn and agentic left out"},
+        {"name": "category_avg", "value": statistics.mean(accuracy.values()) if accuracy else None,
+         "formula": ("mean of the accuracies of " + ", ".join(accuracy)) if accuracy else "no category run"},
+    ]
+
+
+def _mean(values: list[float | None]) -> float | None:
+    """The mean, or None when a value is missing."""
+    return None if None in values else statistics.mean(values)
+
+
+def _weighted(accuracy: Mapping[str, float | None]) -> float | None:
+    """The mean weighted by the release's entry counts, or None when a value is missing."""
+    if None in accuracy.values():
+        return None
+    return sum(ENTRY_COUNTS[c] * value for c, value in accuracy.items()) / _total(accuracy)
+
+
+def _total(categories: Iterable[str]) -> int:
+    """How many entries the release has in these categories."""
+    return sum(ENTRY_COUNTS[c] for c in categories)

@@ -1,0 +1,105 @@
+"""BFCL prompts: real entries rendered with the Qwen3 template carry what bfcl-eval's Qwen FC handler sends.
+
+Read from bfcl-eval's QwenFCHandler._format_prompt and _pre_query_processing_prompting: the raw message list,
+no added system prompt, a leading system message merged into the tools block, one tool per line, the
+language hint on each description, names unchanged, and a prompt ending in "<|im_start|>assistant\\n".
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgefc.bench.bfcl.data import CATEGORIES, OPTIONAL_CATEGORIES, Entry, load_category
+from edgefc.bench.bfcl.prompts import PYTHON_HINT, build
+from edgefc.errors import EdgefcError
+from edgefc.protocol.render import ChatTemplate
+from tests.bfcl_support import real_wheel
+from tests.tiny import qwen3_template
+
+TOOLS_HEAD = ("<|im_start|>system\n{system}# Tools\n\nYou may call one or more functions to assist with the user "
+              "query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n")
+TOOLS_TAIL = ('\n</tools>\n\nFor each function call, return a json object with function name and arguments within '
+              '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
+              '<args-json-object>}\n</tool_call><|im_end|>\n')
+
+
+@pytest.fixture(scope="module")
+def entries() -> dict[str, Entry]:
+    wheel = real_wheel()
+    wanted = {"simple_python": "simple_python_118", "live_multiple": "live_multiple_27-7-0",
+              "live_irrelevance": "live_irrelevance_120-9-0"}
+    return {c: next(e for e in load_category(c, wheel=wheel) if e.id == i) for c, i in wanted.items()}
+
+
+def _render(entry: Entry, thinking: bool = False) -> str:
+    messages, tools = build(entry)
+    return ChatTemplate(qwen3_template()).render(messages, tools, enable_thinking=thinking)
+
+
+def _tool_lines(prompt: str, system: str = "") -> list[dict]:
+    head = TOOLS_HEAD.format(system=system)
+    assert prompt.startswith(head)
+    block = prompt[len(head):prompt.index(TOOLS_TAIL)]
+    return [json.loads(line) for line in block.split("\n")]
+
+
+def test_simple_python_prompt(entries: dict[str, Entry]) -> None:
+    entry = entries["simple_python"]
+    prompt = _render(entry)
+    (tool,) = _tool_lines(prompt)
+    doc = entry.functions[0]
+    # The handler's line is json.dumps(doc) with the hint; ours is the canonical form of that same doc.
+    assert tool["type"] == "function" and tool["function"]["name"] == "stats.t_test"  # dots kept
+    assert tool["function"]["description"] == doc["description"] + PYTHON_HINT
+    params = tool["function"]["parameters"]
+    assert params["type"] == "object" and params["required"] == ["array_1", "array_2", "alpha"]
+    assert params["properties"]["alpha"] == {"type": "number", "description": "Significance level for hypothesis "
+                                                                             "testing."}
+    assert params["properties"]["array_1"]["items"] == {"type": "integer"}
+    user = entry.question[0]["content"]
+    assert prompt.endswith(f"{TOOLS_TAIL}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+                           "<think>\n\n</think>\n\n")
+    # With thinking left on, the ending is the handler's own: the generation prompt and nothing after it.
+    assert _render(entry, thinking=True).endswith(f"{user}<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_system_message_is_merged_into_the_tools_block(entries: dict[str, Entry]) -> None:
+    entry = entries["live_multiple"]
+    prompt = _render(entry)
+    tools = _tool_lines(prompt, system="You are a helpful assistant\n\n")
+    assert [t["function"]["name"] for t in tools] == ["multiply", "add"]
+    assert prompt.count("<|im_start|>system") == 1
+    assert f"{TOOLS_TAIL}<|im_start|>user\nIf I have 100$ and I donated 40." in prompt
+
+
+def test_no_functions_no_tools_block(entries: dict[str, Entry]) -> None:
+    entry = entries["live_irrelevance"]
+    messages, tools = build(entry)
+    assert tools == [] and messages == entry.question
+    prompt = _render(entry)
+    assert prompt.startswith("<|im_start|>user\n") and "<tools>" not in prompt
+
+
+def test_build_leaves_the_entry_alone(entries: dict[str, Entry]) -> None:
+    entry = entries["live_multiple"]
+    before = json.dumps([entry.question, entry.functions])
+    messages, _ = build(entry)
+    messages[0]["content"] = "changed"
+    assert json.dumps([entry.question, entry.functions]) == before
+
+
+def test_every_entry_builds() -> None:
+    wheel = real_wheel()
+    for category in CATEGORIES:
+        for entry in load_category(category, wheel=wheel):
+            messages, tools = build(entry)
+            assert len(tools) == len(entry.functions) and len(messages) == len(entry.question)
+
+
+def test_java_and_javascript_are_not_supported() -> None:
+    assert OPTIONAL_CATEGORIES == ("simple_java", "simple_javascript")
+    entry = Entry("simple_java_0", "simple_java", [{"role": "user", "content": "?"}], [], None)
+    with pytest.raises(EdgefcError, match="not 'simple_java'"):
+        build(entry)
