@@ -36,7 +36,6 @@ class LlamaCppRuntime(Runtime):
         super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
         self._llama_cpp = llama_cpp
         self._vocab = self.llm._model.vocab
-        self._is_eog = llama_cpp.llama_vocab_is_eog
 
     def _special_tokens(self) -> dict[str, str]:
         """bos/eos texts as the template sees them under transformers."""
@@ -76,7 +75,7 @@ class LlamaCppRuntime(Runtime):
         finish = "length"
         for token in self.llm.generate(prompt_tokens, repeat_penalty=1.0, **params):
             clock.token()
-            if self._is_eog(self._vocab, token):
+            if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
                 finish = "stop"
                 break
             tokens.append(token)
