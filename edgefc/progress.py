@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Callable
 
 from rich.console import Console
 from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
                            TextColumn, TimeRemainingColumn, TransferSpeedColumn)
+
+StepProgress = Callable[[str, int, int], None]  # (step label, done, total): how pipelines report long work
 
 # Progress and status go to stderr so that stdout stays clean for --json.
 console = Console(stderr=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -16,9 +17,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from edgefc.errors import EdgefcError, require
+from edgefc.fsutil import atomic_file
+from edgefc.progress import StepProgress
 from edgefc.models.hftokenizer import load_tokenizer
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], None]  # (done, total) within one step
 
 
 @dataclass(frozen=True)
@@ -181,3 +184,26 @@ def llama_quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Non
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if rc != 0:
         raise EdgefcError(f"llama.cpp could not quantize {src.name} to {quant} (code {rc})")
+
+
+def convert(source: Path, targets: dict[str, Path], work: Path, on_progress: StepProgress) -> dict[str, float]:
+    """Write every GGUF target (quant -> path); seconds per quant. K-quants share one f16 base: the requested
+    f16 file when there is one, else a temporary one in `work` (its time is reported as "base-f16")."""
+    seconds: dict[str, float] = {}
+    k_quants = [q for q in targets if GGUF_QUANTS[q].llama_ftype is not None]
+    base = targets.get("f16") or (work / "base-f16.gguf" if k_quants else None)
+    if base is not None and "f16" not in targets:
+        start = time.perf_counter()
+        write_gguf(source, base, "f16", progress=lambda i, n: on_progress("f16 base", i, n))
+        seconds["base-f16"] = time.perf_counter() - start
+    for quant in sorted(targets, key=lambda q: q != "f16"):  # f16 first: it is the K-quants' base
+        start = time.perf_counter()
+        with atomic_file(targets[quant]) as tmp:
+            if quant in k_quants:
+                on_progress(f"{quant} (llama.cpp)", 0, 1)
+                llama_quantize(base, tmp, quant)
+                on_progress(f"{quant} (llama.cpp)", 1, 1)
+            else:
+                write_gguf(source, tmp, quant, progress=lambda i, n, q=quant: on_progress(q, i, n))
+        seconds[quant] = time.perf_counter() - start
+    return seconds

@@ -10,11 +10,14 @@ Tokenizer, chat template and generation config are copied beside the model so th
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError, require
+from edgefc.fsutil import atomic_dir
+from edgefc.progress import StepProgress
 
 MODEL_FILE = "model.onnx"  # weights go to external data beside it: protobuf caps one file at 2 GB
 
@@ -96,3 +99,27 @@ def quantize(fp32_dir: Path, out: Path, quant: str) -> None:
         quantizer.process()
         quantizer.model.save_model_to_file(str(dst), use_external_data_format=True)
     _copy_side_files(fp32_dir, out)
+
+
+def convert(source: Path, targets: dict[str, Path], work: Path, on_progress: StepProgress) -> dict[str, float]:
+    """Write every ONNX target (quant -> folder); seconds per quant. One fp32 export is the base of the others:
+    the requested fp32 folder when there is one, else a temporary one in `work` ("base-fp32")."""
+    seconds: dict[str, float] = {}
+    fp32 = targets.get("fp32") or work / "fp32"
+    start = time.perf_counter()
+    on_progress("fp32 (optimum)", 0, 1)
+    if "fp32" in targets:
+        with atomic_dir(fp32, overwrite=True) as tmp:
+            export_fp32(source, tmp)
+    else:
+        export_fp32(source, fp32)
+    on_progress("fp32 (optimum)", 1, 1)
+    seconds["fp32" if "fp32" in targets else "base-fp32"] = time.perf_counter() - start
+    for quant in [q for q in targets if q != "fp32"]:
+        start = time.perf_counter()
+        on_progress(quant, 0, 1)
+        with atomic_dir(targets[quant], overwrite=True) as tmp:
+            quantize(fp32, tmp, quant)
+        on_progress(quant, 1, 1)
+        seconds[quant] = time.perf_counter() - start
+    return seconds

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,10 +19,10 @@ from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
 from edgefc.export.manifest import folder_sha256, manifest_path, size_bytes, write_manifest
 from edgefc.export.verify import Verification, compare, load_probes, references, summarize
-from edgefc.fsutil import atomic_dir, atomic_file, clean_partials
+from edgefc.fsutil import clean_partials
 from edgefc.models.resolve import resolve
 from edgefc.protocol.render import ChatTemplate
-from edgefc.progress import step_progress
+from edgefc.progress import StepProgress, step_progress
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,15 @@ class ExportFormat:
     default_quant: str
     runtime: str
     is_dir: bool
+    convert: Callable[[Path, dict[str, Path], Path, StepProgress], dict[str, float]]
 
     def target_name(self, model: str, quant: str) -> str:
         return f"{model}-{quant}" + ("-onnx" if self.is_dir else ".gguf")
 
 
 FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
-    ExportFormat("gguf", tuple(gguf_export.GGUF_QUANTS), "q4_K_M", "llamacpp", is_dir=False),
-    ExportFormat("onnx", tuple(onnx_export.ONNX_QUANTS), "int4", "onnxruntime", is_dir=True),
+    ExportFormat("gguf", tuple(gguf_export.GGUF_QUANTS), "q4_K_M", "llamacpp", False, gguf_export.convert),
+    ExportFormat("onnx", tuple(onnx_export.ONNX_QUANTS), "int4", "onnxruntime", True, onnx_export.convert),
 ]}
 
 
@@ -116,48 +116,6 @@ def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, fo
     return ExportPlan(local.path, name, spec, targets)
 
 
-def _convert(p: ExportPlan, work: Path, on_progress: Callable[[str, int, int], None]) -> dict[str, float]:
-    """Write every target of `p`; returns seconds per quant. Intermediates live in `work`."""
-    seconds: dict[str, float] = {}
-    if p.format.name == "gguf":
-        k_quants = [q for q in p.targets if gguf_export.GGUF_QUANTS[q].llama_ftype is not None]
-        ordered = sorted(p.targets, key=lambda q: q != "f16")  # f16 first: it is the K-quants' base
-        base = p.targets.get("f16") if "f16" in p.targets else (work / "base-f16.gguf" if k_quants else None)
-        if base is not None and "f16" not in p.targets:
-            start = time.perf_counter()
-            gguf_export.write_gguf(p.source, base, "f16", progress=lambda i, n: on_progress("f16 base", i, n))
-            seconds["base-f16"] = time.perf_counter() - start
-        for quant in ordered:
-            start = time.perf_counter()
-            with atomic_file(p.targets[quant]) as tmp:
-                if quant in k_quants:
-                    on_progress(f"{quant} (llama.cpp)", 0, 1)
-                    gguf_export.llama_quantize(base, tmp, quant)
-                    on_progress(f"{quant} (llama.cpp)", 1, 1)
-                else:
-                    gguf_export.write_gguf(p.source, tmp, quant, progress=lambda i, n: on_progress(quant, i, n))
-            seconds[quant] = time.perf_counter() - start
-        return seconds
-    fp32 = p.targets.get("fp32") or work / "fp32"
-    start = time.perf_counter()
-    on_progress("fp32 (optimum)", 0, 1)
-    if "fp32" in p.targets:
-        with atomic_dir(fp32, overwrite=True) as tmp:
-            onnx_export.export_fp32(p.source, tmp)
-    else:
-        onnx_export.export_fp32(p.source, fp32)
-    on_progress("fp32 (optimum)", 1, 1)
-    seconds["fp32" if "fp32" in p.targets else "base-fp32"] = time.perf_counter() - start
-    for quant in [q for q in p.targets if q != "fp32"]:
-        start = time.perf_counter()
-        on_progress(quant, 0, 1)
-        with atomic_dir(p.targets[quant], overwrite=True) as tmp:
-            onnx_export.quantize(fp32, tmp, quant)
-        on_progress(quant, 1, 1)
-        seconds[quant] = time.perf_counter() - start
-    return seconds
-
-
 def _verify(p: ExportPlan, threads: int | None, probe_limit: int | None) -> dict[str, Verification]:
     from edgefc.runtimes import runtime_class
 
@@ -204,7 +162,7 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
         if force:
             for path in p.targets.values():
                 clean_partials(path)
-        seconds = _convert(p, Path(work), on_progress)
+        seconds = p.format.convert(p.source, p.targets, Path(work), on_progress)
     verifications = _verify(p, threads, probe_limit) if verify else {}
     source_hash = folder_sha256(p.source)
     results = []
