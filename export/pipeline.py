@@ -70,7 +70,6 @@ class ExportPlan:
     """What will be written where, checked before any work starts."""
 
     source: Path
-    model_name: str
     format: ExportFormat
     targets: dict[str, Path] = field(default_factory=dict)
 
@@ -113,7 +112,7 @@ def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, fo
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not force:
         raise EdgefcError(f"{existing[0]} already exists (use --force to replace it)")
-    return ExportPlan(local.path, name, spec, targets)
+    return ExportPlan(local.path, spec, targets)
 
 
 def _verify(p: ExportPlan, threads: int | None, probe_limit: int | None) -> dict[str, Verification]:
