@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError
+from edgefc.fsutil import size_bytes
 
 TOOLS = [{"type": "function", "function": {
     "name": "get_weather", "description": "Get the current weather in a city.",
@@ -76,10 +77,6 @@ class LatencyResult:
         return asdict(self)
 
 
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
 def _raw_llama_cpp(path: Path, prompt: str, threads: int, repeats: int) -> dict[str, Spread]:
     """The same prompt through llama-cpp-python's own completion API, streamed, greedy, cache cleared each time."""
     from llama_cpp import Llama
@@ -127,7 +124,7 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
     raw_result = _raw_llama_cpp(rt.path, prompt, threads, repeats) if raw and rt.format == "gguf" else None
     decode = Spread.of([g.timings.decode_tps for g in cold])
     return LatencyResult(
-        model=str(model), runtime=rt.name, threads=threads, file_bytes=_size(rt.path),
+        model=str(model), runtime=rt.name, threads=threads, file_bytes=size_bytes(rt.path),
         prompt_tokens=cold[0].timings.prompt_tokens, completion_tokens=cold[0].timings.completion_tokens,
         cold_ttft_s=Spread.of([g.timings.ttft_s for g in cold]),
         warm_ttft_s=Spread.of([g.timings.ttft_s for g in warm]),

@@ -70,3 +70,8 @@ def atomic_dir(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         os.replace(tmp_path, final)
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def size_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file in a folder (an ONNX export with its external data)."""
+    return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -41,11 +41,6 @@ def folder_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def size_bytes(path: Path) -> int:
-    """Bytes of a file, or of every file in a folder."""
-    return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
 def manifest_path(export_path: Path) -> Path:
     """`model-q4_K_M.gguf` -> `model-q4_K_M.gguf.manifest.json`; an ONNX folder keeps it inside."""
     return export_path / "manifest.json" if export_path.is_dir() else export_path.with_name(

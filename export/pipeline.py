@@ -17,9 +17,9 @@ from typing import Any, Callable
 from edgefc.errors import EdgefcError
 from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
-from edgefc.export.manifest import folder_sha256, manifest_path, size_bytes, write_manifest
+from edgefc.export.manifest import folder_sha256, manifest_path, write_manifest
 from edgefc.export.verify import Verification, compare, load_probes, references, summarize
-from edgefc.fsutil import clean_partials
+from edgefc.fsutil import clean_partials, size_bytes
 from edgefc.models.resolve import resolve
 from edgefc.protocol.render import ChatTemplate
 from edgefc.progress import StepProgress, step_progress

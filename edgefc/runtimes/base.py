@@ -10,7 +10,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -19,6 +19,14 @@ from edgefc.protocol.render import ChatTemplate, Message
 
 # Token texts that end a turn, as llama.cpp's end-of-generation set recognises them.
 END_OF_TURN_TEXTS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>", "</s>")
+
+
+def end_of_turn_ids(token_id: Callable[[str], int | None], *eos: int | list[int] | None) -> set[int]:
+    """Ids that end a turn: the known end-of-turn texts the vocabulary has, plus configured eos ids."""
+    ids = {i for i in map(token_id, END_OF_TURN_TEXTS) if i is not None}
+    for value in eos:
+        ids.update(value if isinstance(value, list) else [value] if value is not None else [])
+    return ids
 
 
 @dataclass(frozen=True)

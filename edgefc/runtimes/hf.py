@@ -10,7 +10,7 @@ import numpy as np
 from edgefc.errors import ModelError, require
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.protocol.render import ChatTemplate
-from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, end_of_turn_ids
 
 
 class _TokenClock:
@@ -46,7 +46,9 @@ class TransformersRuntime(Runtime):
         except (OSError, ValueError) as exc:
             raise ModelError(f"transformers cannot load {path}: {exc}") from exc
         super().__init__(path, ChatTemplate.from_hf_dir(path), threads)
-        self.stop_ids = sorted(_end_of_turn_ids(self.tokenizer, self.model.generation_config))
+        vocab = self.tokenizer.get_vocab()
+        self.stop_ids = sorted(end_of_turn_ids(vocab.get, getattr(self.model.generation_config, "eos_token_id", None),
+                                               self.tokenizer.eos_token_id))
 
     def tokenize(self, prompt: str) -> list[int]:
         return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
@@ -82,13 +84,3 @@ class TransformersRuntime(Runtime):
     def close(self) -> None:
         self.model = None
 
-
-def _end_of_turn_ids(tokenizer: Any, generation_config: Any) -> set[int]:
-    ids: set[int] = set()
-    eos = getattr(generation_config, "eos_token_id", None)
-    ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    vocab = tokenizer.get_vocab()
-    ids.update(vocab[t] for t in END_OF_TURN_TEXTS if t in vocab)
-    return ids

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from edgefc.errors import ModelError, require
 from edgefc.protocol.render import ChatTemplate
-from edgefc.runtimes.base import END_OF_TURN_TEXTS, Clock, Completion, Runtime, Sampling
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, end_of_turn_ids
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 
@@ -61,7 +61,9 @@ class OnnxRuntime(Runtime):
         first = inputs[self.past_inputs[0]]
         self.kv_heads, self.head_dim = first.shape[1], first.shape[3]
         self.kv_dtype = _ORT_DTYPES.get(first.type, np.float32)
-        self.stop_ids = _stop_ids(path, self.tokenizer)
+        config = path / "generation_config.json"
+        eos = json.loads(config.read_text()).get("eos_token_id") if config.is_file() else None
+        self.stop_ids = end_of_turn_ids(self.tokenizer.token_to_id, eos)
 
     def tokenize(self, prompt: str) -> list[int]:
         return self.tokenizer.encode(prompt, add_special_tokens=False).ids
@@ -118,11 +120,3 @@ def _layer_order(name: str) -> tuple[int, int]:
     _, layer, kind = name.split(".")
     return int(layer), 0 if kind == "key" else 1
 
-
-def _stop_ids(path: Path, tokenizer: Any) -> set[int]:
-    ids = {tokenizer.token_to_id(t) for t in END_OF_TURN_TEXTS} - {None}
-    config = path / "generation_config.json"
-    if config.is_file():
-        eos = json.loads(config.read_text()).get("eos_token_id")
-        ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-    return ids
