@@ -172,8 +172,31 @@ def test_bare_json_list() -> None:
     assert parse(json.dumps([WEATHER, TIME])).calls == [WEATHER, TIME]
 
 
-def test_bare_name_only_means_no_arguments() -> None:
-    assert parse('{"name": "list_files"}').calls == [call("list_files")]
+def test_untagged_json_without_arguments_is_never_a_call() -> None:
+    """A name alone outside tags is data (a person, a city), not a call: the issue's two examples and kin."""
+    for text in ('{"name": "Alice"}', '```json\n{"name": "Tokyo", "id": 3}\n```', '{"name": "list_files"}',
+                 '[{"name": "a"}, {"name": "b"}]', '{"function": {"name": "x"}}', '{"type": "function", "name": "x"}',
+                 'Result: {"name": "Tokyo", "id": 3}'):
+        result = parse(text)
+        assert (result.calls, result.kind) == ([], "text"), text
+
+
+def test_tagged_name_only_means_no_arguments() -> None:
+    """Inside <tool_call> the model said it is a call: a missing `arguments` means none."""
+    assert parse('<tool_call>{"name": "list_files"}</tool_call>').calls == [call("list_files")]
+
+
+def test_calls_to_tools_not_offered_are_kept_and_flagged() -> None:
+    text = format_tool_calls([WEATHER, call("delete_everything"), call("delete_everything")])
+    offered = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    result = parse(text, offered)
+    assert result.calls == [WEATHER, call("delete_everything"), call("delete_everything")]
+    assert result.unknown_tools == ["delete_everything"]
+    assert result.to_dict()["unknown_tools"] == ["delete_everything"]
+    for names in (["get_weather", "delete_everything"], [{"name": "get_weather"}, {"name": "delete_everything"}]):
+        assert parse(text, names).unknown_tools == []
+    assert parse(text).unknown_tools == []  # no tools given: nothing to check against
+    assert parse(text, []).unknown_tools == ["get_weather", "delete_everything"]
 
 
 def test_bare_json_that_is_not_a_call_is_text() -> None:
@@ -495,6 +518,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "think": ["hm"],
         "refusal": False,
         "format": "tool_call",
+        "unknown_tools": [],
         "errors": [{"source": "{bad", "reason": data["errors"][0]["reason"]}],
     }
 

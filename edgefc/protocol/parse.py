@@ -7,6 +7,10 @@ Reference format: one `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`
 refusal sentence `REFUSAL`. Also understood: a JSON list inside one block, ```json fences (Qwen2.5-Coder),
 bare JSON, OpenAI `{"type": "function", "function": {...}}` nesting, `parameters` for `arguments`,
 arguments as a JSON string, Python-literal dicts, trailing commas and stray closing brackets.
+
+It never invents a call: JSON outside `<tool_call>` tags counts as a call only in the shape models really
+write calls in (a name *and* arguments, or OpenAI's function nesting), so `{"name": "Alice"}` stays text;
+and when the offered tools are given, a call to any other name is kept but listed in `unknown_tools`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 import warnings
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, NamedTuple, TypedDict
 
 REFUSAL = "None of the provided tools can answer this question."
@@ -71,6 +75,7 @@ class ParseResult:
     refusal: bool
     format: Format
     errors: list[ParseError]
+    unknown_tools: list[str] = field(default_factory=list)  # called names not among the offered tools
 
     @property
     def kind(self) -> Kind:
@@ -98,13 +103,36 @@ class _Found(NamedTuple):
     errors: list[ParseError]
 
 
-def parse(text: object) -> ParseResult:
-    """Parse raw model output into calls / refusal / text / thinking; never raises (non-str reads as "")."""
+def parse(text: object, tools: Iterable[Any] | None = None) -> ParseResult:
+    """Parse raw model output into calls / refusal / text / thinking; never raises (non-str reads as "").
+
+    `tools` (names, or tool definitions in any form with a name) flags calls to names not offered.
+    """
     raw = text if isinstance(text, str) else ""
     try:
-        return _parse(raw)
+        result = _parse(raw)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raise"; reported, not hidden
         return ParseResult([], raw.strip(), [], False, "none", [_error(raw, f"internal parser error: {exc!r}")])
+    if tools is None or not result.calls:
+        return result
+    offered = tool_names(tools)
+    unknown = [name for name in dict.fromkeys(c["name"] for c in result.calls) if name not in offered]
+    return replace(result, unknown_tools=unknown)
+
+
+def tool_names(tools: Iterable[Any]) -> set[str]:
+    """The names of offered tools, given as names or as definitions (OpenAI, bare, BFCL, xLAM forms)."""
+    names = set()
+    for tool in tools or []:
+        if isinstance(tool, str):
+            names.add(tool)
+        elif isinstance(tool, dict):
+            inner = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+            if isinstance(inner.get("name"), str):
+                names.add(inner["name"])
+        elif callable(tool) and hasattr(tool, "__name__"):
+            names.add(tool.__name__)
+    return names
 
 
 def to_bfcl(calls: Iterable[ToolCall]) -> list[dict[str, dict[str, Any]]]:
@@ -276,7 +304,7 @@ def _fence_block(text: str, start: int, stops: list[int]) -> tuple[list[ToolCall
         return [], None, resume
     body = text[body_start:close]
     try:
-        return _shaped_calls(_loads(body), need_arguments=False), None, resume
+        return _shaped_calls(_loads(body)), None, resume
     except _Invalid as exc:
         looks_like_call = label == "tool_call" or _mentions_call(body)
         return [], _error(body, str(exc)) if looks_like_call else None, resume
@@ -295,7 +323,7 @@ def _parse_bare(text: str) -> _Found:
             return found
         return _Found([], text, [_error(stripped, str(exc))])
     try:
-        calls = _shaped_calls(value, need_arguments=False)
+        calls = _shaped_calls(value)
     except _Invalid as exc:
         return _Found([], text, [_error(stripped, str(exc))])
     return _Found(calls, "" if calls else text, [])
@@ -317,7 +345,7 @@ def _scan_prose(text: str) -> _Found:
             pos = opener.start() + 1
             continue
         try:
-            found = _shaped_calls(value, need_arguments=True)
+            found = _shaped_calls(value)
         except _Invalid as exc:
             errors.append(_error(text[opener.start() : pos], str(exc)))
             continue
@@ -345,21 +373,23 @@ def _calls_from(value: Any) -> list[ToolCall]:
     return [_normalise(item) for item in items]
 
 
-def _shaped_calls(value: Any, *, need_arguments: bool) -> list[ToolCall]:
+def _shaped_calls(value: Any) -> list[ToolCall]:
     """Calls from untagged JSON, or [] when it is not meant as calls (every item must be call-shaped)."""
     items = value if isinstance(value, list) else [value]
-    if items and all(_is_call_shaped(item, need_arguments) for item in items):
+    if items and all(_is_call_shaped(item) for item in items):
         return _calls_from(items)
     return []
 
 
-def _is_call_shaped(item: Any, need_arguments: bool) -> bool:
-    """Whether untagged JSON is meant as a call: only call keys, a name or a function, type "function" if any."""
+def _is_call_shaped(item: Any) -> bool:
+    """Whether untagged JSON is a call as models write them: only call keys, type "function" if any, and a
+    name with arguments (`arguments` or `parameters`), directly or inside OpenAI's `function` object."""
     if not isinstance(item, dict) or not item.keys() <= _CALL_KEYS or item.get("type", "function") != "function":
         return False
-    if "function" in item:
-        return True
-    return "name" in item and (not need_arguments or "arguments" in item or "parameters" in item)
+    inner = item.get("function", item)
+    if not isinstance(inner, dict) or (inner is not item and not inner.keys() <= _CALL_KEYS):
+        return False
+    return "name" in inner and ("arguments" in inner or "parameters" in inner)
 
 
 def _normalise(item: Any) -> ToolCall:

@@ -143,7 +143,7 @@ class Runtime(ABC):
         prompt = self.render(messages, tools, enable_thinking=enable_thinking)
         completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling)
         text = self.detokenize(completion.tokens)
-        return Generation(self.name, prompt, text, parse(text), completion.tokens, completion.finish_reason,
+        return Generation(self.name, prompt, text, parse(text, tools), completion.tokens, completion.finish_reason,
                           completion.timings)
 
     @abstractmethod
@@ -162,6 +162,10 @@ class Runtime(ABC):
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         """Float32 logits at the last `last` positions of `tokens`, shape (last, vocab): row j predicts the
         token after position len(tokens) - last + j. Used to verify exports against their source."""
+
+    def reset_cache(self) -> None:
+        """Forget the prompt state kept from earlier requests, so the next one is evaluated cold (no-op without
+        a cache)."""
 
     def close(self) -> None:
         """Free the model's memory now rather than at garbage collection."""
