@@ -39,10 +39,14 @@ def load_tools(path: Path | None) -> list[dict[str, Any]] | None:
         return None
     from edgefc.protocol.schema import normalize_tools
 
+    if path.is_dir():
+        raise EdgefcError(f"tools file {path} is a folder; give the path of a JSON file")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EdgefcError(f"tools file {path} does not exist") from None
+    except OSError as exc:
+        raise EdgefcError(f"tools file {path} cannot be read: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EdgefcError(f"tools file {path} is not valid JSON: {exc}") from None
     return normalize_tools(raw)
@@ -215,6 +219,8 @@ def _print_generation(gen: Any) -> None:
         for call in parsed.calls:
             table.add_row(call["name"], json.dumps(call["arguments"], ensure_ascii=False))
         out.print(table)
+        if parsed.unknown_tools:
+            out.print(f"[red]not among the offered tools:[/] {', '.join(parsed.unknown_tools)}", highlight=False)
     elif parsed.refusal:
         out.print("[yellow]refusal:[/] no provided tool fits")
     if parsed.content:

@@ -1,7 +1,12 @@
-"""Files appear under their final name only when complete: write to a temporary sibling, then rename."""
+"""Files appear under their final name only when complete: write to a temporary sibling, then rename.
+
+Temporaries carry the writing process's id (`.NAME.PID.RANDOM.partial`), so a run cleans up only what a
+dead run left and never a concurrent run's work in progress. Running out of disk is a user error.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -12,6 +17,7 @@ from typing import Iterator
 from edgefc.errors import EdgefcError
 
 PARTIAL = ".partial"
+SPACE_MARGIN = 1.05  # ask for 5% more than the estimate: metadata, rounding, the filesystem's own reserve
 
 
 def _check_writable(final: Path) -> None:
@@ -29,11 +35,54 @@ def _umask() -> int:
     return mask
 
 
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a foreign user's process counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner(stale: Path, final: Path) -> int | None:
+    """The pid in `.NAME.PID.RANDOM.partial`, or None for a temporary of an older naming."""
+    middle = stale.name[len(final.name) + 2: -len(PARTIAL)]
+    pid = middle.split(".", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
 def clean_partials(final: Path) -> None:
-    """Remove temporaries a killed run left beside `final` (they never carry a final name)."""
-    if final.parent.is_dir():
-        for stale in final.parent.glob(f".{final.name}.*{PARTIAL}"):
-            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    """Remove temporaries that dead runs left beside `final`; a live process's temporaries are kept."""
+    if not final.parent.is_dir():
+        return
+    for stale in final.parent.glob(f".{final.name}.*{PARTIAL}"):
+        owner = _owner(stale, final)
+        if owner is not None and owner != os.getpid() and _pid_alive(owner):
+            continue
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _no_space(final: Path, exc: OSError) -> EdgefcError:
+    free = shutil.disk_usage(final.parent).free if final.parent.exists() else 0
+    return EdgefcError(f"no space left on the device while writing {final} ({free / 1e9:.1f} GB free); "
+                       "nothing was kept, free some space and run again")
+
+
+def ensure_free_space(folder: Path, need_bytes: int, what: str) -> None:
+    """Refuse, before any work, to start writing `what` (about `need_bytes`) into a folder without room for it."""
+    probe = Path(folder)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < need_bytes * SPACE_MARGIN:
+        raise EdgefcError(f"{what} needs about {need_bytes / 1e9:.1f} GB but {probe} has {free / 1e9:.1f} GB free; "
+                          "free some space or choose another folder")
+
+
+def _temp_prefix(final: Path) -> str:
+    return f".{final.name}.{os.getpid()}."
 
 
 @contextmanager
@@ -42,13 +91,17 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
     final = Path(final)
     _check_writable(final)
     clean_partials(final)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=PARTIAL, dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(final), suffix=PARTIAL, dir=final.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp_path, final)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(final, exc) from exc
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -61,13 +114,17 @@ def atomic_dir(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         raise EdgefcError(f"{final} already exists (use --force to replace it)")
     _check_writable(final)
     clean_partials(final)
-    tmp_path = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=PARTIAL, dir=final.parent))
+    tmp_path = Path(tempfile.mkdtemp(prefix=_temp_prefix(final), suffix=PARTIAL, dir=final.parent))
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o777 & ~_umask())  # mkdtemp makes 0700
         if final.exists():
             shutil.rmtree(final) if final.is_dir() else final.unlink()
         os.replace(tmp_path, final)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(final, exc) from exc
+        raise
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
 

@@ -70,3 +70,22 @@ def test_bad_tools_file(tmp_path: Path) -> None:
     bad.write_text("{not json")
     proc = edgefc("chat", "hi", "--tools", str(bad), home=tmp_path)
     assert proc.returncode == 2 and "is not valid JSON" in proc.stderr
+
+
+def test_tools_path_that_is_a_folder_or_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    proc = edgefc("chat", "hi", "--tools", str(tmp_path), home=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith(f"error: tools file {tmp_path} is a folder")
+    assert proc.stderr.count("\n") == 1
+
+    from edgefc.cli import load_tools
+    from edgefc.errors import EdgefcError
+
+    locked = tmp_path / "tools.json"
+    locked.write_text("[]")
+
+    def denied(self: Path, *args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)  # root reads any file, so refuse like a locked one would
+    with pytest.raises(EdgefcError, match="cannot be read: Permission denied"):
+        load_tools(locked)

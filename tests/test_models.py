@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import zipfile
 from pathlib import Path
 
@@ -135,3 +136,82 @@ def test_resolve_local_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         resolve(gguf, want="onnx")
     with pytest.raises(ModelError, match="unknown model format"):
         resolve(gguf, want="tflite")
+
+
+def test_local_path_typo_is_not_a_hub_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`exports/m-q4_K_M.gguf` is shaped like a hub ID; a user who typed it meant a file."""
+    monkeypatch.setenv("EDGEFC_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exports").mkdir()
+    for ref in ("exports/m-q4_K_M.gguf", "exports/m-int4-onnx", "m-q4_K_M.gguf", "./models/m", "~/nope/m.gguf"):
+        with pytest.raises(ModelError, match="does not exist") as info:
+            resolve(ref)
+        assert "Hub" not in str(info.value), ref
+    with pytest.raises(ModelError, match="exports/ exists"):
+        resolve("exports/sub/m.gguf")
+    with pytest.raises(OfflineError):  # no local folder 'someorg': still a hub ID
+        resolve("someorg/some-model")
+
+
+def test_concurrent_writers_keep_each_others_temporaries(tmp_path: Path) -> None:
+    """A second export or pull of the same file cleans up only what dead runs left, never a live run's work."""
+    import subprocess
+    import sys
+
+    from edgefc.fsutil import atomic_file
+
+    final = tmp_path / "model.gguf"
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        mine_live = tmp_path / f".model.gguf.{live.pid}.abc.partial"
+        theirs_dead = tmp_path / f".model.gguf.{dead.pid}.def.partial"
+        legacy = tmp_path / ".model.gguf.xyz123.partial"
+        for stale in (mine_live, theirs_dead, legacy):
+            stale.write_bytes(b"half")
+        with atomic_file(final) as tmp:
+            assert f".{os.getpid()}." in tmp.name
+            tmp.write_bytes(b"done")
+        assert final.read_bytes() == b"done"
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.gguf", mine_live.name])
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_full_disk_is_one_sentence_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    from edgefc import fsutil
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**6, 10**6))
+    with pytest.raises(EdgefcError, match=r"needs about 2\.0 GB but .* has 0\.0 GB free"):
+        fsutil.ensure_free_space(tmp_path / "not" / "yet", 2 * 10**9, "dequantizing m.gguf to float32")
+    fsutil.ensure_free_space(tmp_path, 10**5, "a small file")  # enough room: no error
+
+    final = tmp_path / "out.bin"
+    with pytest.raises(EdgefcError, match="no space left on the device while writing") as info:
+        with fsutil.atomic_file(final):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert "\n" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_materialise_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    from edgefc.models.materialize import float32_bytes, materialize_hf
+
+    parameters = float32_bytes(tiny_gguf) // 4
+    assert parameters > 9_000_000  # the tiny Qwen3: 151,936 x 64 embedding plus its layers
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**6, 10**6))
+    with pytest.raises(EdgefcError, match="dequantizing tiny-qwen3-f32.gguf to float32 needs about"):
+        materialize_hf(tiny_gguf, tmp_path / "hf")
+    assert list(tmp_path.iterdir()) == []

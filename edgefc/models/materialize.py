@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import ModelError, require
-from edgefc.fsutil import atomic_dir
+from edgefc.fsutil import atomic_dir, ensure_free_space
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.store import cache_dir
 from edgefc.progress import console
@@ -31,6 +31,7 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
     require("accelerate", "hf")
     import torch
 
+    ensure_free_space(out.parent, float32_bytes(gguf), f"dequantizing {gguf.name} to float32")
     with atomic_dir(out, overwrite=overwrite) as tmp:
         with console.status(f"dequantizing {gguf.name} into a Hugging Face folder (minutes for 0.5B)"):
             try:
@@ -48,6 +49,12 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
     return out
+
+
+def float32_bytes(gguf_path: Path) -> int:
+    """Bytes the float32 weights of a GGUF model take: 4 per parameter (read from the tensor shapes, no data)."""
+    gguf = require("gguf", "hf")
+    return 4 * sum(int(t.n_elements) for t in gguf.GGUFReader(gguf_path).tensors)
 
 
 def _gguf_vocab(path: Path) -> tuple[list[str], list[int], dict[str, int]]:

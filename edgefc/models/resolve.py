@@ -12,6 +12,7 @@ from edgefc.models.store import cache_dir, fetch, fetch_hub
 
 FORMATS = ("gguf", "onnx", "hf")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_FILE_SUFFIXES = (".gguf", ".onnx", ".safetensors", ".bin", ".json", ".pt")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
         model = LocalModel(fetch(entry), entry.format, entry.name)
     elif path.exists():
         model = _local(path)
+    elif _looks_local(ref_str, path):
+        raise ModelError(f"{ref_str} does not exist (no such file or folder{_nearest(path)})")
     elif _HUB_ID.match(ref_str):
         model = LocalModel(fetch_hub(catalog.HubRepo(ref_str), cache_dir() / "hub" / ref_str.replace("/", "--")),
                            "hf", ref_str)
@@ -65,6 +68,22 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
             f"'{ref_str}' is not a catalog model (see `edgefc models`), an existing file or folder, or a hub ID"
         )
     return model if want in (None, model.format) else _convert(model, want)
+
+
+def _looks_local(ref: str, path: Path) -> bool:
+    """Whether a reference that exists nowhere was meant as a local path rather than a hub ID: it starts like a
+    path, names a model file, or its first folder exists here (`exports/m-q4_K_M.gguf`)."""
+    if ref.startswith((".", "/", "~")) or "\\" in ref or ref.lower().endswith(_FILE_SUFFIXES):
+        return True
+    return bool(_HUB_ID.match(ref)) and Path(path.parts[0]).is_dir()
+
+
+def _nearest(path: Path) -> str:
+    """A hint naming the deepest folder of `path` that does exist, when it is not the current one."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return f"; {parent}/ exists" if str(parent) not in (".", "") else ""
 
 
 def _convert(model: LocalModel, want: str) -> LocalModel:
