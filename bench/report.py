@@ -9,7 +9,7 @@ import json
 import statistics
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from rich.table import Table
 
@@ -18,33 +18,54 @@ from edgefc.fsutil import atomic_file
 
 
 def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scores (failed rows count as wrong), response tokens and prompt tokens (evaluated vs served from the
+    prefix cache) of one model's rows."""
     from edgefc.bench.bfcl.score import summarize
 
+    answered = [r for r in rows if "error" not in r]
     by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
+    for r in answered:
         by_cat[r["category"]].append(r)
-    tokens = {c: statistics.mean(r["completion_tokens"] for r in rs) for c, rs in by_cat.items()}
-    evaluated = sum(r["prompt_tokens"] - r.get("cached_tokens", 0) for r in rows)
+    prompt = sum(r["prompt_tokens"] for r in answered)
+    cached = sum(r.get("cached_tokens", 0) for r in answered)
+    ttft = sum(r["ttft_s"] for r in answered)
+    decode = [r["decode_tps"] for r in answered if r["decode_tps"] > 0]
     return {
         "entries": len(rows),
+        "failed": len(rows) - len(answered),
         "scores": summarize(rows),
         "scores_edgefc_decoding": summarize({**r, "valid": r["valid_edgefc"]} for r in rows),
-        "response_tokens": {"by_category": tokens, "mean": statistics.mean(r["completion_tokens"] for r in rows)},
-        "think_share": sum(r["think"] for r in rows) / len(rows),
-        "wall_s": sum(r["total_s"] for r in rows),
-        "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
-        "prefill_tps": evaluated / sum(r["ttft_s"] for r in rows),
-        "decode_tps": statistics.median(r["decode_tps"] for r in rows if r["decode_tps"] > 0) if any(
-            r["decode_tps"] > 0 for r in rows) else 0.0,
+        "response_tokens": {"by_category": {c: statistics.mean(r["completion_tokens"] for r in rs)
+                                            for c, rs in by_cat.items()},
+                            "mean": statistics.mean(r["completion_tokens"] for r in answered) if answered else None},
+        "think_share": sum(r["think"] for r in answered) / len(answered) if answered else 0.0,
+        "wall_s": sum(r["total_s"] for r in answered),
+        "prompt_tokens": prompt,
+        "cached_tokens": cached,
+        "evaluated_tokens": prompt - cached,
+        "prefill_tps": (prompt - cached) / ttft if ttft > 0 else 0.0,
+        "decode_tps": statistics.median(decode) if decode else 0.0,
     }
 
 
-def build_summary(out: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    """One JSON-able summary of a run folder: per model latency and BFCL, plus deltas against the first."""
+def latest_rows(rows: Iterable[dict[str, Any]], models: list[str], planned: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each model's rows for the planned entries only, the last row of each (model, id) pair (a crash and
+    resume can leave two)."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row.get("model") in models and row.get("id") in planned:
+            latest[(row["model"], row["id"])] = row
+    by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (model, _), row in latest.items():
+        by_model[model].append(row)
+    return by_model
+
+
+def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[str, Any]:
+    """One JSON-able summary of a run folder: per model latency and BFCL on the planned entries, plus deltas
+    against the first model (BFCL deltas paired entry by entry, with bootstrap intervals)."""
     latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
-    rows_by_model: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in read_jsonl(out / RESULTS):
-        rows_by_model[row["model"]].append(row)
+    rows_by_model = latest_rows(read_jsonl(out / RESULTS), meta["models"], planned)
     models = []
     for name in meta["models"]:
         entry: dict[str, Any] = {"model": name, "latency": latency.get(name)}
@@ -52,7 +73,7 @@ def build_summary(out: Path, meta: dict[str, Any]) -> dict[str, Any]:
             entry["bfcl"] = _bfcl_block(rows_by_model[name])
         models.append(entry)
     summary = {**meta, "models": models}
-    summary["deltas"] = _deltas(models)
+    summary["deltas"] = _deltas(models, rows_by_model, meta.get("seed", 0))
     with atomic_file(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return summary
@@ -76,13 +97,20 @@ def _headline(model: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
-def _deltas(models: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _deltas(models: list[dict[str, Any]], rows_by_model: dict[str, list[dict[str, Any]]],
+            seed: int) -> list[dict[str, Any]]:
+    """Each later model minus the first: headline differences, and BFCL deltas paired on common entries."""
+    from edgefc.bench.paired import paired_deltas
+
     base = _headline(models[0]) if models else {}
     out = []
     for m in models[1:]:
         h = _headline(m)
+        both = rows_by_model.get(models[0]["model"]) and rows_by_model.get(m["model"])
         out.append({"model": m["model"], **{k: (h[k] - base[k]) if h[k] is not None and base.get(k) is not None
-                                            else None for k in h}})
+                                            else None for k in h},
+                    "bfcl_paired": paired_deltas(rows_by_model[models[0]["model"]], rows_by_model[m["model"]],
+                                                 seed=seed) if both else None})
     return out
 
 
@@ -126,6 +154,16 @@ def tables(summary: dict[str, Any]) -> list[Table]:
                           ".1%") for m in scored]
             cats.add_row(f"[bold]{agg['name']}[/]", *cells)
         out.append(cats)
+    paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
+    if paired:
+        deltas = Table(title=f"BFCL paired deltas against {Path(summary['models'][0]['model']).name} "
+                             "[95% paired bootstrap interval]")
+        deltas.add_column("")
+        for d in paired:
+            deltas.add_column(Path(d["model"]).name, justify="right")
+        for name, cells in _paired_rows(paired):
+            deltas.add_row(name, *cells)
+        out.append(deltas)
     return out
 
 
@@ -157,9 +195,37 @@ def markdown(summary: dict[str, Any]) -> str:
                          f"{b['response_tokens']['by_category'].get(c, 0):.1f} |")
         lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
         lines += [f"| {a['name']} | {_fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
-        lines += ["", f"entries {b['entries']} · think share {b['think_share']:.1%} · wall {b['wall_s']:.0f} s · "
-                      f"prompt tokens {b['prompt_tokens']:,} · prefill {b['prefill_tps']:.0f} tok/s"]
+        lines += ["", f"entries {b['entries']} ({b['failed']} failed to run, counted wrong) · think share "
+                      f"{b['think_share']:.1%} · wall {b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
+                      f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
+                      f"prefill {b['prefill_tps']:.0f} tok/s"]
+    paired = [d for d in summary["deltas"] if d.get("bfcl_paired")]
+    if paired:
+        base = Path(summary["models"][0]["model"]).name
+        lines += ["", f"## Paired deltas against {base}", "",
+                  "Each model minus the first on the entries both scored: point delta [95% paired bootstrap "
+                  f"interval, {paired[0]['bfcl_paired']['resamples']} resamples of entries within each category]; "
+                  "+gained/-lost counts the entries only one of the two got right.", "",
+                  "| | " + " | ".join(Path(d["model"]).name for d in paired) + " |",
+                  "|---|" + "---|" * len(paired)]
+        for name, cells in _paired_rows(paired):
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _paired_rows(paired: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(row name, one cell per model) for the paired deltas: categories, then aggregates."""
+    def cell(d: dict[str, Any] | None, counts: bool) -> str:
+        if not d:
+            return "-"
+        text = f"{d['delta'] * 100:+.1f} pts [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]"
+        return text + (f" n={d['n']} +{d['gained']}/-{d['lost']}" if counts else "")
+
+    first = paired[0]["bfcl_paired"]
+    rows = [(c, [cell(d["bfcl_paired"]["categories"].get(c), True) for d in paired]) for c in first["categories"]]
+    rows += [(name, [cell(d["bfcl_paired"]["aggregates"].get(name), False) for d in paired])
+             for name in first["aggregates"]]
+    return rows
 
 
 def plot(summary: dict[str, Any], path: Path) -> bool:

@@ -1,8 +1,12 @@
 """`edgefc bench`: several models side by side, latency and BFCL, streamed to disk so nothing is lost.
 
-Every BFCL entry's result is appended to results.jsonl as soon as it is scored; `--resume` skips the
-(model, entry) pairs already there. Latency is measured per model in a fresh process (latency.json).
-The summary, the Markdown report and the plot are rebuilt from those files at the end.
+A run folder starts with run.json: the settings that decide its results and the planned BFCL entries.
+`--resume` continues only a run with the same settings. Every BFCL entry's result is appended to
+results.jsonl as soon as it is scored (an entry that cannot run is a failed row with its error);
+`--resume` skips the (model, entry) pairs already there. Entries run grouped by their prompt prefix
+(system message and tools), so the runtime's prefix cache evaluates each shared prefix once; results are
+keyed by id, so the order never changes a score. Latency is measured per model in a fresh process
+(latency.json). The summary, the Markdown report and the plot are rebuilt from those files at the end.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from edgefc.errors import EdgefcError
+from edgefc.fsutil import atomic_file
 from edgefc.progress import step_progress
 
 RESULTS = "results.jsonl"
 LATENCY = "latency.json"
+SETTINGS = "run.json"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,56 @@ class BenchConfig:
     resume: bool = False
     runtime: str | None = None
     max_tokens: int = 256
+    latency_timeout_s: float = 900.0
+
+
+def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
+    """The settings that decide a run's results; a resumed run must have the same ones."""
+    from edgefc import __version__
+    from edgefc.bench.bfcl import data
+    from edgefc.bench.bfcl.prompts import PROMPT_FORMAT
+
+    return {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime, "threads": cfg.threads,
+            "categories": (cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None,
+            "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
+            "max_tokens": cfg.max_tokens, "edgefc_version": __version__,
+            "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
+
+
+def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
+    """The BFCL entries a run scores, per category, in id order (empty for a latency-only run)."""
+    from edgefc.bench.bfcl import data
+
+    return {c: data.load_category(c, limit=run_settings["limit"], seed=run_settings["seed"])
+            for c in run_settings["categories"] or []}
+
+
+def settings_mismatch(saved: dict[str, Any], wanted: dict[str, Any]) -> str | None:
+    """One sentence naming the first setting that differs between a saved run and this invocation, or None."""
+    for key, value in wanted.items():
+        if saved.get(key) != value:
+            return f"the run in this folder has {key} {saved.get(key)!r}, not {value!r}"
+    return None
+
+
+def start_run(out: Path, run_settings: dict[str, Any], planned: dict[str, list[Any]], resume: bool) -> None:
+    """Write run.json for a new run, or check a resumed run's against this invocation's settings."""
+    path = out / SETTINGS
+    earlier = [p.name for p in (path, out / RESULTS, out / LATENCY) if p.exists()]
+    if not resume and earlier:
+        raise EdgefcError(f"{out / earlier[0]} already exists; use --resume to continue it or --out for a new run")
+    if resume and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))["settings"]
+        mismatch = settings_mismatch(saved, run_settings)
+        if mismatch:
+            raise EdgefcError(f"cannot resume {out}: {mismatch}; use the same settings or --out for a new run")
+        return
+    if earlier:
+        raise EdgefcError(f"cannot resume {out}: it has no {SETTINGS}, so its settings are unknown; use --out for "
+                          "a new run")
+    record = {"settings": run_settings, "plan": {c: [e.id for e in es] for c, es in planned.items()}}
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def output_dir(out: Path | None, resume: bool) -> Path:
@@ -63,7 +119,7 @@ def output_dir(out: Path | None, resume: bool) -> Path:
     if out is not None:
         return out
     if resume:
-        runs = sorted(p for p in root.glob("*") if (p / RESULTS).is_file() or (p / LATENCY).is_file())
+        runs = sorted(p for p in root.glob("*") if (p / SETTINGS).is_file())
         if not runs:
             raise EdgefcError("--resume found no earlier run under ./bench-results; pass --out DIR")
         return runs[-1]
@@ -71,7 +127,7 @@ def output_dir(out: Path | None, resume: bool) -> Path:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a JSONL file; a torn last line (a killed run) is ignored."""
+    """Rows of a JSONL file; a torn line (a killed run) is ignored."""
     if not path.is_file():
         return
     with path.open(encoding="utf-8") as fh:
@@ -82,15 +138,36 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 continue
 
 
+def end_with_newline(path: Path) -> None:
+    """Terminate a torn last line (a killed run), so the next appended row starts a line of its own."""
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb+") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
+
+
+def by_prefix(entries: list[Any]) -> list[Any]:
+    """Entries ordered by their prompt prefix, then id: deterministic, and each shared prefix runs back to back."""
+    from edgefc.bench.bfcl.prompts import prefix_key
+
+    return sorted(entries, key=lambda e: (prefix_key(e), e.id))
+
+
 def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
     """Answer one BFCL entry and score it twice: BFCL's own decoding (`valid`, the leaderboard's rule) and
-    edgefc's tolerant parser (`valid_edgefc`). One JSON-able row."""
+    edgefc's tolerant parser (`valid_edgefc`). One JSON-able row; an entry the runtime cannot answer (prompt
+    longer than the context, a failed decode) is a failed row with its error, counted wrong as BFCL does."""
     from edgefc.bench.bfcl import checker, prompts
     from edgefc.bench.bfcl.decode import official_decode
     from edgefc.protocol.parse import to_bfcl
 
     messages, tools = prompts.build(entry)
-    gen = rt.generate(messages, tools, max_tokens=max_tokens)
+    try:
+        gen = rt.generate(messages, tools, max_tokens=max_tokens)
+    except (EdgefcError, RuntimeError) as exc:
+        return {"category": entry.category, "id": entry.id, "valid": False, "valid_edgefc": False,
+                "error_type": "edgefc:generation_failed", "error": f"{type(exc).__name__}: {exc}"}
     official = official_decode(gen.text)
     tolerant = None if gen.parsed.errors and not gen.parsed.calls else to_bfcl(gen.parsed.calls)
     verdict, tolerant_verdict = checker.check(entry, official), checker.check(entry, tolerant)
@@ -103,20 +180,17 @@ def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
             "total_s": t.total_s, "finish_reason": gen.finish_reason, "text": gen.text}
 
 
-def run_bfcl(cfg: BenchConfig, out: Path, limit: int | None) -> None:
-    """Score every (model, entry) not yet in results.jsonl, appending each row as it finishes."""
-    from edgefc.bench.bfcl import data
+def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix) -> None:
+    """Score every (model, entry) not yet in results.jsonl, in `order`, appending each row as it finishes."""
     from edgefc.runtimes import load
 
-    categories = cfg.categories or list(data.CATEGORIES)
-    entries = [e for c in categories for e in data.load_category(c, limit=limit, seed=cfg.seed)]
     results = out / RESULTS
-    done = {(r["model"], r["id"]) for r in read_jsonl(results)} if cfg.resume else set()
-    if not cfg.resume and results.exists():
-        raise EdgefcError(f"{results} already exists; use --resume to continue it or --out for a new run")
+    done = {(r["model"], r["id"]) for r in read_jsonl(results)}
+    end_with_newline(results)
+    ordered = order(entries)
     with step_progress() as bar, results.open("a", encoding="utf-8") as sink:
         for model in cfg.models:
-            todo = [e for e in entries if (model, e.id) not in done]
+            todo = [e for e in ordered if (model, e.id) not in done]
             task = bar.add_task(f"BFCL {Path(model).name}", total=len(entries), completed=len(entries) - len(todo))
             if not todo:
                 continue
@@ -134,14 +208,14 @@ def run_bfcl(cfg: BenchConfig, out: Path, limit: int | None) -> None:
 def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
     """Measure each model not yet in latency.json, each in its own process; rewrite the file after each."""
     from edgefc.bench.latency import measure_in_subprocess
-    from edgefc.fsutil import atomic_file
 
     path = out / LATENCY
-    measured: dict[str, Any] = json.loads(path.read_text()) if path.is_file() and cfg.resume else {}
+    measured: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     with step_progress() as bar:
         task = bar.add_task("latency", total=len(cfg.models), completed=sum(m in measured for m in cfg.models))
         for model in [m for m in cfg.models if m not in measured]:
-            measured[model] = measure_in_subprocess(model, cfg.runtime, cfg.threads, repeats).to_dict()
+            measured[model] = measure_in_subprocess(model, cfg.runtime, cfg.threads, repeats,
+                                                    timeout_s=cfg.latency_timeout_s).to_dict()
             with atomic_file(path) as tmp:
                 tmp.write_text(json.dumps(measured, indent=2))
             bar.advance(task)
@@ -155,16 +229,18 @@ def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
         raise EdgefcError(f"unknown suite '{cfg.suite}'; choose one of {', '.join(SUITES)}")
     suite = SUITES[cfg.suite]
     out = output_dir(cfg.out, cfg.resume)
+    run_settings = settings(cfg, suite)
+    planned = plan(run_settings)
     out.mkdir(parents=True, exist_ok=True)
+    start_run(out, run_settings, planned, cfg.resume)
     started = time.time()
-    meta = {"suite": cfg.suite, "models": cfg.models, "threads": cfg.threads, "seed": cfg.seed,
-            "limit": cfg.limit if cfg.limit is not None else suite.limit, "categories": cfg.categories,
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "loadavg": os.getloadavg()}}
+    meta = {**run_settings, "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                                        "loadavg": os.getloadavg()}}
     if suite.latency:
         run_latency(cfg, out, suite.repeats)
     if suite.bfcl:
-        run_bfcl(cfg, out, cfg.limit if cfg.limit is not None else suite.limit)
+        run_bfcl(cfg, out, [e for es in planned.values() for e in es])
     meta["wall_s"] = time.time() - started
-    summary = build_summary(out, meta)
+    summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
     write_reports(out, summary)
     return out, summary

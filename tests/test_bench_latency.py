@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from edgefc.bench.latency import Spread, measure_in_subprocess
+import pytest
+
+from edgefc.bench.latency import Spread, abba, measure_in_subprocess
+from edgefc.errors import EdgefcError
 
 
 def test_gguf_latency_has_raw_llama_cpp_baseline(tiny_gguf: Path) -> None:
@@ -14,8 +17,20 @@ def test_gguf_latency_has_raw_llama_cpp_baseline(tiny_gguf: Path) -> None:
     assert r.warm_cached_tokens > 0.8 * r.prompt_tokens  # the tools prefix was reused
     assert r.decode_tps.median > 0 and r.prefill_tps.median > 0 and r.e2e_s.median > r.cold_ttft_s.median
     assert r.peak_rss_mb > 50  # the model's own process: at least its weights
-    assert r.raw_llama_cpp is not None and r.raw_llama_cpp["decode_tps"].median > 0
+    raw = r.raw_llama_cpp
+    assert raw is not None and raw["decode_tps"].median > 0 and raw["cold_ttft_s"].n == raw["e2e_s"].n == 2
+    assert raw["warm_ttft_s"].median < raw["cold_ttft_s"].median  # the baseline's warm request reuses its prefix
     assert r.decode_ratio_vs_raw is not None and r.decode_ratio_vs_raw > 0
+    assert r.e2e_ratio_vs_raw == r.e2e_s.median / raw["e2e_s"].median
+
+
+def test_edgefc_and_raw_take_turns() -> None:
+    assert abba(4) == ["edgefc", "raw", "raw", "edgefc", "edgefc", "raw", "raw", "edgefc"]
+
+
+def test_a_hung_measurement_is_stopped(tiny_gguf: Path) -> None:
+    with pytest.raises(EdgefcError, match=r"did not finish within 0\.2 s and was stopped; nothing was recorded"):
+        measure_in_subprocess(str(tiny_gguf), None, threads=1, repeats=1, timeout_s=0.2)
 
 
 def test_onnx_latency_has_no_raw_baseline(tiny_onnx: Path) -> None:

@@ -75,11 +75,161 @@ def test_results_without_resume_are_not_overwritten(tiny_gguf: Path, wheel: Path
     out = tmp_path / "run"
     out.mkdir()
     (out / "results.jsonl").write_text('{"model": "x", "id": "y"}\n')
-    proc = _bench(str(tiny_gguf), "--suite", "bfcl", "--categories", "irrelevance", "--limit", "1", "--out", str(out),
-                  home=tmp_path, wheel=wheel)
+    proc = _bench(str(tiny_gguf), "--suite", "quick", "--categories", "irrelevance", "--limit", "1", "--out",
+                  str(out), home=tmp_path, wheel=wheel)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 2 and "use --resume" in stderr
     assert (out / "results.jsonl").read_text() == '{"model": "x", "id": "y"}\n'
+    assert sorted(p.name for p in out.iterdir()) == ["results.jsonl"]  # refused before any latency was measured
+    again = _bench(str(tiny_gguf), "--suite", "bfcl", "--categories", "irrelevance", "--limit", "1", "--out",
+                   str(out), "--resume", home=tmp_path, wheel=wheel)
+    _, stderr = again.communicate(timeout=300)
+    assert again.returncode == 2 and "has no run.json, so its settings are unknown" in stderr
+
+
+def _tiny_run(out: Path, tiny_gguf: Path, *extra: str) -> tuple[str, ...]:
+    return (str(tiny_gguf), "--suite", "bfcl", "--categories", "irrelevance,parallel", "--limit", "2",
+            "--max-tokens", "4", "--threads", "1", "--out", str(out), *extra)
+
+
+def test_resume_with_other_settings_refuses(tiny_gguf: Path, wheel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = _bench(*_tiny_run(out, tiny_gguf), home=tmp_path, wheel=wheel)
+    assert first.communicate(timeout=600) and first.returncode == 0
+    saved = json.loads((out / "run.json").read_text())
+    assert saved["settings"]["max_tokens"] == 4 and saved["settings"]["prompt_format"].startswith("bfcl-eval 2026")
+    assert {c: len(ids) for c, ids in saved["plan"].items()} == {"irrelevance": 2, "parallel": 2}
+    before = (out / "results.jsonl").read_text()
+    again = _bench(*_tiny_run(out, tiny_gguf, "--resume", "--max-tokens", "5"), home=tmp_path, wheel=wheel)
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 2
+    assert stderr.strip() == (f"error: cannot resume {out}: the run in this folder has max_tokens 4, not 5; use the "
+                              "same settings or --out for a new run")
+    assert (out / "results.jsonl").read_text() == before
+    same = _bench(*_tiny_run(out, tiny_gguf, "--resume"), home=tmp_path, wheel=wheel)
+    _, stderr = same.communicate(timeout=600)
+    assert same.returncode == 0, stderr
+    assert (out / "results.jsonl").read_text() == before  # nothing left to do
+
+
+def test_a_torn_line_loses_nothing(tiny_gguf: Path, wheel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = _bench(*_tiny_run(out, tiny_gguf), home=tmp_path, wheel=wheel)
+    assert first.communicate(timeout=600) and first.returncode == 0
+    lines = (out / "results.jsonl").read_text().splitlines(keepends=True)
+    lost = json.loads(lines[-1])
+    # A kill in the middle of writing the last row: half of it on disk, no newline.
+    (out / "results.jsonl").write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    again = _bench(*_tiny_run(out, tiny_gguf, "--resume", "--json"), home=tmp_path, wheel=wheel)
+    stdout, stderr = again.communicate(timeout=600)
+    assert again.returncode == 0, stderr
+    rows = list(read_jsonl(out / "results.jsonl"))
+    assert len(rows) == 4 and rows[-1]["id"] == lost["id"]  # rescored, on a line of its own
+    assert json.loads(stdout)["models"][0]["bfcl"]["entries"] == 4
+
+
+def test_failed_entries_are_rows_and_the_run_goes_on(tiny_gguf: Path, wheel: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgefc import runtimes
+    from edgefc.bench.bfcl import data, prompts
+    from edgefc.bench.runner import BenchConfig, run
+    from edgefc.runtimes.llamacpp import LlamaCppRuntime
+
+    monkeypatch.setenv(data.WHEEL_ENV, str(wheel))
+    entries = data.load_category("irrelevance", limit=2) + data.load_category("live_multiple", limit=2)
+    probe = LlamaCppRuntime(tiny_gguf, threads=1)
+    lengths = sorted(len(probe.tokenize(probe.render(*prompts.build(e)))) for e in entries)
+    probe.close()
+    # A model whose context holds the shorter prompts only: the longer ones cannot run.
+    n_ctx = lengths[1] + 8
+    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None: LlamaCppRuntime(
+        tiny_gguf, threads=threads, n_ctx=n_ctx))
+    out, summary = run(BenchConfig([str(tiny_gguf)], suite="bfcl", categories=["irrelevance", "live_multiple"],
+                                   limit=2, threads=1, max_tokens=4, out=tmp_path / "run"))
+    rows = list(read_jsonl(out / "results.jsonl"))
+    failed = [r for r in rows if "error" in r]
+    assert len(rows) == 4 and len(failed) == sum(n + 4 > n_ctx for n in lengths) == 2
+    assert all(r["valid"] is False and r["valid_edgefc"] is False and r["error_type"] == "edgefc:generation_failed"
+               and "exceeds the context" in r["error"] for r in failed)
+    bfcl = summary["models"][0]["bfcl"]
+    assert bfcl["entries"] == 4 and bfcl["failed"] == 2
+    for category in ("irrelevance", "live_multiple"):  # a failed row counts in n, never as correct
+        score = bfcl["scores"]["categories"][category]
+        assert score["n"] == 2 and score["correct"] <= 2 - sum(r["category"] == category for r in failed)
+    assert "2 failed to run, counted wrong" in (out / "report.md").read_text()
+
+
+def test_summary_counts_each_planned_entry_once(tmp_path: Path) -> None:
+    from edgefc.bench.report import build_summary
+
+    def row(model: str, id: str, valid: bool) -> dict:
+        return {"model": model, "category": "multiple", "id": id, "valid": valid, "valid_edgefc": valid,
+                "prompt_tokens": 100, "cached_tokens": 40, "completion_tokens": 5, "ttft_s": 0.5, "decode_tps": 20.0,
+                "total_s": 1.0, "think": False}
+
+    rows = [row("a", "multiple_0", False), row("a", "multiple_1", True),
+            row("a", "multiple_0", True),  # a crash and resume scored it again: the last row counts
+            row("a", "multiple_9", False),  # not in this run's plan
+            row("b", "multiple_0", False), row("b", "multiple_1", False)]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = {"suite": "bfcl", "models": ["a", "b"], "threads": 1, "seed": 0, "limit": 2,
+            "machine": {"platform": "linux"}}
+    summary = build_summary(tmp_path, meta, {"multiple_0", "multiple_1"})
+    a, b = (m["bfcl"] for m in summary["models"])
+    assert (a["entries"], a["scores"]["categories"]["multiple"]["correct"]) == (2, 2)
+    assert (b["entries"], b["scores"]["categories"]["multiple"]["correct"]) == (2, 0)
+    assert (a["prompt_tokens"], a["cached_tokens"], a["evaluated_tokens"]) == (200, 80, 120)
+    paired = summary["deltas"][0]["bfcl_paired"]["categories"]["multiple"]
+    assert (paired["n"], paired["delta"], paired["lost"]) == (2, -1.0, 2)
+    assert "## Paired deltas against a" in markdown(summary) and len(tables(summary)) == 3
+
+
+def test_entries_run_grouped_by_prefix_and_scores_are_keyed_by_id(tiny_gguf: Path, wheel: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgefc.bench.bfcl import data, prompts
+    from edgefc.bench.report import latest_rows
+    from edgefc.bench.runner import BenchConfig, by_prefix, run_bfcl
+
+    monkeypatch.setenv(data.WHEEL_ENV, str(wheel))
+    entries = data.load_category("live_multiple")
+    keys = [prompts.prefix_key(e) for e in entries]
+    shared = next(k for k in keys if keys.count(k) >= 3)
+    chosen = [e for e, k in zip(entries, keys) if k == shared][:3] + entries[:3]
+    ordered = by_prefix(chosen[::-1])
+    assert ordered == by_prefix(chosen)  # deterministic: the input order does not matter
+    order_keys = [prompts.prefix_key(e) for e in ordered]
+    assert all(order_keys[i] <= order_keys[i + 1] for i in range(len(ordered) - 1))
+    same = [e for e in ordered if prompts.prefix_key(e) == shared]
+    assert [e.id for e in same] == sorted(e.id for e in same)  # ties by id
+    cfg = BenchConfig([str(tiny_gguf)], threads=1, max_tokens=2)
+    grouped, by_id = tmp_path / "grouped", tmp_path / "by-id"
+    for folder, order in ((grouped, by_prefix), (by_id, lambda es: sorted(es, key=lambda e: e.id))):
+        folder.mkdir()
+        run_bfcl(cfg, folder, chosen, order=order)
+    rows = list(read_jsonl(grouped / "results.jsonl"))
+    assert [r["id"] for r in rows] == [e.id for e in ordered]
+    # Within the shared group, every entry after the first finds the system + tools prefix in the cache.
+    group = [r for r in rows if r["id"] in {e.id for e in same}]
+    assert all(r["cached_tokens"] > 0.5 * r["prompt_tokens"] for r in group[1:])
+    evaluated = {f.name: sum(r["prompt_tokens"] - r["cached_tokens"] for r in read_jsonl(f / "results.jsonl"))
+                 for f in (grouped, by_id)}
+    assert evaluated["grouped"] < evaluated["by-id"]
+    # The same verdicts by id, whatever order produced the rows.
+    planned = {e.id for e in chosen}
+    verdicts = [{r["id"]: r["valid"] for r in latest_rows(read_jsonl(f / "results.jsonl"), cfg.models, planned)[
+        str(tiny_gguf)]} for f in (grouped, by_id)]
+    assert verdicts[0] == verdicts[1] and len(verdicts[0]) == 6
+
+
+def test_a_hung_latency_run_is_stopped(tiny_gguf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = _bench(str(tiny_gguf), "--suite", "latency", "--latency-timeout", "0.5", "--threads", "1", "--out",
+                  str(out), home=tmp_path, wheel=tmp_path / "unused.whl")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert stderr.count("\n") == 1 and stderr.startswith(f"error: the latency run of {tiny_gguf} did not finish "
+                                                          "within 0.5 s and was stopped")
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # no latency.json, no temporary left
 
 
 def test_only_cpu(tmp_path: Path) -> None:
@@ -92,9 +242,10 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
     category = {"n": 50, "correct": 40, "accuracy": 0.8, "low": 0.67, "high": 0.89}
     aggregates = [{"name": "overall", "value": 0.8, "formula": "mean(non_live, live, irrelevance)"}]
     scores = {"categories": {"simple_python": category}, "aggregates": aggregates}
-    bfcl = {"entries": 50, "scores": scores, "scores_edgefc_decoding": scores,
+    bfcl = {"entries": 50, "failed": 1, "scores": scores, "scores_edgefc_decoding": scores,
             "response_tokens": {"by_category": {"simple_python": 22.7}, "mean": 22.7}, "think_share": 0.0,
-            "wall_s": 100.0, "prompt_tokens": 20000, "prefill_tps": 120.0, "decode_tps": 22.0}
+            "wall_s": 100.0, "prompt_tokens": 20000, "cached_tokens": 15000, "evaluated_tokens": 5000,
+            "prefill_tps": 120.0, "decode_tps": 22.0}
     latency = {"decode_tps": {"median": 22.0}, "cold_ttft_s": {"median": 2.5}, "warm_ttft_s": {"median": 0.2},
                "peak_rss_mb": 680.0, "file_bytes": 491_400_064, "raw_llama_cpp": {"decode_tps": {"median": 22.5}},
                "decode_ratio_vs_raw": 0.98}
@@ -104,4 +255,5 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
     assert plot(summary, tmp_path / "plot.png") and (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
     md = markdown(summary)
     assert "| a.gguf | 80.0% | 80.0% | 22.0 |" in md and "mean(non_live, live, irrelevance)" in md
+    assert "(1 failed to run, counted wrong)" in md and "(evaluated 5,000, from the prefix cache 15,000)" in md
     assert len(tables(summary)) == 2

@@ -35,7 +35,7 @@ from edgefc.bench.bfcl.data import CATEGORIES, IRRELEVANCE_CATEGORIES, Entry
 from edgefc.errors import EdgefcError
 
 # BFCL's Python type map: function-doc type name -> the Python type a value must have.
-PYTHON_TYPES: dict[str, type] = {
+BFCL_TYPES: dict[str, type] = {
     "string": str, "integer": int, "float": float, "boolean": bool,
     "array": list, "tuple": list, "dict": dict, "any": str,
 }
@@ -145,8 +145,8 @@ def _call(doc: dict[str, Any], call: dict[str, Any], expected: dict[str, Any]) -
 def _argument(param: str, value: Any, schema: dict[str, Any], options: list[Any]) -> Verdict:
     """One argument: its type, then its value against the possible answer's options."""
     type_name = schema["type"]
-    expected = PYTHON_TYPES[type_name]
-    item_type = PYTHON_TYPES[schema["items"]["type"]] if type_name in _ITEM_CHECKED else None
+    expected = BFCL_TYPES[type_name]
+    item_type = BFCL_TYPES[schema["items"]["type"]] if type_name in _ITEM_CHECKED else None
     if type_name == "float" and type(value) is int:
         value = float(value)
     verdict, variable = _type(param, value, options, expected, item_type)

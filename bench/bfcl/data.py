@@ -86,10 +86,10 @@ def wheel_path(wheel: str | Path | None = None) -> Path:
             raise EdgefcError(f"the BFCL wheel {path} does not exist")
         return path
     cached = store.cache_dir() / "bfcl" / WHEEL_NAME
-    return cached if cached.is_file() else download_wheel(cached)
+    return cached if cached.is_file() else fetch_pinned_wheel(cached)
 
 
-def download_wheel(dest: Path) -> Path:
+def fetch_pinned_wheel(dest: Path) -> Path:
     """Fetch the pinned bfcl-eval wheel with pip into `dest`, verified, under its final name only when complete."""
     with tempfile.TemporaryDirectory(prefix="edgefc-bfcl-") as tmp:
         downloaded = store.download_wheel(f"bfcl-eval=={BFCL_EVAL_VERSION}", Path(tmp))

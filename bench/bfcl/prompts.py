@@ -19,13 +19,16 @@ What differs from the handler's text, because edgefc renders tools in the canoni
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
-from edgefc.bench.bfcl.data import CATEGORIES, Entry
+from edgefc.bench.bfcl.data import BFCL_EVAL_VERSION, CATEGORIES, Entry
 from edgefc.errors import EdgefcError
 from edgefc.protocol.schema import normalize_tools
 
 PYTHON_HINT = " Note that the provided function is in Python 3 syntax."
+# What a bench run's prompts are, recorded in its settings: change it whenever `build` changes what a model sees.
+PROMPT_FORMAT = f"bfcl-eval {BFCL_EVAL_VERSION} QwenFCHandler messages and tools, the model's own template, no thinking"
 
 
 def build(entry: Entry) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -35,3 +38,11 @@ def build(entry: Entry) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     messages = copy.deepcopy(entry.question)
     docs = [{**doc, "description": doc["description"] + PYTHON_HINT} for doc in entry.functions]
     return messages, normalize_tools(docs)
+
+
+def prefix_key(entry: Entry) -> str:
+    """What renders before the first user message (leading system messages and tools), as one sortable string:
+    entries with equal keys share their rendered prompt prefix, so run together they evaluate it once."""
+    messages, tools = build(entry)
+    first_user = next((i for i, m in enumerate(messages) if m["role"] == "user"), len(messages))
+    return json.dumps([messages[:first_user], tools], ensure_ascii=False)

@@ -35,7 +35,7 @@ class LlamaCppRuntime(Runtime):
             raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
         super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
         self._llama_cpp = llama_cpp
-        self._vocab = self.llm._model.vocab
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
 
     def _special_tokens(self) -> dict[str, str]:
         """bos/eos texts as the template sees them under transformers."""
@@ -93,6 +93,9 @@ class LlamaCppRuntime(Runtime):
             row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
             rows.append(np.ctypeslib.as_array(row, shape=(n_vocab,)).copy())
         return np.stack(rows).astype(np.float32)
+
+    def reset_cache(self) -> None:
+        self.llm.reset()
 
     def close(self) -> None:
         self.llm.close()

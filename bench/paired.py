@@ -1,0 +1,56 @@
+"""Paired accuracy deltas between two models on the same BFCL entries, with seeded bootstrap intervals.
+
+Two models answered the same entries, so their difference is measured entry by entry: a paired bootstrap
+resamples entries (within each category, as the categories' sizes are fixed by the plan) and recomputes both
+models' accuracies on the same resample. The 2.5th and 97.5th percentiles of the resampled differences give
+the 95% interval of each per-category delta and of each BFCL aggregate's delta.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+RESAMPLES = 2000
+
+
+def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str, Any]], *,
+                  resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
+    """other - base on the entries both scored: per category {n, delta, low, high, gained, lost} and per
+    aggregate {delta, low, high} (None where the aggregate needs a category not scored by both)."""
+    from edgefc.bench.bfcl.data import CATEGORIES, OPTIONAL_CATEGORIES
+    from edgefc.bench.bfcl.score import aggregates
+
+    base_by_id = {r["id"]: r for r in base}
+    pairs: dict[str, list[tuple[bool, bool]]] = {}
+    for r in other:
+        if r["id"] in base_by_id:
+            pairs.setdefault(r["category"], []).append((bool(base_by_id[r["id"]]["valid"]), bool(r["valid"])))
+    rng = np.random.default_rng(seed)
+    categories, boot_base, boot_other = {}, {}, {}
+    for category in sorted(pairs, key=(CATEGORIES + OPTIONAL_CATEGORIES).index):
+        both = np.array(pairs[category], dtype=float)  # column 0: base, column 1: other
+        picks = both[rng.integers(0, len(both), size=(resamples, len(both)))]
+        boot_base[category], boot_other[category] = picks[:, :, 0].mean(axis=1), picks[:, :, 1].mean(axis=1)
+        low, high = np.percentile(boot_other[category] - boot_base[category], [2.5, 97.5])
+        categories[category] = {"n": len(both), "delta": float(both[:, 1].mean() - both[:, 0].mean()),
+                                "low": float(low), "high": float(high),
+                                "gained": int(((both[:, 1] == 1) & (both[:, 0] == 0)).sum()),
+                                "lost": int(((both[:, 1] == 0) & (both[:, 0] == 1)).sum())}
+
+    def values(accuracy: Mapping[str, float]) -> dict[str, float | None]:
+        return {a["name"]: a["value"] for a in aggregates(accuracy)}
+
+    point_base = values({c: float(np.mean([b for b, _ in v])) for c, v in pairs.items()})
+    point_other = values({c: float(np.mean([o for _, o in v])) for c, v in pairs.items()})
+    resampled = [(values({c: float(boot_base[c][i]) for c in pairs}), values({c: float(boot_other[c][i]) for c in pairs}))
+                 for i in range(resamples)]
+    groups = {}
+    for name, value in point_other.items():
+        if value is None or point_base[name] is None:
+            groups[name] = None
+            continue
+        low, high = np.percentile([o[name] - b[name] for b, o in resampled], [2.5, 97.5])
+        groups[name] = {"delta": value - point_base[name], "low": float(low), "high": float(high)}
+    return {"resamples": resamples, "seed": seed, "categories": categories, "aggregates": groups}
