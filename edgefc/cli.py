@@ -181,11 +181,13 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
     from edgefc.bench.runner import BenchConfig, run
 
     if device != "cpu":
+          latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
+                                                help="Seconds one model's latency measurement may take."),
         raise EdgefcError(f"device '{device}' is not supported: edgefc benchmarks edge CPUs (--device cpu)")
     cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
                       categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
-                      runtime=runtime, max_tokens=max_tokens)
+                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout)
     folder, summary = run(cfg)
     if as_json:
         print_json(summary)
