@@ -173,6 +173,8 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
           out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default "
                                                  "bench-results/<time>)."),
           resume: bool = typer.Option(False, "--resume", help="Continue a killed run (the newest, or --out)."),
+          latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
+                                                help="Seconds one model's latency measurement may take."),
           as_json: bool = JsonOpt) -> None:
     """Latency, response tokens, memory and BFCL accuracy on CPU, several models side by side."""
     import os
@@ -181,8 +183,6 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
     from edgefc.bench.runner import BenchConfig, run
 
     if device != "cpu":
-          latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
-                                                help="Seconds one model's latency measurement may take."),
         raise EdgefcError(f"device '{device}' is not supported: edgefc benchmarks edge CPUs (--device cpu)")
     cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
                       categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
