@@ -131,29 +131,37 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
                                        "as HF first)."),
            fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),
            quant: Optional[list[str]] = typer.Option(None, "--quant", "-q", help="Repeat or comma-separate: "
-                                                     "f32,f16,bf16,q8_0,q4_0,q4_K_M,q5_K_M,q6_K (gguf; default "
-                                                     "q4_K_M) or fp32,int8,int4 (onnx; default int4)."),
+                                                     "f32,f16,bf16,q8_0,q6_K,q5_K_M,q4_K_M,q4_0 (gguf; default "
+                                                     "q4_K_M) or fp32,int8,int8-dynamic,int4 (onnx; default "
+                                                     "int4)."),
            output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output folder (default ./exports),"
                                                  " or a .gguf file for one GGUF quant."),
            force: bool = typer.Option(False, "--force", help="Replace existing outputs."),
            verify: bool = typer.Option(True, "--verify/--no-verify", help="Check each file against the source."),
-           probes: Optional[int] = typer.Option(None, "--probes", min=1, help="Verify on the first N probes only."),
+           probes: Optional[int] = typer.Option(None, "--probes", min=1, help="Verify on the first N probes "
+                                                 "only (default: all, 100+ from BFCL and edgefc's own)."),
+           gate: Optional[str] = typer.Option(None, "--gate", help="Override the quants' gates, e.g. "
+                                              "kl=0.05,greedy=0.9,calls=0.8 (any subset)."),
+           keep_failed: bool = typer.Option(False, "--keep-failed", help="Keep a file that fails its gate, "
+                                            "named NAME-FAILED."),
            threads: Optional[int] = ThreadsOpt,
            as_json: bool = JsonOpt) -> None:
-    """Export to GGUF or ONNX, quantize, verify against the source, and write a manifest beside each file."""
+    """Export to GGUF or ONNX, quantize, verify against the source, and publish (with a manifest) only the files
+    that pass their gate; exits 1 when any fails."""
+    from edgefc.export.gate import parse_gate
     from edgefc.export.pipeline import run_export
 
     quants = [q.strip() for item in quant or [] for q in item.split(",") if q.strip()]
     results = run_export(model, fmt, quants, output, force=force, verify=verify, threads=threads,
-                         probe_limit=probes)
+                         probe_limit=probes, gate_overrides=parse_gate(gate), keep_failed=keep_failed)
     if as_json:
         print_json([r.row() for r in results])
     else:
         _print_exports(results)
-    unfaithful = [r.quant for r in results if r.verification and r.verification.faithful is False]
-    if unfaithful:
-        err.print(f"[red]error:[/] {', '.join(unfaithful)} is not numerically faithful to the source "
-                  f"(see the manifest)", soft_wrap=True)
+    failed = [r.quant for r in results if r.passed is False]
+    if failed:
+        err.print(f"[red]error:[/] failed the quality gate: {', '.join(failed)} "
+                  f"({'kept under a FAILED name' if keep_failed else 'not published'})", soft_wrap=True)
         raise typer.Exit(1)
 
 
@@ -198,18 +206,21 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
 
 
 def _print_exports(results: list[Any]) -> None:
-    table = Table(title="edgefc export")
-    for col in ("format", "quant", "size", "time", "max|Δlogit|", "KL", "greedy", "calls", "faithful"):
-        table.add_column(col, justify="left" if col in ("format", "quant") else "right")
+    fmt = results[0].format if results else ""
+    table = Table(title=f"edgefc export {fmt}: agreement with the source [95% interval]")
+    for col in ("quant", "size", "time", "max|Δlogit|", "KL", "greedy", "calls", "gate"):
+        table.add_column(col, justify="left" if col in ("quant", "gate") else "right")
     for r in results:
         v = r.verification
-        cells = ([f"{v.max_abs_diff:.3g}", f"{v.kl_mean:.2e}", f"{v.greedy_agreement:.1%}",
-                  f"{v.tool_call_agreement:.0%}", {True: "yes", False: "[red]NO[/]", None: "-"}[v.faithful]]
-                 if v else ["-"] * 5)
-        table.add_row(r.format, r.quant, f"{r.size_bytes / 1e6:.1f} MB", f"{r.seconds:.1f} s", *cells)
+        interval = lambda value, low_high: f"{value:.0%} [{low_high[0]:.0%},{low_high[1]:.0%}]"  # noqa: E731
+        gate = "-" if r.passed is None else "pass" if r.passed else f"[red]FAIL[/] {'; '.join(r.failures)}"
+        cells = ([f"{v.max_abs_diff:.2g}", f"{v.kl_mean:.1e}", interval(v.greedy_agreement, v.greedy_interval),
+                  interval(v.tool_call_agreement, v.tool_call_interval)] if v else ["-"] * 4)
+        table.add_row(r.quant, f"{r.size_bytes / 1e6:.0f} MB", f"{r.seconds:.0f} s", *cells, gate)
     out.print(table)
     for r in results:
-        out.print(f"[dim]{r.quant}:[/] {r.path}", highlight=False)
+        where = r.path if r.path else "not published (failed its gate)"
+        out.print(f"[dim]{r.quant}:[/] {where}", highlight=False)
 
 
 def _print_generation(gen: Any) -> None:

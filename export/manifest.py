@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.fsutil import atomic_file
+from edgefc.models.materialize import SOURCE_MARKER
+from edgefc.models.store import cache_dir
 
 LIBRARIES = ("edgefc", "torch", "transformers", "gguf", "llama-cpp-python", "optimum", "optimum-onnx", "onnx",
              "onnxruntime", "tokenizers")
@@ -39,6 +41,25 @@ def folder_sha256(path: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+FLOAT_FILE_TYPES = {"ALL_F32", "MOSTLY_F16", "MOSTLY_BF16"}
+
+
+def source_lineage(hf_dir: Path) -> dict[str, Any] | None:
+    """Where an HF source came from when edgefc materialised it from a GGUF (its marker), else None.
+
+    `quantized` is True when that GGUF was quantized: every figure of the export is then relative to the
+    dequantized weights, not to the original model.
+    """
+    marker = hf_dir / SOURCE_MARKER
+    if marker.is_file():
+        lineage = json.loads(marker.read_text(encoding="utf-8"))
+        return {**lineage, "quantized": lineage.get("file_type") not in FLOAT_FILE_TYPES}
+    if hf_dir.resolve().parent == (cache_dir() / "hf").resolve():  # materialised before markers existed
+        return {"gguf": None, "file_type": None, "quantized": None,
+                "note": f"materialised by edgefc from a GGUF ({hf_dir.name}) before lineage was recorded"}
+    return None
 
 
 def manifest_path(export_path: Path) -> Path:

@@ -1,9 +1,11 @@
 """Hugging Face folder -> ONNX decoder with past key values (optimum-onnx), then int8 / int4 with onnxruntime.
 
-fp32 is optimum's `text-generation-with-past` export; int8 is dynamic per-channel QInt8 on MatMul/Gather;
-int4 is weight-only MatMulNBits (block 32, symmetric, accuracy level 4: int8 activations on CPU),
-with the embedding table as GatherBlockQuantized. A tied embedding is then stored twice in 4 bits (lookup and
-lm_head), which costs more than int8's one shared copy on tiny models but far less than float32 on real ones.
+fp32 is optimum's `text-generation-with-past` export. int8 is weight-only 8-bit MatMulNBits (block 32,
+symmetric, float activations): the most faithful int8 onnxruntime offers (its Gather quantizer is 4-bit
+only, so the embedding table, and a tied lm_head with it, stay float32). int8-dynamic is quantize_dynamic's per-channel QInt8 weights
+with int8 activations computed per tensor at run time: half the size, a larger drift. int4 is weight-only
+MatMulNBits (block 32, symmetric, accuracy level 4: int8 activations on CPU), with the embedding table as
+GatherBlockQuantized; a tied embedding is then stored twice in 4 bits (lookup and lm_head).
 Tokenizer, chat template and generation config are copied beside the model so the folder is self-contained.
 """
 
@@ -13,27 +15,68 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from edgefc.errors import EdgefcError, require
-from edgefc.fsutil import atomic_dir
+from edgefc.export.gate import DYNAMIC_INT8, EIGHT_BIT, FOUR_BIT, LOSSLESS, Gate
 from edgefc.progress import StepProgress
 
 MODEL_FILE = "model.onnx"  # weights go to external data beside it: protobuf caps one file at 2 GB
 
 
+def _weight_only(src: Path, dst: Path, bits: int, accuracy_level: int | None, op_types: tuple[str, ...], *,
+                 fold: bool) -> None:
+    """MatMulNBits (and GatherBlockQuantized when Gather is listed): block 32, symmetric; `fold` quantizes a
+    tied lm_head too (see fold_transposed_weights)."""
+    onnx = require("onnx", "export")
+    require("onnx_ir", "export")  # undeclared need of the n-bit quantizer
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    axes = tuple((op, {"MatMul": 0, "Gather": 1}[op]) for op in op_types)
+    config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=accuracy_level,
+                                          op_types_to_quantize=op_types, quant_axes=axes, bits=bits)
+    model = onnx.load(str(src))
+    quantizer = MatMulNBitsQuantizer(fold_transposed_weights(model) if fold else model, algo_config=config)
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(dst), use_external_data_format=True)
+
+
+def _int8(src: Path, dst: Path) -> None:
+    # onnxruntime's Gather quantizer is 4-bit only, so a tied embedding stays float32; the lm_head that shares
+    # it stays float32 too (not folded): one copy of the table, and the logits' last layer exact.
+    _weight_only(src, dst, 8, None, ("MatMul",), fold=False)
+
+
+def _int8_dynamic(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, use_external_data_format=True,
+                     op_types_to_quantize=["MatMul", "Gather"])
+
+
+def _int4(src: Path, dst: Path) -> None:
+    # Gather too: the embedding table is a large share of a small model's bytes (GatherBlockQuantized).
+    _weight_only(src, dst, 4, 4, ("MatMul", "Gather"), fold=True)
+
+
 @dataclass(frozen=True)
 class OnnxQuant:
-    """One ONNX variant: fp32 is the export itself; the others are made from it."""
+    """One ONNX variant: fp32 is the export itself; the others are made from it by `make(src, dst)`."""
 
     name: str
     description: str
+    gate: Gate
+    bits_per_weight: float  # upper estimate for the free-space check
+    make: Callable[[Path, Path], None] | None = None
 
 
 ONNX_QUANTS: dict[str, OnnxQuant] = {q.name: q for q in [
-    OnnxQuant("fp32", "float32 weights, as exported"),
-    OnnxQuant("int8", "dynamic per-channel int8 weights (QInt8), int8 activations"),
-    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4"),
+    OnnxQuant("fp32", "float32 weights, as exported", LOSSLESS, 32),
+    OnnxQuant("int8", "weight-only 8-bit MatMulNBits, block 32, symmetric, float activations; embedding "
+                      "table (and a tied lm_head) float32", EIGHT_BIT, 16, _int8),
+    OnnxQuant("int8-dynamic", "per-channel int8 weights (QInt8), int8 activations quantized at run time",
+              DYNAMIC_INT8, 9, _int8_dynamic),
+    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4", FOUR_BIT, 10, _int4),
 ]}
 
 
@@ -54,7 +97,7 @@ def export_fp32(hf_dir: Path, out: Path) -> None:
 def fold_transposed_weights(model: Any) -> Any:
     """Replace Transpose(initializer) by a transposed initializer, in place.
 
-    Tied embeddings export as MatMul(x, Transpose(embed)); the int4 quantizer skips a MatMul whose weight is
+    Tied embeddings export as MatMul(x, Transpose(embed)); the n-bit quantizer skips a MatMul whose weight is
     not a constant, which would leave the whole lm_head (a quarter of a 0.5B model) in float32.
     """
     numpy_helper = require("onnx.numpy_helper", "export")
@@ -70,56 +113,34 @@ def fold_transposed_weights(model: Any) -> Any:
 
 def _copy_side_files(src: Path, dst: Path) -> None:
     for f in src.iterdir():
-        if f.is_file() and not f.name.startswith(MODEL_FILE):
+        if f.is_file() and not f.name.startswith(MODEL_FILE) and f.name != "manifest.json":
             shutil.copy2(f, dst / f.name)
 
 
 def quantize(fp32_dir: Path, out: Path, quant: str) -> None:
     """Make the `quant` variant of an fp32 export folder into `out` (tokenizer files copied)."""
-    if quant not in ONNX_QUANTS or quant == "fp32":
-        raise ValueError(f"no ONNX quantizer for {quant}")
-    onnx = require("onnx", "export")
+    make = ONNX_QUANTS[quant].make
+    if make is None:
+        raise ValueError(f"{quant} is the export itself, not a quantization")
     out.mkdir(parents=True, exist_ok=True)
-    src, dst = fp32_dir / MODEL_FILE, out / MODEL_FILE
-    if quant == "int8":
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, use_external_data_format=True,
-                         op_types_to_quantize=["MatMul", "Gather"])
-    else:
-        require("onnx_ir", "export")  # undeclared need of the int4 quantizer
-        from onnxruntime.quantization.matmul_nbits_quantizer import (DefaultWeightOnlyQuantConfig,
-                                                                     MatMulNBitsQuantizer)
-
-        # Gather too: the embedding table is a large share of a small model's bytes (GatherBlockQuantized).
-        config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4,
-                                              op_types_to_quantize=("MatMul", "Gather"),
-                                              quant_axes=(("MatMul", 0), ("Gather", 1)))
-        quantizer = MatMulNBitsQuantizer(fold_transposed_weights(onnx.load(str(src))), algo_config=config)
-        quantizer.process()
-        quantizer.model.save_model_to_file(str(dst), use_external_data_format=True)
+    make(fp32_dir / MODEL_FILE, out / MODEL_FILE)
     _copy_side_files(fp32_dir, out)
 
 
-def convert(source: Path, targets: dict[str, Path], work: Path, on_progress: StepProgress) -> dict[str, float]:
+def convert(source: Path, targets: dict[str, Path], base: Path, on_progress: StepProgress) -> dict[str, float]:
     """Write every ONNX target (quant -> folder); seconds per quant. One fp32 export is the base of the others:
-    the requested fp32 folder when there is one, else a temporary one in `work` ("base-fp32")."""
+    the requested fp32 folder when there is one, else `base` ("base-fp32")."""
     seconds: dict[str, float] = {}
-    fp32 = targets.get("fp32") or work / "fp32"
+    fp32 = targets.get("fp32", base)
     start = time.perf_counter()
     on_progress("fp32 (optimum)", 0, 1)
-    if "fp32" in targets:
-        with atomic_dir(fp32, overwrite=True) as tmp:
-            export_fp32(source, tmp)
-    else:
-        export_fp32(source, fp32)
+    export_fp32(source, fp32)
     on_progress("fp32 (optimum)", 1, 1)
     seconds["fp32" if "fp32" in targets else "base-fp32"] = time.perf_counter() - start
     for quant in [q for q in targets if q != "fp32"]:
         start = time.perf_counter()
         on_progress(quant, 0, 1)
-        with atomic_dir(targets[quant], overwrite=True) as tmp:
-            quantize(fp32, tmp, quant)
+        quantize(fp32, targets[quant], quant)
         on_progress(quant, 1, 1)
         seconds[quant] = time.perf_counter() - start
     return seconds

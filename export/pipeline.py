@@ -1,67 +1,92 @@
-"""`edgefc export`: one model, one format, several quants; the shared base is converted once.
+"""`edgefc export`: one model, one format, several quants; nothing unverified under a final name.
 
-GGUF: f16 is written once (or taken from the requested f16 file), K-quants are made from it by llama.cpp;
-direct types (f32, bf16, q8_0, q4_0) are written straight from the checkpoint. ONNX: fp32 is exported once,
-int8/int4 are made from it. Every target is written under a temporary name and renamed when complete,
-verified against the source on the probe set, and described by a manifest beside it.
+Every target is built under a temporary name beside its final one (fsutil's `.NAME.PID.RANDOM.partial`,
+which a concurrent run never removes), verified there against the source (transformers, float32) on the
+probe set, and renamed to its final name only when it passes its quant's gate. A failing file is deleted,
+or kept as `NAME-FAILED...` with keep_failed. The shared base (GGUF f16/bf16, ONNX fp32) is converted once;
+a manifest beside each file says where it came from and how it was checked. Third-party output goes to a
+log file beside the outputs.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-from dataclasses import dataclass, field
+import os
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from edgefc.errors import EdgefcError
 from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
-from edgefc.export.manifest import folder_sha256, manifest_path, write_manifest
-from edgefc.export.verify import Verification, compare, load_probes, references, summarize
-from edgefc.fsutil import clean_partials, size_bytes
+from edgefc.export import probes as probe_set
+from edgefc.export.gate import Gate, with_overrides
+from edgefc.export.manifest import folder_sha256, manifest_path, source_lineage, write_manifest
+from edgefc.export.quiet import chatter_to, transformers_quiet
+from edgefc.export.verify import Verification, aggregate, compare, references
+from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
 from edgefc.models.resolve import resolve
+from edgefc.progress import StepProgress, console, step_progress
 from edgefc.protocol.render import ChatTemplate
-from edgefc.progress import StepProgress, step_progress
+from edgefc.runtimes import DEFAULT_FOR_FORMAT, runtime_class
+
+FAILED = "FAILED"
 
 
 @dataclass(frozen=True)
 class ExportFormat:
-    """A target format: its quants, its default, the runtime that loads it, and how outputs are named."""
+    """A target format: its quant registry, its default, its base, how outputs are named and converted."""
 
     name: str
-    quants: tuple[str, ...]
+    quants: Mapping[str, Any]  # name -> entry with .gate (Gate) and .bits_per_weight
     default_quant: str
-    runtime: str
+    base_quant: str  # the float type the others are made from (for the free-space estimate)
     is_dir: bool
+    preflight: Callable[[dict[str, Any]], Any]  # raises EdgefcError for a config this format cannot take
     convert: Callable[[Path, dict[str, Path], Path, StepProgress], dict[str, float]]
 
-    def target_name(self, model: str, quant: str) -> str:
-        return f"{model}-{quant}" + ("-onnx" if self.is_dir else ".gguf")
+    @property
+    def runtime(self) -> str:
+        return DEFAULT_FOR_FORMAT[self.name]
+
+    def target_name(self, model: str, quant: str, *, failed: bool = False) -> str:
+        stem = f"{model}-{quant}" + (f"-{FAILED}" if failed else "")
+        return stem + ("-onnx" if self.is_dir else ".gguf")
 
 
-FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
-    ExportFormat("gguf", tuple(gguf_export.GGUF_QUANTS), "q4_K_M", "llamacpp", False, gguf_export.convert),
-    ExportFormat("onnx", tuple(onnx_export.ONNX_QUANTS), "int4", "onnxruntime", True, onnx_export.convert),
+EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
+    ExportFormat("gguf", gguf_export.GGUF_QUANTS, "q4_K_M", "f16", False, gguf_export.architecture,
+                 gguf_export.convert),
+    ExportFormat("onnx", onnx_export.ONNX_QUANTS, "int4", "fp32", True, lambda config: None, onnx_export.convert),
 ]}
 
 
 @dataclass
 class ExportResult:
-    """One finished target."""
+    """One target: where it went (None when a failing file was deleted) and how it was judged."""
 
     format: str
     quant: str
-    path: Path
+    path: Path | None
     size_bytes: int
     seconds: float
     verification: Verification | None = None
+    gate: Gate | None = None
+    failures: list[str] = field(default_factory=list)  # why it failed its gate; empty when it passed
     manifest: Path | None = None
+
+    @property
+    def passed(self) -> bool | None:
+        """True/False by the gate; None when not verified."""
+        return None if self.verification is None else not self.failures
 
     def row(self) -> dict[str, Any]:
         v = self.verification
-        return {"format": self.format, "quant": self.quant, "path": str(self.path), "size_bytes": self.size_bytes,
-                "seconds": round(self.seconds, 2), "manifest": str(self.manifest) if self.manifest else None,
+        return {"format": self.format, "quant": self.quant, "path": str(self.path) if self.path else None,
+                "size_bytes": self.size_bytes, "seconds": round(self.seconds, 2), "passed": self.passed,
+                "gate": asdict(self.gate) if self.gate else None, "failures": self.failures,
+                "manifest": str(self.manifest) if self.manifest else None,
                 "verification": v.to_dict() if v else None}
 
 
@@ -71,6 +96,7 @@ class ExportPlan:
 
     source: Path
     format: ExportFormat
+    name: str
     targets: dict[str, Path] = field(default_factory=dict)
 
 
@@ -81,8 +107,7 @@ def _preflight(hf_dir: Path, spec: ExportFormat) -> None:
         config = json.loads(config_file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise EdgefcError(f"{config_file} is missing or not JSON: {exc}") from exc
-    if spec.name == "gguf":
-        gguf_export.gguf_arch(config)
+    spec.preflight(config)
     if not (hf_dir / "tokenizer.json").is_file():
         raise EdgefcError(f"{hf_dir} has no tokenizer.json; the export would not be usable on its own")
     ChatTemplate.from_hf_dir(hf_dir)  # raises: no template means no tool calling
@@ -90,9 +115,9 @@ def _preflight(hf_dir: Path, spec: ExportFormat) -> None:
 
 def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, force: bool) -> ExportPlan:
     """Resolve the source and name every output; refuse bad quants and existing outputs up front."""
-    if fmt not in FORMATS:
-        raise EdgefcError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    spec = FORMATS[fmt]
+    if fmt not in EXPORT_FORMATS:
+        raise EdgefcError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+    spec = EXPORT_FORMATS[fmt]
     quants = list(dict.fromkeys(quants or [spec.default_quant]))
     by_lower = {q.lower(): q for q in spec.quants}
     unknown = [q for q in quants if q.lower() not in by_lower]
@@ -112,45 +137,109 @@ def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, fo
     existing = [str(p) for p in targets.values() if p.exists()]
     if existing and not force:
         raise EdgefcError(f"{existing[0]} already exists (use --force to replace it)")
-    return ExportPlan(local.path, spec, targets)
+    return ExportPlan(local.path, spec, name, targets)
 
 
-def _verify(p: ExportPlan, threads: int | None, probe_limit: int | None) -> dict[str, Verification]:
-    from edgefc.runtimes import runtime_class
+def needed_bytes(p: ExportPlan) -> int:
+    """About how many bytes the export writes: every target plus the shared base when it is not one."""
+    params = gguf_export.parameter_count(p.source)
+    quants = list(p.targets) + ([] if p.format.base_quant in p.targets else [p.format.base_quant])
+    return int(sum(params * p.format.quants[q].bits_per_weight / 8 for q in quants))
 
-    probes = load_probes()[:probe_limit]
-    source = runtime_class("transformers")(p.source, threads=threads)
+
+class _Discarded(Exception):
+    """Thrown into an fsutil temporary to drop it instead of renaming it into place."""
+
+
+class _Staged:
+    """An fsutil temporary held open until it is published (renamed to its final name) or discarded."""
+
+    def __init__(self, final: Path, is_dir: bool):
+        self.final, self.is_dir = final, is_dir
+        self._cm = atomic_dir(final, overwrite=True) if is_dir else atomic_file(final)
+        self.path: Path = self._cm.__enter__()
+        self._open = True
+
+    def publish(self) -> Path:
+        self._close(None, None, None)
+        return self.final
+
+    def discard(self) -> None:
+        exc = _Discarded()
+        self._close(type(exc), exc, None)
+
+    def move_to(self, final: Path) -> Path:
+        """Publish under another name (a failed file kept with keep_failed)."""
+        with (atomic_dir(final, overwrite=True) if self.is_dir else atomic_file(final)) as tmp:
+            os.replace(self.path, tmp)
+        self.discard()
+        return final
+
+    def unwind(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        """ExitStack callback: an error drops the temporary (ENOSPC becomes fsutil's one sentence)."""
+        if not self._open:
+            return False
+        if exc_type is None:
+            self.discard()
+            return False
+        return bool(self._close(exc_type, exc, tb))
+
+    def _close(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        self._open = False
+        return self._cm.__exit__(exc_type, exc, tb)
+
+
+def _fits(source: Any, cap: int) -> Callable[[probe_set.Probe], bool]:
+    return lambda probe: len(source.tokenize(source.render(probe.messages, probe.tools))) <= cap
+
+
+def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe], source: Any,
+            threads: int | None, bar: Any) -> dict[str, Verification]:
+    task = bar.add_task(f"source answers ({len(probes)} probes)", total=len(probes))
+    refs = references(source, probes, on_step=lambda: bar.advance(task))
     out: dict[str, Verification] = {}
-    try:
-        with step_progress() as bar:
-            task = bar.add_task("source answers", total=len(probes))
-            refs = references(source, probes, on_step=lambda: bar.advance(task))
-            for quant, path in p.targets.items():
-                task = bar.add_task(f"verifying {quant}", total=len(refs))
-                exported = runtime_class(p.format.runtime)(path, threads=threads)
-                try:
-                    rows = []
-                    for ref in refs:
-                        rows.append(compare(source, exported, ref))
-                        bar.advance(task)
-                finally:
-                    exported.close()
-                out[quant] = summarize(rows, quant)
-    finally:
-        source.close()
+    for quant, path in staged.items():
+        task = bar.add_task(f"verifying {quant}", total=len(refs))
+        exported = runtime_class(p.format.runtime)(path, threads=threads)
+        try:
+            rows = []
+            for ref in refs:
+                rows.append(compare(source, exported, ref))
+                bar.advance(task)
+        finally:
+            exported.close()
+        out[quant] = aggregate(rows)
     return out
 
 
+def _warn_lineage(lineage: dict[str, Any] | None, source: Path) -> None:
+    if lineage and lineage.get("quantized") is not False:
+        kind = lineage.get("file_type") or "quantized"
+        console.print(f"[yellow]warning:[/] {source.name} was materialised from a {kind} GGUF: every figure is "
+                      "relative to those dequantized weights, not to the original model", highlight=False)
+
+
 def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None = None, *, force: bool = False,
-               verify: bool = True, threads: int | None = None, probe_limit: int | None = None) -> list[ExportResult]:
-    """Export `model` to `fmt` in each of `quants`, verify each against the source, write manifests."""
+               verify: bool = True, threads: int | None = None, probe_limit: int | None = None,
+               probe_seed: int = probe_set.DEFAULT_SEED, gate_overrides: dict[str, float] | None = None,
+               keep_failed: bool = False) -> list[ExportResult]:
+    """Export `model` to `fmt` in each of `quants`, verify each against the source in its temporary place, and
+    publish (with a manifest) only what passes its gate; see ExportResult.passed for the verdicts."""
     p = plan(model, fmt, quants, out, force=force)
-    workdir = next(iter(p.targets.values())).parent
+    folder = next(iter(p.targets.values())).parent
     try:
-        workdir.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise EdgefcError(f"cannot write to {workdir}: {exc.strerror or exc}") from exc
-    with step_progress() as bar, tempfile.TemporaryDirectory(prefix=".edgefc-export-", dir=workdir) as work:
+        raise EdgefcError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+    ensure_free_space(folder, needed_bytes(p), f"exporting {p.name} to {fmt} {', '.join(p.targets)}")
+    lineage = source_lineage(p.source)
+    _warn_lineage(lineage, p.source)
+    gates = {q: with_overrides(p.format.quants[q].gate, gate_overrides or {}) for q in p.targets}
+    log = folder / f"{p.name}-{fmt}.export.log"
+    log.write_text("", encoding="utf-8")
+    verifications: dict[str, Verification] = {}
+    probes: list[probe_set.Probe] = []
+    with step_progress() as bar, chatter_to(log), transformers_quiet(), ExitStack() as stack:
         tasks: dict[str, Any] = {}
 
         def on_progress(label: str, done: int, total: int) -> None:
@@ -158,22 +247,53 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
                 tasks[label] = bar.add_task(f"{fmt} {label}", total=total)
             bar.update(tasks[label], completed=done, total=total)
 
-        if force:
-            for path in p.targets.values():
-                clean_partials(path)
-        seconds = p.format.convert(p.source, p.targets, Path(work), on_progress)
-    verifications = _verify(p, threads, probe_limit) if verify else {}
-    source_hash = folder_sha256(p.source)
-    results = []
-    for quant, path in p.targets.items():
-        result = ExportResult(fmt, quant, path, size_bytes(path), seconds[quant], verifications.get(quant))
-        result.manifest = manifest_path(path)
-        write_manifest(path, {
-            "source": {"model": str(model), "path": str(p.source), "sha256": source_hash},
-            "format": fmt, "quant": quant, "path": path.name, "size_bytes": result.size_bytes,
-            "seconds": round(result.seconds, 2),
-            "base_seconds": round(seconds.get(f"base-{'f16' if fmt == 'gguf' else 'fp32'}", 0.0), 2),
-            "verification": result.verification.to_dict() if result.verification else None,
-        })
-        results.append(result)
+        def stage(final: Path) -> _Staged:
+            staged = _Staged(final, p.format.is_dir)
+            stack.push(staged.unwind)
+            return staged
+
+        staged = {q: stage(path) for q, path in p.targets.items()}
+        base = stage(folder / p.format.target_name(p.name, "base"))
+        seconds = p.format.convert(p.source, {q: s.path for q, s in staged.items()}, base.path, on_progress)
+        if verify:
+            source = runtime_class("transformers")(p.source, threads=threads)
+            try:
+                probes = probe_set.draw(probe_limit, seed=probe_seed, fits=_fits(source, probe_set.TOKEN_CAP))
+                verifications = _verify(p, {q: s.path for q, s in staged.items()}, probes, source, threads, bar)
+            finally:
+                source.close()
+        base_seconds = sum(v for k, v in seconds.items() if k.startswith("base-"))
+        record = {"source": {"model": str(model), "path": str(p.source), "sha256": folder_sha256(p.source),
+                             "lineage": lineage},
+                  "format": fmt,
+                  "probes": {"count": len(probes), "seed": probe_seed, "token_cap": probe_set.TOKEN_CAP,
+                             "bfcl_per_category": probe_set.BFCL_PER_CATEGORY} if verify else None,
+                  "base_seconds": round(base_seconds, 2)}
+        results = [_publish(p, quant, s, record, seconds[quant], verifications.get(quant), gates[quant],
+                            keep_failed) for quant, s in staged.items()]
     return results
+
+
+def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any], seconds: float,
+             verification: Verification | None, gate: Gate, keep_failed: bool) -> ExportResult:
+    """Rename a verified file into place with its manifest, or drop (keep_failed: rename) a failing one."""
+    failures = gate.judge(verification.kl_mean, verification.greedy_agreement, verification.tool_call_agreement,
+                          verification.prompt_mismatches) if verification else []
+    result = ExportResult(p.format.name, quant, None, size_bytes(staged.path), seconds, verification,
+                          gate if verification else None, failures)
+    if failures and not keep_failed:
+        staged.discard()
+        return result
+    final = staged.final if not failures else staged.final.with_name(
+        p.format.target_name(p.name, quant, failed=True))
+    manifest = {**record, "quant": quant, "path": final.name, "size_bytes": result.size_bytes,
+                "seconds": round(seconds, 2), "gate": asdict(gate) if verification else None,
+                "passed": result.passed, "failures": failures,
+                "verification": verification.to_dict() if verification else None}
+    if p.format.is_dir:  # the manifest travels inside the folder
+        write_manifest(staged.path, manifest)
+    result.path = staged.move_to(final) if failures else staged.publish()
+    if not p.format.is_dir:
+        write_manifest(result.path, manifest)
+    result.manifest = manifest_path(result.path)
+    return result

@@ -1,12 +1,14 @@
 """GGUF -> Hugging Face folder, the input that export, train and the transformers runtime need.
 
 transformers dequantizes the GGUF tensors (`gguf_file=`), so the weights are the quantized model's, in
-float32: runtimes that load the folder compute with exactly the values llama.cpp dequantizes.
+float32: runtimes that load the folder compute with exactly the values llama.cpp dequantizes. A marker file
+(SOURCE_MARKER) records which GGUF the folder came from, so exports can say what their figures are relative to.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from edgefc.fsutil import atomic_dir, ensure_free_space
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.store import cache_dir
 from edgefc.progress import console
+
+SOURCE_MARKER = "edgefc-source.json"  # {gguf, sha256, size_bytes, file_type}: the GGUF this folder came from
 
 
 def hf_dir_for(gguf: Path) -> Path:
@@ -48,7 +52,22 @@ def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
             _restore_added_tokens(tokenizer, gguf)
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
+            (tmp / SOURCE_MARKER).write_text(json.dumps(_gguf_lineage(gguf), indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def _gguf_lineage(path: Path) -> dict[str, Any]:
+    """What the marker says about a GGUF: path, SHA-256, size and llama.cpp file type (e.g. MOSTLY_Q4_K_M)."""
+    gguf = require("gguf", "hf")
+    field = gguf.GGUFReader(path).fields.get("general.file_type")
+    file_type = int(field.parts[field.data[0]][0]) if field is not None else None
+    names = {t.value: t.name for t in gguf.LlamaFileType}
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return {"gguf": str(path.resolve()), "sha256": digest.hexdigest(), "size_bytes": path.stat().st_size,
+            "file_type": names.get(file_type, file_type)}
 
 
 def float32_bytes(gguf_path: Path) -> int:

@@ -29,7 +29,8 @@ class _TokenClock:
 
 
 class TransformersRuntime(Runtime):
-    """A Hugging Face folder run by transformers on the CPU, float32 unless the folder says otherwise."""
+    """A Hugging Face folder run by transformers on the CPU in float32, whatever dtype the checkpoint is stored in:
+    it is the reference exports are verified against, so it must not compute in bf16."""
 
     name = "transformers"
     format = "hf"
@@ -42,7 +43,7 @@ class TransformersRuntime(Runtime):
             torch.set_num_threads(threads)  # process-wide: torch has no per-model setting
         try:
             self.tokenizer = load_tokenizer(path)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype="auto").eval()
+            self.model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
         except (OSError, ValueError) as exc:
             raise ModelError(f"transformers cannot load {path}: {exc}") from exc
         super().__init__(path, ChatTemplate.from_hf_dir(path), threads)
