@@ -42,3 +42,16 @@ def test_onnx_latency_has_no_raw_baseline(tiny_onnx: Path) -> None:
 def test_spread() -> None:
     s = Spread.of([3.0, 1.0, 2.0])
     assert (s.median, s.min, s.max, s.n) == (2.0, 1.0, 3.0, 3)
+
+
+def test_reset_cache_makes_the_next_request_cold(tiny_gguf: Path) -> None:
+    from edgefc.runtimes.llamacpp import LlamaCppRuntime
+
+    rt = LlamaCppRuntime(tiny_gguf, threads=1)
+    try:
+        rt.generate("Hello there", max_tokens=2)
+        assert rt.generate("Hello there", max_tokens=2).timings.cached_tokens > 0
+        rt.reset_cache()
+        assert rt.generate("Hello there", max_tokens=2).timings.cached_tokens == 0
+    finally:
+        rt.close()

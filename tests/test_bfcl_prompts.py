@@ -8,15 +8,21 @@ language hint on each description, names unchanged, and a prompt ending in "<|im
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from edgefc.bench.bfcl.data import CATEGORIES, OPTIONAL_CATEGORIES, Entry, load_category
-from edgefc.bench.bfcl.prompts import PYTHON_HINT, build
+from edgefc.bench.bfcl.prompts import PYTHON_HINT, build, prefix_key
 from edgefc.errors import EdgefcError
 from edgefc.protocol.render import ChatTemplate
-from tests.bfcl_support import real_wheel
+from edgefc.protocol.schema import normalize_tools
+from tests.bfcl_support import official_python, real_wheel
 from tests.tiny import qwen3_template
+
+PROMPT_HELPER = Path(__file__).with_name("bfcl_official_prompt.py")
 
 TOOLS_HEAD = ("<|im_start|>system\n{system}# Tools\n\nYou may call one or more functions to assist with the user "
               "query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n")
@@ -103,3 +109,59 @@ def test_java_and_javascript_are_not_supported() -> None:
     entry = Entry("simple_java_0", "simple_java", [{"role": "user", "content": "?"}], [], None)
     with pytest.raises(EdgefcError, match="not 'simple_java'"):
         build(entry)
+
+
+def test_prefix_key_is_what_renders_before_the_question(entries: dict[str, Entry]) -> None:
+    entry = entries["live_multiple"]
+    key = prefix_key(entry)
+    asked_otherwise = Entry(entry.id, entry.category, [*entry.question[:-1], {"role": "user", "content": "Other?"}],
+                            entry.functions, entry.answer)
+    assert prefix_key(asked_otherwise) == key
+    other_tools = Entry(entry.id, entry.category, entry.question, entry.functions[:1], entry.answer)
+    assert prefix_key(other_tools) != key
+    prompt = _render(entry)
+    system = entry.question[0]["content"]
+    assert system in key and prompt.index(system) < prompt.index(entry.question[-1]["content"])
+
+
+def _handler_prompts(python: str, entries: list[Entry], tmp_path: Path) -> dict[str, str]:
+    """bfcl-eval's Qwen FC handler's own prompt per entry id, from tests/bfcl_official_prompt.py."""
+    lines = "".join(json.dumps({"category": e.category, "id": e.id}) + "\n" for e in entries)
+    proc = subprocess.run([python, str(PROMPT_HELPER)], input=lines, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "BFCL_PROJECT_ROOT": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {row["id"]: row["prompt"] for row in map(json.loads, proc.stdout.splitlines())}
+
+
+def _split_tools(prompt: str) -> tuple[str, list[dict], str]:
+    """(text before the tool lines, the tool lines parsed, text after them)."""
+    start, end = prompt.index("<tools>\n") + len("<tools>\n"), prompt.index("\n</tools>")
+    return prompt[:start], [json.loads(line) for line in prompt[start:end].split("\n")], prompt[end:]
+
+
+def test_prompt_is_the_handlers_own_but_for_explained_differences(tmp_path: Path) -> None:
+    python = official_python()
+    wheel = real_wheel()
+    sample = [e for c in CATEGORIES for e in load_category(c, limit=15, seed=1, wheel=wheel)]
+    non_ascii = [e for e in load_category("live_multiple", wheel=wheel) if not e.question[-1]["content"].isascii()]
+    entries = list({e.id: e for e in sample + non_ascii[:5]}.values())
+    theirs = _handler_prompts(python, entries, tmp_path)
+    assert len(theirs) == len(entries)
+    with_system = 0
+    for entry in entries:
+        ours, handler = _render(entry), theirs[entry.id]
+        # 1. edgefc renders with thinking off: the Qwen3 template closes an empty think block after the handler's
+        #    generation prompt, which the handler leaves for the model to write.
+        assert ours.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        ours = ours[: -len("<think>\n\n</think>\n\n")]
+        if entry.functions:
+            # 2. The tool lines: the handler writes json.dumps(BFCL doc) (BFCL types such as "dict", non-ASCII
+            #    escaped); edgefc writes the canonical OpenAI tool of the same doc (JSON Schema types, UTF-8).
+            ours_head, ours_tools, ours_tail = _split_tools(ours)
+            handler_head, handler_tools, handler_tail = _split_tools(handler)
+            assert ours_tools == normalize_tools(handler_tools), entry.id
+            ours, handler = ours_head + ours_tail, handler_head + handler_tail
+        with_system += entry.question[0]["role"] == "system"
+        # Nothing else differs: system merge, tools block text, turns and the generation prompt, byte for byte.
+        assert ours == handler, entry.id
+    assert with_system > 0 and any(not e.functions for e in entries)
