@@ -1,0 +1,140 @@
+"""Grammar-constrained decoding, one step at a time, for any backend: mask the logits, advance, jump forward.
+
+Engine: llguidance, chosen over llama.cpp's GBNF (`LlamaGrammar`) and xgrammar because it is the one that
+serves all three runtimes from one grammar without torch: it builds its tokenizer from a GGUF vocabulary
+(llama.cpp) or a tokenizer.json (onnxruntime, transformers), compiles JSON Schema inside a Lark grammar
+(`%json`, one rule per tool), computes a 152K-token mask in about a millisecond (measured figures: see the
+report of issue 8), and says which tokens are forced (jump-forward). GBNF exists only inside llama.cpp, has
+no JSON-Schema compiler of its own at runtime and costs several ms per token on this vocabulary; xgrammar's
+Python package needs torch.
+
+A runtime builds a `GrammarVocab` once per model (about 1 s) and a `Constraint` per request, then per step:
+`mask(logits)`, pick a token (greedy or sampled), `advance(token)` -> forced tokens to evaluate in one batch
+with it; it stops when it picks an end-of-turn id or `done` is true. End-of-turn ids pass the mask only
+where the grammar accepts, so a call can never be cut before `</tool_call>`.
+
+Steering: masking alone lets a model that always fences its calls escape into prose under `auto`: its ```
+and `{` (85% of the mass on a weather question for the embedded model) are forbidden, `<tool_call>` has
+1e-10, so "Here's the response: ``json ..." wins. So at the first step of an `auto` answer the probability
+the model gives to call openers the grammar forbids (a fence, a bare `{` or `[`, a spelled-out `<`) is
+moved onto the best canonical opener: the model calls exactly as often as it meant to, in the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import numpy as np
+from llguidance import LLMatcher, LLTokenizer
+from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
+
+from edgefc.protocol.grammar import ToolGrammar
+
+_TAGS_AS_TOKENS = LLMatcher.grammar_from_lark("start: <tool_call> </tool_call>")
+_CALL_OPENERS = (b"<", b"{", b"[", b"`")  # first characters of a call in any form parse reads
+_CALL_TAG = b"<tool_call>"
+
+
+@dataclass(frozen=True, eq=False)
+class GrammarVocab:
+    """A model's vocabulary as llguidance sees it, with the ids that end a turn; build once per model."""
+
+    tokenizer: LLTokenizer
+    end_of_turn: frozenset[int]
+    tags_are_tokens: bool  # whether `<tool_call>` and `</tool_call>` are single special tokens
+    call_intent: np.ndarray  # bool per id: the token starts a call, canonical or disguised (see steering)
+
+    @classmethod
+    def build(cls, tokenizer: LLTokenizer) -> GrammarVocab:
+        """Wrap an llguidance tokenizer whose eos ids are the model's end-of-turn ids."""
+        tags = LLMatcher.validate_grammar(_TAGS_AS_TOKENS, tokenizer) == ""
+        intent = np.zeros(tokenizer.vocab_size, dtype=bool)
+        for token in range(tokenizer.vocab_size):
+            text = tokenizer.decode_bytes([token])
+            special = tokenizer.is_special_token(token)
+            intent[token] = text == _CALL_TAG if special else text.lstrip(b" \t\r\n").startswith(_CALL_OPENERS)
+        return cls(tokenizer, frozenset(tokenizer.eos_tokens), tags, intent)
+
+    @classmethod
+    def from_llama(cls, vocab: Any, end_of_turn: Iterable[int] | None = None,
+                   n_vocab: int | None = None) -> GrammarVocab:
+        """From a llama.cpp vocabulary (`llama_model_get_vocab`); end of turn defaults to llama.cpp's own
+        end-of-generation set, the ids the llama.cpp runtime stops on."""
+        import llama_cpp
+        from llguidance.llamacpp import lltokenizer_from_vocab
+
+        if end_of_turn is None:
+            count = llama_cpp.llama_vocab_n_tokens(vocab)
+            end_of_turn = [i for i in range(count) if llama_cpp.llama_vocab_is_eog(vocab, i)]
+        return cls.build(lltokenizer_from_vocab(vocab, n_vocab=n_vocab, eos_token=sorted(end_of_turn)))
+
+    @classmethod
+    def from_hf(cls, tokenizer: Any, end_of_turn: Iterable[int], n_vocab: int | None = None) -> GrammarVocab:
+        """From a `tokenizers.Tokenizer` (onnxruntime runtime) or a transformers fast tokenizer."""
+        backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+        config = json.loads(backend.to_str())
+        config["padding"] = config["truncation"] = None  # as llguidance.hf does: encode texts as they are
+        return cls.build(LLTokenizer(json.dumps(config), n_vocab=n_vocab, eos_token=sorted(end_of_turn)))
+
+
+class Constraint:
+    """One answer's grammar state: which tokens may come next, and which are forced."""
+
+    def __init__(self, vocab: GrammarVocab, grammar: ToolGrammar, *, jump_forward: bool = True, steer: bool = True):
+        self.vocab = vocab
+        self.grammar = grammar
+        self.jump_forward = jump_forward
+        self.steer = steer and grammar.mode == "auto" and bool(grammar.names)  # only auto weighs calls vs text
+        self.steps = 0
+        self.matcher = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.tags_are_tokens)),
+                                 log_level=0)
+        if self.matcher.is_error():
+            raise RuntimeError(f"llguidance rejected the tool grammar: {self.matcher.get_error()}")
+        self._bits = allocate_token_bitmask(1, vocab.tokenizer.vocab_size)
+
+    def allowed(self, n_vocab: int) -> np.ndarray:
+        """A bool array over n_vocab ids: which may come next (ids beyond the tokenizer's never)."""
+        fill_next_token_bitmask(self.matcher, self._bits)
+        return np.unpackbits(self._bits.view(np.uint8), count=n_vocab, bitorder="little").view(bool)
+
+    def mask(self, logits: np.ndarray) -> None:
+        """Set the logits of every token the grammar forbids next to -inf, in place (a 1-D row); at the first
+        step of an `auto` answer, first steer disguised call openers' mass onto the canonical one."""
+        allowed = self.allowed(logits.shape[-1])
+        if self.steer and self.steps == 0:
+            _steer(logits, allowed, self.vocab.call_intent[: logits.shape[-1]])
+        np.copyto(logits, -np.inf, where=~allowed)
+
+    def advance(self, token: int) -> list[int]:
+        """Consume the chosen token; return the tokens the grammar now forces (already consumed), to be
+        evaluated in one batch with it. A token the mask forbade is our bug and raises."""
+        if not self.matcher.consume_token(token):
+            raise RuntimeError(f"token {token} broke the tool grammar: {self.matcher.get_error()}")
+        self.steps += 1
+        if not self.jump_forward or token in self.vocab.end_of_turn:
+            return []
+        forced = self.matcher.compute_ff_tokens()
+        if forced and not self.matcher.consume_tokens(forced):
+            raise RuntimeError(f"llguidance's forced tokens broke its grammar: {self.matcher.get_error()}")
+        return forced
+
+    @property
+    def accepting(self) -> bool:
+        """Whether the answer so far is complete: an end-of-turn id may come next."""
+        return self.matcher.is_accepting()
+
+    @property
+    def done(self) -> bool:
+        """Whether nothing but end of turn can follow (the turn may end without sampling it)."""
+        return self.matcher.is_stopped()
+
+
+def _steer(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> None:
+    """Add the probability of the forbidden call openers to the likeliest allowed one (logits in place)."""
+    openers = np.flatnonzero(allowed & intent)
+    disguised = logits[~allowed & intent]
+    if openers.size and disguised.size:
+        best = openers[np.argmax(logits[openers])]
+        logits[best] = np.logaddexp(logits[best], np.logaddexp.reduce(disguised.astype(np.float64)))
