@@ -189,10 +189,11 @@ def base_quant(hf_dir: Path) -> str:
 
 
 def _read(tensors: list[SourceTensor]) -> Iterator[tuple[SourceTensor, np.ndarray]]:
-    """Each tensor as float32 numpy, one at a time (bf16 goes through torch), files opened once each."""
+    """Each tensor as float32 numpy, one at a time (bf16 goes through torch), files opened once each. Read with
+    pread, not mmap: mapped pages of a multi-GB checkpoint would count as resident memory until the end."""
     safetensors = require("safetensors", "export")
     for file in dict.fromkeys(t.file for t in tensors):
-        with safetensors.safe_open(file, "pt") as f:
+        with safetensors.safe_open(file, "pt", backend="pread") as f:
             for t in (t for t in tensors if t.file == file):
                 yield t, f.get_tensor(t.name).float().numpy()
 
