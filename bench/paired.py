@@ -44,8 +44,8 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
 
     point_base = values({c: float(np.mean([b for b, _ in v])) for c, v in pairs.items()})
     point_other = values({c: float(np.mean([o for _, o in v])) for c, v in pairs.items()})
-    resampled = [(values({c: float(boot_base[c][i]) for c in pairs}), values({c: float(boot_other[c][i]) for c in pairs}))
-                 for i in range(resamples)]
+    resampled = [(values({c: float(boot_base[c][i]) for c in pairs}),
+                  values({c: float(boot_other[c][i]) for c in pairs})) for i in range(resamples)]
     groups = {}
     for name, value in point_other.items():
         if value is None or point_base[name] is None:

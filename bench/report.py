@@ -48,7 +48,8 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def latest_rows(rows: Iterable[dict[str, Any]], models: list[str], planned: set[str]) -> dict[str, list[dict[str, Any]]]:
+def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
+                planned: set[str]) -> dict[str, list[dict[str, Any]]]:
     """Each model's rows for the planned entries only, the last row of each (model, id) pair (a crash and
     resume can leave two)."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}

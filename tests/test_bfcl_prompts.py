@@ -3,6 +3,8 @@
 Read from bfcl-eval's QwenFCHandler._format_prompt and _pre_query_processing_prompting: the raw message list,
 no added system prompt, a leading system message merged into the tools block, one tool per line, the
 language hint on each description, names unchanged, and a prompt ending in "<|im_start|>assistant\\n".
+With bfcl-eval's venv ($EDGEFC_BFCL_PYTHON), the rendering is also diffed against the handler's own
+_format_prompt, entry by entry, every remaining difference named and explained.
 """
 
 from __future__ import annotations
