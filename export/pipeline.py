@@ -3,7 +3,7 @@
 Every target is built under a temporary name beside its final one (fsutil's `.NAME.PID.RANDOM.partial`,
 which a concurrent run never removes), verified there against the source (transformers, float32) on the
 probe set, and renamed to its final name only when it passes its quant's gate. A failing file is deleted,
-or kept as `NAME-FAILED...` with keep_failed. The shared base (GGUF f16/bf16, ONNX fp32) is converted once;
+or kept under a name that says so (failed_name) with keep_failed. The shared base (GGUF f16/bf16, ONNX fp32) is converted once;
 a manifest beside each file says where it came from and how it was checked. Third-party output goes to a
 log file beside the outputs.
 """
@@ -50,9 +50,8 @@ class ExportFormat:
     def runtime(self) -> str:
         return DEFAULT_FOR_FORMAT[self.name]
 
-    def target_name(self, model: str, quant: str, *, failed: bool = False) -> str:
-        stem = f"{model}-{quant}" + (f"-{FAILED}" if failed else "")
-        return stem + ("-onnx" if self.is_dir else ".gguf")
+    def target_name(self, model: str, quant: str) -> str:
+        return f"{model}-{quant}" + ("-onnx" if self.is_dir else ".gguf")
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
@@ -271,7 +270,16 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
                   "base_seconds": round(base_seconds, 2)}
         results = [_publish(p, quant, s, record, seconds[quant], verifications.get(quant), gates[quant],
                             keep_failed) for quant, s in staged.items()]
+    if log.stat().st_size == 0:
+        log.unlink()
     return results
+
+
+def failed_name(final: Path) -> Path:
+    """Where keep_failed puts a file that failed its gate: `m-q4_0.gguf` -> `m-q4_0-FAILED.gguf`, folders
+    `m-int4-onnx` -> `m-int4-onnx-FAILED`."""
+    return final.with_name(f"{final.name}-{FAILED}" if final.suffix != ".gguf" else
+                           f"{final.stem}-{FAILED}{final.suffix}")
 
 
 def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any], seconds: float,
@@ -284,8 +292,7 @@ def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any],
     if failures and not keep_failed:
         staged.discard()
         return result
-    final = staged.final if not failures else staged.final.with_name(
-        p.format.target_name(p.name, quant, failed=True))
+    final = staged.final if not failures else failed_name(staged.final)
     manifest = {**record, "quant": quant, "path": final.name, "size_bytes": result.size_bytes,
                 "seconds": round(seconds, 2), "gate": asdict(gate) if verification else None,
                 "passed": result.passed, "failures": failures,

@@ -60,6 +60,11 @@ def test_gate_names_each_shortfall() -> None:
                                               "prompt tokens differ on 1"]
 
 
+def test_a_kept_failure_is_named_so() -> None:
+    assert pipeline.failed_name(Path("out/m-q4_0.gguf")) == Path("out/m-q4_0-FAILED.gguf")
+    assert pipeline.failed_name(Path("out/qwen2.5-0.5b-int4-onnx")) == Path("out/qwen2.5-0.5b-int4-onnx-FAILED")
+
+
 def test_failing_file_is_not_published(tiny_qwen3_256: Path, tmp_path: Path) -> None:
     [result] = run_export(tiny_qwen3_256, "gguf", ["f16"], tmp_path, threads=1, probe_limit=2, gate_overrides=NEVER)
     assert result.passed is False and result.path is None and result.failures[0].startswith("KL")
