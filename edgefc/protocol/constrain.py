@@ -45,17 +45,20 @@ class GrammarVocab:
     end_of_turn: frozenset[int]
     tags_are_tokens: bool  # whether `<tool_call>` and `</tool_call>` are single special tokens
     call_intent: np.ndarray  # bool per id: the token starts a call, canonical or disguised (see steering)
+    specials: np.ndarray  # ids of the special tokens that do not end a turn (see Constraint.allowed)
 
     @classmethod
     def build(cls, tokenizer: LLTokenizer) -> GrammarVocab:
         """Wrap an llguidance tokenizer whose eos ids are the model's end-of-turn ids."""
         tags = LLMatcher.validate_grammar(_TAGS_AS_TOKENS, tokenizer) == ""
         intent = np.zeros(tokenizer.vocab_size, dtype=bool)
+        specials = []
         for token in range(tokenizer.vocab_size):
             text = tokenizer.decode_bytes([token])
             special = tokenizer.is_special_token(token)
             intent[token] = text == _CALL_TAG if special else text.lstrip(b" \t\r\n").startswith(_CALL_OPENERS)
-        return cls(tokenizer, frozenset(tokenizer.eos_tokens), tags, intent)
+            specials += [token] if special and token not in tokenizer.eos_tokens else []
+        return cls(tokenizer, frozenset(tokenizer.eos_tokens), tags, intent, np.array(specials, dtype=np.int64))
 
     @classmethod
     def from_llama(cls, vocab: Any, end_of_turn: Iterable[int] | None = None,
@@ -97,7 +100,22 @@ class Constraint:
     def allowed(self, n_vocab: int) -> np.ndarray:
         """A bool array over n_vocab ids: which may come next (ids beyond the tokenizer's never)."""
         fill_next_token_bitmask(self.matcher, self._bits)
-        return np.unpackbits(self._bits.view(np.uint8), count=n_vocab, bitorder="little").view(bool)
+        allowed = np.unpackbits(self._bits.view(np.uint8), count=n_vocab, bitorder="little").view(bool)
+        specials = self.vocab.specials[self.vocab.specials < n_vocab]
+        for token in specials[allowed[specials]].tolist():
+            if not self.matcher.validate_tokens([token]):
+                self._spell_out(allowed, token)
+        return allowed
+
+    def _spell_out(self, allowed: np.ndarray, token: int) -> None:
+        """Where the grammar forces bytes that spell a special token inside JSON ("<tool_call>" as a property
+        name), llguidance's mask offers that special token, which the grammar then refuses: offer the text
+        token that starts the forced bytes instead."""
+        allowed[token] = False
+        forced = self.matcher.compute_ff_bytes().decode("utf-8", errors="ignore")
+        first = self.vocab.tokenizer.greedy_tokenize(forced)[:1]
+        if first and self.matcher.validate_tokens(first):
+            allowed[first[0]] = True
 
     def mask(self, logits: np.ndarray) -> None:
         """Set the logits of every token the grammar forbids next to -inf, in place (a 1-D row); at the first
@@ -115,10 +133,11 @@ class Constraint:
         self.steps += 1
         if not self.jump_forward or token in self.vocab.end_of_turn:
             return []
+        # llguidance tokenizes forced bytes with the model's tokenizer, which turns a forced "<tool_call>" inside
+        # a JSON string (say, a property name) into the special token the grammar refuses there: keep the
+        # prefix it takes and let the model write the rest.
         forced = self.matcher.compute_ff_tokens()
-        if forced and not self.matcher.consume_tokens(forced):
-            raise RuntimeError(f"llguidance's forced tokens broke its grammar: {self.matcher.get_error()}")
-        return forced
+        return forced[: self.matcher.try_consume_tokens(forced)] if forced else []
 
     @property
     def accepting(self) -> bool:

@@ -5,7 +5,8 @@ language is a subset of what `edgefc.protocol.parse` reads as well-formed, chose
 can only write the canonical protocol:
 
 - a call is `format_tool_calls`' text: `<tool_call>\\n{"name": N, "arguments": A}\\n</tool_call>`, JSON as
-  `json.dumps` writes it (`", "` and `": "`, no other whitespace), N one of the offered names and A valid for
+  `json.dumps` writes it (`", "` and `": "`, no other whitespace; U+007F as `\\u007f` except in property
+  names the schema lists, which llguidance spells raw), N one of the offered names and A valid for
   that tool's parameters schema (one rule per tool ties the two); parallel calls are joined by `\\n`.
   One newline may follow the last call (models end `</tool_call>\\n` + end-of-turn; parse strips it).
   Arguments keep the schema's property order (llguidance's JSON rule) and objects that list properties
@@ -141,10 +142,16 @@ def _named_function(tool_choice: object) -> str:
 def _tool_rule(index: int, name: str, parameters: dict[str, Any]) -> tuple[str, list[str]]:
     """The Lark rule of one tool's calls, and what of its schema it does not enforce."""
     schema, options, warnings = enforceable_schema(parameters, f"tool {name!r}")
-    head = "\n" + '{"name": ' + json.dumps(name, ensure_ascii=False) + ', "arguments": '
+    head = "\n" + '{"name": ' + _json_string(name) + ', "arguments": '
     arguments = json.dumps({**schema, "x-guidance": {**_JSON_LAYOUT, **options}})
     # json.dumps with ASCII escapes is a literal llguidance's Lark reads back exactly (raw U+2028 is not)
     return f'tool_{index}: call_open {json.dumps(head)} %json {arguments} "}}\\n" call_close', warnings
+
+
+def _json_string(text: str) -> str:
+    """A JSON string as format_tool_calls writes it, except U+007F as \\u007f: llguidance's JSON strings do
+    not take it raw, so the name is spelled the way the arguments must be."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def enforceable_schema(schema: dict[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
