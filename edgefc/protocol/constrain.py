@@ -23,6 +23,7 @@ moved onto the best canonical opener: the model calls exactly as often as it mea
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -71,7 +72,10 @@ class GrammarVocab:
         if end_of_turn is None:
             count = llama_cpp.llama_vocab_n_tokens(vocab)
             end_of_turn = [i for i in range(count) if llama_cpp.llama_vocab_is_eog(vocab, i)]
-        return cls.build(lltokenizer_from_vocab(vocab, n_vocab=n_vocab, eos_token=sorted(end_of_turn)))
+        with warnings.catch_warnings():  # llguidance calls llama_token_get_attr, deprecated: once per token
+            warnings.simplefilter("ignore", DeprecationWarning)
+            tokenizer = lltokenizer_from_vocab(vocab, n_vocab=n_vocab, eos_token=sorted(end_of_turn))
+        return cls.build(tokenizer)
 
     @classmethod
     def from_hf(cls, tokenizer: Any, end_of_turn: Iterable[int], n_vocab: int | None = None) -> GrammarVocab:
@@ -122,7 +126,8 @@ class Constraint:
         step of an `auto` answer, first steer disguised call openers' mass onto the canonical one."""
         allowed = self.allowed(logits.shape[-1])
         if self.steer and self.steps == 0:
-            _steer(logits, allowed, self.vocab.call_intent[: logits.shape[-1]])
+            n = min(logits.shape[-1], self.vocab.call_intent.size)  # logits may be wider than the vocabulary
+            _steer(logits[:n], allowed[:n], self.vocab.call_intent[:n])
         np.copyto(logits, -np.inf, where=~allowed)
 
     def advance(self, token: int) -> list[int]:
