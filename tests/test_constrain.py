@@ -111,7 +111,8 @@ def test_a_token_the_mask_forbids_is_our_bug(hf_vocab: tuple[GrammarVocab, Any])
 def test_steering_moves_disguised_call_openers_onto_the_tag(fence: float, text: float, choice: str, steer: bool,
                                                            winner: str, hf_vocab: tuple[GrammarVocab, Any]) -> None:
     vocab, tokenizer = hf_vocab
-    ids = {word: tokenizer.encode(word, add_special_tokens=False).ids[0] for word in ("```", "{\"", "Sure", "<tool_call>")}
+    words = ("```", '{"', "Sure", "<tool_call>")
+    ids = {word: tokenizer.encode(word, add_special_tokens=False).ids[0] for word in words}
     logits = np.full(N_VOCAB, -30.0, dtype=np.float32)
     logits[[ids["```"], ids['{"']]] = fence
     logits[ids["Sure"]] = text

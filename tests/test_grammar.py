@@ -412,9 +412,10 @@ def values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     if isinstance(kind, list):
         return st.one_of([values({"type": k}) for k in kind])
     lo, hi = schema.get("minimum"), schema.get("maximum")
+    lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", math.inf)
     builders: dict[Any, Callable[[], st.SearchStrategy[Any]]] = {
-        "string": lambda: plain_text.filter(lambda s: schema.get("minLength", 0) <= len(s) <= schema.get("maxLength", 99))
-        | st.text(min_size=schema.get("minLength", 0), max_size=schema.get("maxLength", 8)),
+        "string": lambda: plain_text.filter(lambda s: lo_len <= len(s) <= hi_len)
+        | st.text(min_size=lo_len, max_size=min(hi_len, 8)),
         "integer": lambda: st.integers(lo, hi),
         "number": lambda: st.integers(lo, hi) | st.floats(lo, hi, allow_nan=False, allow_infinity=False).filter(
             lambda x: lo is None or "e" not in repr(x)),  # llguidance's bounded numbers take no exponent

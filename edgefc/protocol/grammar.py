@@ -56,6 +56,7 @@ _TEXT_RULES = r"""TEXT: /[^<{\[`\s](?s:.)*/ & ~(ANYTHING DISGUISE ANYTHING)
 ANYTHING: /(?s:.)*/
 DISGUISE: "<tool_call>" | "</tool_call>" | "```" | /\{[ \t\n\r]*"/"""
 
+_CHOICE_ERROR = "tool_choice must be 'auto', 'none', 'required' or a named function, not {!r}"
 _MAX_FIXES = 16  # rounds of relaxation before a schema falls back to "any JSON object"
 
 
@@ -85,8 +86,14 @@ class ToolGrammar:
 def tool_grammar(tools: object, tool_choice: object = "auto", parallel_tool_calls: bool = True) -> ToolGrammar:
     """The grammar of answers to a request with these tools (any accepted form) and this tool_choice."""
     canonical = normalize_tools(tools) if tools else []
-    functions = {tool["function"]["name"]: tool["function"] for tool in canonical}
-    mode, function = parse_tool_choice(tool_choice, list(functions))
+    mode, function = parse_tool_choice(tool_choice, [tool["function"]["name"] for tool in canonical])
+    return _build(json.dumps(canonical), mode, function, parallel_tool_calls)
+
+
+@lru_cache(maxsize=64)
+def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_calls: bool) -> ToolGrammar:
+    """The grammar for canonical tools (as JSON: requests repeat their tools, and building costs ~10 ms a tool)."""
+    functions = {tool["function"]["name"]: tool["function"] for tool in json.loads(canonical_json)}
     names = () if mode == "none" else (function,) if function else tuple(functions)
     tool_rules: list[str] = []
     warnings: list[str] = []
@@ -116,7 +123,7 @@ def parse_tool_choice(tool_choice: object, names: list[str]) -> tuple[Mode, str 
         tool_choice = "auto"
     if isinstance(tool_choice, str):
         if tool_choice not in MODES:
-            raise EdgefcError(f"tool_choice must be 'auto', 'none', 'required' or a named function, not {tool_choice!r}")
+            raise EdgefcError(_CHOICE_ERROR.format(tool_choice))
         if tool_choice == "required" and not names:
             raise EdgefcError("tool_choice 'required' needs at least one tool")
         return tool_choice, None  # type: ignore[return-value]
@@ -133,7 +140,7 @@ def _named_function(tool_choice: object) -> str:
         inner = tool_choice.get("function", tool_choice)
         if isinstance(inner, Mapping) and isinstance(inner.get("name"), str):
             return inner["name"]
-    raise EdgefcError(f"tool_choice must be 'auto', 'none', 'required' or a named function, not {tool_choice!r}")
+    raise EdgefcError(_CHOICE_ERROR.format(tool_choice))
 
 
 # --- one tool -----------------------------------------------------------------------------------
