@@ -1,4 +1,6 @@
-"""edgefc's BFCL checker against bfcl-eval's own, verdict by verdict, on real entries and mutated answers.
+"""edgefc's BFCL decoding and checker against bfcl-eval's own, case by case: the checker on real entries and
+mutated answers, and the whole path (raw model text -> BFCL's Qwen FC handler decoding -> verdict) on raw texts
+of a real bench run plus hand-made edge cases.
 
 bfcl-eval needs ~150 packages, so it lives in its own venv, given by $EDGEFC_BFCL_PYTHON, and is driven
 through tests/bfcl_official_check.py. Without it the test skips, or fails under CI.
@@ -17,23 +19,13 @@ import pytest
 
 from edgefc.bench.bfcl.checker import Verdict, check
 from edgefc.bench.bfcl.data import CATEGORIES, IRRELEVANCE_CATEGORIES, Entry, load_category
-from tests.bfcl_support import real_wheel
+from edgefc.bench.bfcl.decode import official_decode
+from tests.bfcl_support import official_python, real_wheel
 
-PYTHON_ENV = "EDGEFC_BFCL_PYTHON"
 HELPER = Path(__file__).with_name("bfcl_official_check.py")
+RAW_TEXTS = Path(__file__).parent / "fixtures" / "bfcl_raw_texts.jsonl"
 PER_CATEGORY = 40  # live_parallel (16) and live_parallel_multiple (24) are taken whole
 _SKIP = object()
-
-
-def _official_python() -> str:
-    """The interpreter of the bfcl-eval venv; skip without one, or fail under CI."""
-    python = os.environ.get(PYTHON_ENV)
-    if not python:
-        message = f"${PYTHON_ENV} is not set: point it at a venv's python with bfcl-eval==2026.3.23 installed"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
 
 
 # --- mutations ---------------------------------------------------------------------------------
@@ -208,11 +200,13 @@ def _cases(wheel: Path) -> list[tuple[Entry, str, Any]]:
     return cases
 
 
-def _official(python: str, cases: list[tuple[Entry, str, Any]], tmp_path: Path) -> list[dict[str, Any]]:
-    """bfcl-eval's verdicts on the cases, in order, from tests/bfcl_official_check.py."""
-    lines = [json.dumps({"category": e.category, "decoded": decoded,
+def _official(python: str, cases: list[tuple[Entry, str, Any]], tmp_path: Path, field: str = "decoded"
+              ) -> list[dict[str, Any]]:
+    """bfcl-eval's verdicts on the cases (decoded calls, or raw texts with field="text"), in order, from
+    tests/bfcl_official_check.py."""
+    lines = [json.dumps({"category": e.category, field: value,
                          "entry": {"id": e.id, "function": e.functions, "possible_answer": e.answer}})
-             for e, _, decoded in cases]
+             for e, _, value in cases]
     env = {**os.environ, "BFCL_PROJECT_ROOT": str(tmp_path)}
     proc = subprocess.run([python, str(HELPER)], input="\n".join(lines), capture_output=True, text=True,
                           env=env, timeout=600)
@@ -226,7 +220,7 @@ def _agrees(ours: Verdict, official: dict[str, Any]) -> bool:
 
 
 def test_checker_agrees_with_bfcl_eval(tmp_path: Path) -> None:
-    python = _official_python()
+    python = official_python()
     cases = _cases(real_wheel())
     official = _official(python, cases, tmp_path)
     assert len(official) == len(cases)
@@ -238,3 +232,74 @@ def test_checker_agrees_with_bfcl_eval(tmp_path: Path) -> None:
     assert not disagreements, f"{len(disagreements)} of {len(cases)} disagree:\n" + "\n".join(disagreements[:20])
     assert len(cases) > 2000
     assert sum(v.get("valid", False) for v in official) > 500  # the correct answers really pass
+
+
+# --- raw model texts ---------------------------------------------------------------------------
+
+_CALL = '{"name": "calculate_triangle_area", "arguments": {"base": 10, "height": 5}}'
+# Raw completions for simple_python_0 (calculate_triangle_area, base 10, height 5) and irrelevance_0, each testing
+# one way BFCL's Qwen FC handler reads (or does not read) a call.
+HAND_MADE = {
+    "exact block": f"<tool_call>\n{_CALL}\n</tool_call>",
+    "block and text after": f"<tool_call>\n{_CALL}\n</tool_call>\nThe area is 25.",
+    "fenced JSON": f"```json\n{_CALL}\n```",
+    "fenced JSON in tags": f"<tool_call>\n```json\n{_CALL}\n```\n</tool_call>",
+    "tags without inner newlines": f"<tool_call>{_CALL}</tool_call>",
+    "spaces around the JSON": f"<tool_call>\n  {_CALL}  \n</tool_call>",
+    "CRLF line ends": f"<tool_call>\r\n{_CALL}\r\n</tool_call>",
+    "two blocks": f"<tool_call>\n{_CALL}\n</tool_call>\n<tool_call>\n{_CALL}\n</tool_call>",
+    "broken JSON, then a good block": f"<tool_call>\n{{\"name\": \"calculate_triangle_area\", \n</tool_call>\n"
+                                      f"<tool_call>\n{_CALL}\n</tool_call>",
+    "broken JSON only": '<tool_call>\n{"name": "calculate_triangle_area", "arguments": {"base": 10\n</tool_call>',
+    "JSON list in the block": f"<tool_call>\n[{_CALL}]\n</tool_call>",
+    "arguments as a string": '<tool_call>\n{"name": "calculate_triangle_area", "arguments": "{\\"base\\": 10}"}\n'
+                             '</tool_call>',
+    "no arguments key": '<tool_call>\n{"name": "calculate_triangle_area"}\n</tool_call>',
+    "parameters instead of arguments": '<tool_call>\n{"name": "calculate_triangle_area", "parameters": '
+                                       '{"base": 10, "height": 5}}\n</tool_call>',
+    "a number in the block": "<tool_call>\n42\n</tool_call>",
+    "think, then the call": f"<think>\nThe user wants an area.\n</think>\n\n<tool_call>\n{_CALL}\n</tool_call>",
+    "call inside think only": f"<think>\n<tool_call>\n{_CALL}\n</tool_call>\n</think>\n\nI cannot help.",
+    "unclosed think": f"<think>\nLet me call it.\n<tool_call>\n{_CALL}\n</tool_call>",
+    "two think blocks": f"<think>\na\n</think>\n<think>\nb\n</think>\n<tool_call>\n{_CALL}\n</tool_call>",
+    "empty think, call": f"<think>\n\n</think>\n\n<tool_call>\n{_CALL}\n</tool_call>",
+    "wrong value": '<tool_call>\n{"name": "calculate_triangle_area", "arguments": {"base": 10, "height": 6}}\n'
+                   '</tool_call>',
+    "a refusal": "None of the provided functions can compute that.",
+    "empty": "",
+}
+
+
+def _raw_cases(wheel: Path) -> list[tuple[Entry, str, str]]:
+    """Raw texts of a real bench run (tests/fixtures/bfcl_raw_texts.jsonl: the embedded qwen2.5-coder-0.5b-instruct
+    Q4_K_M, `edgefc bench --suite bfcl --categories live_multiple,live_irrelevance,live_simple --limit 40`; it
+    fences its JSON and never writes <tool_call> tags), and the hand-made texts above, which take the tag paths,
+    on a call entry and an irrelevance entry."""
+    rows = [json.loads(line) for line in RAW_TEXTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    wanted = {row["category"] for row in rows} | {"simple_python", "irrelevance"}
+    entries = {e.id: e for category in wanted for e in load_category(category, wheel=wheel)}
+    cases = [(entries[row["id"]], f"bench run: {row['id']}", row["text"]) for row in rows]
+    for entry_id in ("simple_python_0", "irrelevance_0"):
+        cases += [(entries[entry_id], label, text) for label, text in HAND_MADE.items()]
+    return cases
+
+
+def test_raw_texts_decode_and_score_as_bfcl_eval_does(tmp_path: Path) -> None:
+    python = official_python()
+    cases = _raw_cases(real_wheel())
+    official = _official(python, cases, tmp_path, field="text")
+    assert len(official) == len(cases)
+    disagreements = []
+    for (entry, label, text), theirs in zip(cases, official):
+        decoded = official_decode(text)
+        theirs_decoded = theirs.get("decoded") if "decode_error" not in theirs else None
+        if decoded != theirs_decoded or not _agrees(check(entry, decoded), theirs):
+            disagreements.append(f"{entry.id} [{label}] {text!r}: ours {decoded!r} {check(entry, decoded)}, "
+                                 f"bfcl-eval {theirs}")
+    assert not disagreements, f"{len(disagreements)} of {len(cases)} disagree:\n" + "\n".join(disagreements[:20])
+    labels = [label for _, label, _ in cases]
+    assert sum(label.startswith("bench run") for label in labels) >= 50
+    # The cases reach every outcome: calls decoded and passing, decoded and failing, and decoding failures.
+    assert any(o.get("valid") and o.get("decoded") for o in official)
+    assert any("decode_error" in o for o in official)
+    assert any(not o.get("valid") and o.get("decoded") for o in official)
