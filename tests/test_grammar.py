@@ -335,7 +335,7 @@ def test_objects_beside_all_of_stay_open(vocab: GrammarVocab) -> None:
 
 # --- property tests ----------------------------------------------------------------------------
 
-THINK_TAGS = ("<think>", "</think>")  # parse reads these anywhere (see test_parse_fuzz), so names avoid them
+THINK_TAGS = ("<think>", "</think>")  # parse reads these anywhere (see test_parse_fuzz): generated text avoids them
 LOOKALIKES = ["<tool_call>", "</tool_call>", "```", "{", '"', "\\", REFUSAL, '{"name": "x", "arguments": {}}',
               "\u2028", "\x7f", "\x00", "東京", "😀"]
 plain_text = (st.text(max_size=10) | st.sampled_from(LOOKALIKES)).filter(lambda s: not any(t in s for t in THINK_TAGS))
@@ -415,7 +415,7 @@ def values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     lo_len, hi_len = schema.get("minLength", 0), schema.get("maxLength", math.inf)
     builders: dict[Any, Callable[[], st.SearchStrategy[Any]]] = {
         "string": lambda: plain_text.filter(lambda s: lo_len <= len(s) <= hi_len)
-        | st.text(min_size=lo_len, max_size=min(hi_len, 8)),
+        | st.text(min_size=lo_len, max_size=min(hi_len, 8)).filter(lambda s: not any(t in s for t in THINK_TAGS)),
         "integer": lambda: st.integers(lo, hi),
         "number": lambda: st.integers(lo, hi) | st.floats(lo, hi, allow_nan=False, allow_infinity=False).filter(
             lambda x: lo is None or "e" not in repr(x)),  # llguidance's bounded numbers take no exponent
