@@ -418,13 +418,19 @@ def values(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         | st.text(min_size=lo_len, max_size=min(hi_len, 8)).filter(lambda s: not any(t in s for t in THINK_TAGS)),
         "integer": lambda: st.integers(lo, hi),
         "number": lambda: st.integers(lo, hi) | st.floats(lo, hi, allow_nan=False, allow_infinity=False).filter(
-            lambda x: lo is None or "e" not in repr(x)),  # llguidance's bounded numbers take no exponent
+            lambda x: lo is None or _in_llguidance_range(x, hi)),
         "boolean": st.booleans, "null": st.none,
         "array": lambda: st.lists(values(schema["items"]), min_size=schema["minItems"], max_size=schema["maxItems"]),
         "object": lambda: _object_values(schema),
         None: lambda: json_values,
     }
     return builders[kind]()
+
+
+def _in_llguidance_range(x: float, maximum: float) -> bool:
+    """Whether llguidance's regex for a bounded number takes json.dumps(x): no exponent, no "-0.0", and no
+    "0.0" when the maximum is 0 (its range regexes are narrower than JSON Schema there; never wider)."""
+    return "e" not in repr(x) and (x != 0 or (math.copysign(1, x) > 0 and maximum != 0))
 
 
 def _object_values(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -571,6 +577,21 @@ def test_everything_the_grammar_generates_parses_to_valid_calls_or_text(tools: A
                                                                          seed: int, vocab: GrammarVocab,
                                                                          hf_tokenizer: Any) -> None:
     _check_walk(tools, choice, parallel, seed, vocab, hf_tokenizer)
+
+
+@pytest.mark.parametrize("name, properties", [
+    ("\uf900", {}),  # NFC turns the forced name into another character's token
+    ("f", {"<tool_call>": {"type": "boolean"}}),  # the forced property name is also a special token's text
+])
+@pytest.mark.parametrize("seed", range(4))
+def test_forced_bytes_the_tokenizer_spells_otherwise(name: str, properties: dict[str, Any], seed: int,
+                                                     vocab: GrammarVocab, hf_tokenizer: Any) -> None:
+    tools = [{"type": "function", "function": {"name": name, "description": "",
+                                               "parameters": {"type": "object", "properties": properties}}}]
+    ids, ended = walk(vocab, tool_grammar(tools, "required"), seed)
+    assert ended
+    result = parse(hf_tokenizer.decode(ids, skip_special_tokens=False), tools)
+    assert [call["name"] for call in result.calls][:1] == [name]
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from edgefc.protocol.grammar import ToolGrammar
 _TAGS_AS_TOKENS = LLMatcher.grammar_from_lark("start: <tool_call> </tool_call>")
 _CALL_OPENERS = (b"<", b"{", b"[", b"`")  # first characters of a call in any form parse reads
 _CALL_TAG = b"<tool_call>"
+_CHECKED = 16  # masks this small come from forced bytes, whose tokenization Constraint._repair checks
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,20 +47,17 @@ class GrammarVocab:
     end_of_turn: frozenset[int]
     tags_are_tokens: bool  # whether `<tool_call>` and `</tool_call>` are single special tokens
     call_intent: np.ndarray  # bool per id: the token starts a call, canonical or disguised (see steering)
-    specials: np.ndarray  # ids of the special tokens that do not end a turn (see Constraint.allowed)
 
     @classmethod
     def build(cls, tokenizer: LLTokenizer) -> GrammarVocab:
         """Wrap an llguidance tokenizer whose eos ids are the model's end-of-turn ids."""
         tags = LLMatcher.validate_grammar(_TAGS_AS_TOKENS, tokenizer) == ""
         intent = np.zeros(tokenizer.vocab_size, dtype=bool)
-        specials = []
         for token in range(tokenizer.vocab_size):
             text = tokenizer.decode_bytes([token])
             special = tokenizer.is_special_token(token)
             intent[token] = text == _CALL_TAG if special else text.lstrip(b" \t\r\n").startswith(_CALL_OPENERS)
-            specials += [token] if special and token not in tokenizer.eos_tokens else []
-        return cls(tokenizer, frozenset(tokenizer.eos_tokens), tags, intent, np.array(specials, dtype=np.int64))
+        return cls(tokenizer, frozenset(tokenizer.eos_tokens), tags, intent)
 
     @classmethod
     def from_llama(cls, vocab: Any, end_of_turn: Iterable[int] | None = None,
@@ -105,17 +103,20 @@ class Constraint:
         """A bool array over n_vocab ids: which may come next (ids beyond the tokenizer's never)."""
         fill_next_token_bitmask(self.matcher, self._bits)
         allowed = np.unpackbits(self._bits.view(np.uint8), count=n_vocab, bitorder="little").view(bool)
-        specials = self.vocab.specials[self.vocab.specials < n_vocab]
-        for token in specials[allowed[specials]].tolist():
-            if not self.matcher.validate_tokens([token]):
-                self._spell_out(allowed, token)
+        if np.count_nonzero(allowed) <= _CHECKED:
+            self._repair(allowed)
         return allowed
 
-    def _spell_out(self, allowed: np.ndarray, token: int) -> None:
-        """Where the grammar forces bytes that spell a special token inside JSON ("<tool_call>" as a property
-        name), llguidance's mask offers that special token, which the grammar then refuses: offer the text
-        token that starts the forced bytes instead."""
-        allowed[token] = False
+    def _repair(self, allowed: np.ndarray) -> None:
+        """Where the grammar forces bytes, llguidance's mask holds the model tokenizer's tokens for them, which
+        can spell other bytes: a forced "<tool_call>" inside JSON (a property name) becomes the special token,
+        U+F900 in a tool name becomes its NFC form U+8C48; the grammar then refuses them. Drop such tokens and
+        offer the text token that starts the forced bytes instead."""
+        wrong = [token for token in np.flatnonzero(allowed).tolist()
+                 if token not in self.vocab.end_of_turn and not self.matcher.validate_tokens([token])]
+        if not wrong:
+            return
+        allowed[wrong] = False
         forced = self.matcher.compute_ff_bytes().decode("utf-8", errors="ignore")
         first = self.vocab.tokenizer.greedy_tokenize(forced)[:1]
         if first and self.matcher.validate_tokens(first):
@@ -138,9 +139,8 @@ class Constraint:
         self.steps += 1
         if not self.jump_forward or token in self.vocab.end_of_turn:
             return []
-        # llguidance tokenizes forced bytes with the model's tokenizer, which turns a forced "<tool_call>" inside
-        # a JSON string (say, a property name) into the special token the grammar refuses there: keep the
-        # prefix it takes and let the model write the rest.
+        # llguidance tokenizes forced bytes with the model's tokenizer, which can spell other bytes (see
+        # _repair): keep the prefix the grammar takes and let the model write the rest.
         forced = self.matcher.compute_ff_tokens()
         return forced[: self.matcher.try_consume_tokens(forced)] if forced else []
 
