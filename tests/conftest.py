@@ -63,3 +63,18 @@ def tiny_qwen3_256(tmp_path_factory: pytest.TempPathFactory, qwen_tokenizer_dir:
     from tests.tiny import build_tiny_qwen3
 
     return build_tiny_qwen3(tmp_path_factory.mktemp("tiny-qwen3-256"), qwen_tokenizer_dir, hidden=256)
+
+
+def _hypothesis_profile() -> None:
+    """Under CI, property tests draw the same examples every run: a red CI is a bug found, never a dice roll.
+    Locally they stay random, so new examples keep being tried."""
+    try:
+        from hypothesis import settings
+    except ImportError:
+        return
+    settings.register_profile("ci", derandomize=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+
+
+_hypothesis_profile()

@@ -15,7 +15,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from llguidance import LLMatcher
 
@@ -497,6 +497,7 @@ texts = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=12).
 
 @settings(PROPERTY, max_examples=400)
 @given(text=texts)
+@example(text="\x1f")  # whitespace to Python's strip, not to the regex \s: once accepted as empty text
 def test_text_the_grammar_takes_never_carries_a_call(text: str, vocab: GrammarVocab, hf_tokenizer: Any) -> None:
     auto, none = tool_grammar(TOOLS), tool_grammar(TOOLS, "none")
     taken = accepts_text(vocab, hf_tokenizer, auto, text)

@@ -12,7 +12,7 @@ can only write the canonical protocol:
   Arguments keep the schema's property order (llguidance's JSON rule) and objects that list properties
   take no others unless the schema says so (`additionalProperties: false` is filled in): no invented
   arguments.
-- text (answers, the refusal sentence) is `TEXT`: at least one character, the first not whitespace and not
+- text (answers, the refusal sentence) is `TEXT`: at least one character, the first not whitespace (as Python's `str.isspace` has it) and not
   one of `<`, `{`, `[` or a backtick, and nowhere `<tool_call>`, `</tool_call>`, three backticks, or `{`
   followed by optional JSON whitespace and `"`. Every call-shaped JSON object starts that way, so no text
   can carry a fenced, bare or embedded call that `parse` would read (plain prose such as `{x}` is allowed).
@@ -52,7 +52,8 @@ _TAG_RULES: dict[bool, str] = {
     False: 'call_open: "<tool_call>"\ncall_close: "</tool_call>"',
 }
 
-_TEXT_RULES = r"""TEXT: /[^<{\[`\s](?s:.)*/ & ~(ANYTHING DISGUISE ANYTHING)
+# \x1c-\x1f: Python's str.isspace() counts them (parse strips them), Unicode's White_Space (regex \s) does not.
+_TEXT_RULES = r"""TEXT: /[^<{\[`\s\x1c-\x1f](?s:.)*/ & ~(ANYTHING DISGUISE ANYTHING)
 ANYTHING: /(?s:.)*/
 DISGUISE: "<tool_call>" | "</tool_call>" | "```" | /\{[ \t\n\r]*"/"""
 
