@@ -147,7 +147,9 @@ def test_third_party_output_goes_to_the_log(exports: dict[str, pipeline.ExportRe
     folder = exports["q4_K_M"].path.parent
     gguf_log = (folder / f"{tiny_qwen3_256.name}-gguf.export.log").read_text()
     assert "blk.0.attn_q.weight" in gguf_log and "q4_K" in gguf_log
-    assert (folder / f"{tiny_qwen3_256.name}-onnx.export.log").stat().st_size > 0
+    onnx_log = folder / f"{tiny_qwen3_256.name}-onnx.export.log"
+    # optimum's warnings print once per process, so an earlier export may have taken them: an empty log is removed
+    assert not onnx_log.exists() or onnx_log.stat().st_size > 0
     run_export(tiny_qwen3_256, "gguf", ["q4_0"], folder / "again", verify=False)
     captured = capfd.readouterr()
     assert "blk.0" not in captured.err + captured.out

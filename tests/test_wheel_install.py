@@ -33,5 +33,7 @@ def test_wheel_install_ships_the_probe_set() -> None:
     proc = subprocess.run([python, "-c", CHECK], capture_output=True, text=True, cwd="/", timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     found = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert not Path(found["edgefc"]).resolve().is_relative_to(ROOT), "edgefc came from the source tree, not the wheel"
+    installed = Path(found["edgefc"]).resolve()
+    assert installed.parent != (ROOT / "edgefc").resolve(), "edgefc came from the source tree, not the wheel"
+    assert "site-packages" in installed.parts
     assert found["probes"] >= 10
