@@ -64,7 +64,7 @@ def clean_partials(final: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
 
 
-def _no_space(final: Path, exc: OSError) -> EdgefcError:
+def _no_space(final: Path) -> EdgefcError:
     free = shutil.disk_usage(final.parent).free if final.parent.exists() else 0
     return EdgefcError(f"no space left on the device while writing {final} ({free / 1e9:.1f} GB free); "
                        "nothing was kept, free some space and run again")
@@ -100,7 +100,7 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, final)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise _no_space(final, exc) from exc
+            raise _no_space(final) from exc
         raise
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -123,7 +123,7 @@ def atomic_dir(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
         os.replace(tmp_path, final)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise _no_space(final, exc) from exc
+            raise _no_space(final) from exc
         raise
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
