@@ -57,6 +57,9 @@ _TEXT_RULES = r"""TEXT: /[^<{\[`\s\x1c-\x1f](?s:.)*/ & ~(ANYTHING DISGUISE ANYTH
 ANYTHING: /(?s:.)*/
 DISGUISE: "<tool_call>" | "</tool_call>" | "```" | /\{[ \t\n\r]*"/"""
 
+# One reasoning block, closed once, then the whitespace Qwen3 writes before its answer.
+_THINK_RULE = r"""THINK: /<think>(?s:.)*<\/think>[ \t\r\n]*/ & ~(/(?s:.)*<\/think>(?s:.)*<\/think>(?s:.)*/)"""
+
 _CHOICE_ERROR = "tool_choice must be 'auto', 'none', 'required' or a named function, not {!r}"
 _MAX_FIXES = 16  # rounds of relaxation before a schema falls back to "any JSON object"
 
@@ -70,6 +73,7 @@ class ToolGrammar:
     function: str | None  # the named tool when mode is "function"
     names: tuple[str, ...]  # the tools a call may name
     parallel_tool_calls: bool
+    thinking: bool  # whether one <think>...</think> block may open the answer
     warnings: tuple[str, ...]  # schema parts the grammar does not enforce, one sentence each
 
     @property
@@ -84,15 +88,18 @@ class ToolGrammar:
         return f"{self.rules}\n{_TAG_RULES[tags_are_tokens]}\n"
 
 
-def tool_grammar(tools: object, tool_choice: object = "auto", parallel_tool_calls: bool = True) -> ToolGrammar:
-    """The grammar of answers to a request with these tools (any accepted form) and this tool_choice."""
+def tool_grammar(tools: object, tool_choice: object = "auto", parallel_tool_calls: bool = True, *,
+                 thinking: bool = False) -> ToolGrammar:
+    """The grammar of answers to a request with these tools (any accepted form) and this tool_choice;
+    `thinking` lets the answer open with one `<think>...</think>` block (templates that think, Qwen3)."""
     canonical = normalize_tools(tools) if tools else []
     mode, function = parse_tool_choice(tool_choice, [tool["function"]["name"] for tool in canonical])
-    return _build(json.dumps(canonical), mode, function, parallel_tool_calls)
+    return _build(json.dumps(canonical), mode, function, parallel_tool_calls, thinking)
 
 
 @lru_cache(maxsize=64)
-def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_calls: bool) -> ToolGrammar:
+def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_calls: bool,
+           thinking: bool) -> ToolGrammar:
     """The grammar for canonical tools (as JSON: requests repeat their tools, and building costs ~10 ms a tool)."""
     functions = {tool["function"]["name"]: tool["function"] for tool in json.loads(canonical_json)}
     names = () if mode == "none" else (function,) if function else tuple(functions)
@@ -102,15 +109,17 @@ def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_
         rule, notes = _tool_rule(index, name, functions[name]["parameters"])
         tool_rules.append(rule)
         warnings.extend(notes)
-    start = {"auto": "start: calls | TEXT", "none": "start: TEXT"}.get(mode, "start: calls")
-    lines = ["%llguidance {}", start]
+    start = {"auto": "calls | TEXT", "none": "TEXT"}.get(mode, "calls")
+    lines = ["%llguidance {}", f"start: THINK? ({start})" if thinking else f"start: {start}"]
     if names:
         lines.append('calls: call ("\\n" call)* "\\n"?' if parallel_tool_calls else 'calls: call "\\n"?')
         lines.append("call: " + " | ".join(f"tool_{index}" for index in range(len(names))))
         lines.extend(tool_rules)
     if mode in ("auto", "none"):
         lines.append(_TEXT_RULES)
-    grammar = ToolGrammar("\n".join(lines), mode, function, names, parallel_tool_calls, tuple(warnings))
+    if thinking:
+        lines.append(_THINK_RULE)
+    grammar = ToolGrammar("\n".join(lines), mode, function, names, parallel_tool_calls, thinking, tuple(warnings))
     error = _grammar_error(grammar.lark(tags_are_tokens=False))
     if error:
         raise RuntimeError(f"edgefc built a tool grammar llguidance rejects: {error}")

@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
 
+from edgefc.errors import EdgefcError
+from edgefc.protocol.constrain import Constraint, GrammarVocab
+from edgefc.protocol.grammar import tool_grammar
 from edgefc.protocol.parse import ParseResult, parse
 from edgefc.protocol.render import ChatTemplate, Message
 
@@ -53,6 +57,8 @@ class Timings:
     decode_tps: float  # tokens/s after the first token
     prefill_tps: float  # evaluated prompt tokens / time to first token
     total_s: float
+    grammar_s: float = 0.0  # time spent masking and advancing the tool grammar (constrained decoding)
+    forced_tokens: int = 0  # tokens the grammar forced and that were evaluated in a batch (jump-forward)
 
 
 @dataclass
@@ -62,13 +68,18 @@ class Clock:
     start: float = field(default_factory=time.perf_counter)
     first: float | None = None
     end: float | None = None
-    steps: int = 0
+    steps: int = 0  # tokens generated, the end-of-turn token included
+    first_tokens: int = 0  # tokens that arrived with the first one (jump-forward can bring several)
+    grammar_s: float = 0.0
+    forced: int = 0
 
-    def token(self) -> None:
-        """Call once per generated token (the end-of-turn token included: it was computed too)."""
-        self.steps += 1
+    def token(self, count: int = 1) -> None:
+        """Call as tokens arrive (the end-of-turn token included: it was computed too); `count` > 1 when a
+        batch of forced tokens came with the picked one."""
+        self.steps += count
         if self.first is None:
             self.first = time.perf_counter()
+            self.first_tokens = count
         self.end = time.perf_counter()
 
     def timings(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> Timings:
@@ -83,9 +94,11 @@ class Clock:
             completion_tokens=completion_tokens,
             cached_tokens=cached_tokens,
             ttft_s=ttft,
-            decode_tps=(self.steps - 1) / decode_s if self.steps > 1 and decode_s > 0 else 0.0,
+            decode_tps=(self.steps - self.first_tokens) / decode_s if decode_s > 0 else 0.0,
             prefill_tps=evaluated / ttft if ttft > 0 else 0.0,
             total_s=end - self.start,
+            grammar_s=self.grammar_s,
+            forced_tokens=self.forced,
         )
 
 
@@ -109,6 +122,8 @@ class Generation:
     tokens: list[int]
     finish_reason: str
     timings: Timings
+    constrained: bool = False  # decoded under the tool grammar
+    grammar_warnings: tuple[str, ...] = ()  # schema parts the grammar could not enforce
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +133,8 @@ class Generation:
             "parsed": self.parsed.to_dict(),
             "tokens": self.tokens,
             "finish_reason": self.finish_reason,
+            "constrained": self.constrained,
+            "grammar_warnings": list(self.grammar_warnings),
             "timings": asdict(self.timings),
         }
 
@@ -138,13 +155,46 @@ class Runtime(ABC):
         return self.template.render(messages, tools, add_generation_prompt=True, enable_thinking=enable_thinking)
 
     def generate(self, messages: str | Iterable[Message], tools: Any = None, *, max_tokens: int = 256,
-                 sampling: Sampling = Sampling(), enable_thinking: bool = False) -> Generation:
-        """Answer a conversation: render, tokenize, generate, decode, parse."""
+                 sampling: Sampling = Sampling(), enable_thinking: bool = False, constrain: bool | None = None,
+                 tool_choice: Any = "auto", parallel_tool_calls: bool = True,
+                 jump_forward: bool = True) -> Generation:
+        """Answer a conversation: render, tokenize, generate, decode, parse.
+
+        With tools, decoding is constrained by default: the answer is canonical tool calls or plain text, as
+        `tool_choice` and `parallel_tool_calls` allow (see edgefc.protocol.grammar); `constrain=False` lets
+        the model write whatever it likes, and then only `tool_choice="auto"` can be honoured."""
         prompt = self.render(messages, tools, enable_thinking=enable_thinking)
-        completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling)
+        constraint = self.constraint(tools, tool_choice, parallel_tool_calls, constrain=constrain,
+                                     jump_forward=jump_forward, thinking=enable_thinking)
+        completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling,
+                                   constraint=constraint)
         text = self.detokenize(completion.tokens)
+        warnings = constraint.grammar.warnings if constraint else ()
         return Generation(self.name, prompt, text, parse(text, tools), completion.tokens, completion.finish_reason,
-                          completion.timings)
+                          completion.timings, constraint is not None, warnings)
+
+    def constraint(self, tools: Any, tool_choice: Any = "auto", parallel_tool_calls: bool = True, *,
+                   constrain: bool | None = None, jump_forward: bool = True,
+                   thinking: bool = False) -> Constraint | None:
+        """The grammar state for one answer, or None for free decoding (the default without tools)."""
+        if constrain is None:
+            constrain = bool(tools) or tool_choice != "auto"
+        if not constrain:
+            if tool_choice != "auto":
+                raise EdgefcError(f"tool_choice {tool_choice!r} needs constrained decoding; drop --free "
+                                  "(constrain=False) or use tool_choice 'auto'")
+            return None
+        grammar = tool_grammar(tools, tool_choice, parallel_tool_calls, thinking=thinking)
+        return Constraint(self.grammar_vocab, grammar, jump_forward=jump_forward)
+
+    @cached_property
+    def grammar_vocab(self) -> GrammarVocab:
+        """The model's vocabulary for the grammar engine, built on first use (about a second) and kept."""
+        return self._grammar_vocab()
+
+    @abstractmethod
+    def _grammar_vocab(self) -> GrammarVocab:
+        """Build the grammar engine's view of this model's vocabulary, with the ids it stops on."""
 
     @abstractmethod
     def tokenize(self, prompt: str) -> list[int]:
@@ -155,8 +205,10 @@ class Runtime(ABC):
         """Text of generated ids, special tokens written out (so `<tool_call>` survives)."""
 
     @abstractmethod
-    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
-        """Generate up to `max_tokens` ids after the prompt, stopping at an end-of-turn token."""
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
+                 constraint: Constraint | None = None) -> Completion:
+        """Generate up to `max_tokens` ids after the prompt, stopping at an end-of-turn token; under a
+        constraint, only tokens its grammar allows (see edgefc.runtimes.decode)."""
 
     @abstractmethod
     def logits(self, tokens: list[int], last: int) -> np.ndarray:

@@ -9,8 +9,10 @@ import numpy as np
 
 from edgefc.errors import ModelError, require
 from edgefc.models.hftokenizer import load_tokenizer
+from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, end_of_turn_ids
+from edgefc.runtimes.decode import decode
 
 
 class _TokenClock:
@@ -57,7 +59,10 @@ class TransformersRuntime(Runtime):
     def detokenize(self, tokens: Sequence[int]) -> str:
         return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
 
-    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
+                 constraint: Constraint | None = None) -> Completion:
+        if constraint is not None:
+            return self._complete_constrained(prompt_tokens, max_tokens, sampling, constraint)
         import torch
 
         ids = torch.tensor([prompt_tokens])
@@ -74,6 +79,25 @@ class TransformersRuntime(Runtime):
         stopped = bool(new) and new[-1] in self.stop_ids
         tokens = new[:-1] if stopped else new
         return Completion(tokens, "stop" if stopped else "length", clock.timings(len(prompt_tokens), len(tokens)))
+
+    def _complete_constrained(self, prompt_tokens: list[int], max_tokens: int, sampling: Sampling,
+                              constraint: Constraint) -> Completion:
+        """edgefc's own loop (decode.py) over the model with its KV cache: `generate` cannot batch forced tokens."""
+        import torch
+        from transformers import DynamicCache
+
+        cache = DynamicCache()
+
+        def step(ids: list[int]) -> np.ndarray:
+            with torch.inference_mode():
+                out = self.model(torch.tensor([ids]), past_key_values=cache, use_cache=True, logits_to_keep=1)
+            return out.logits[0, -1].float().numpy().copy()
+
+        return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
+                      stop_ids=set(self.stop_ids), constraint=constraint)
+
+    def _grammar_vocab(self) -> GrammarVocab:
+        return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=self.model.config.vocab_size)
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         import torch

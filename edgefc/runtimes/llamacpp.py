@@ -9,8 +9,10 @@ from typing import Sequence
 import numpy as np
 
 from edgefc.errors import ModelError, require
+from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
+from edgefc.runtimes.decode import decode
 
 DEFAULT_CONTEXT = 8192  # fits BFCL's longest prompts (~6.6K tokens) without a 32K KV cache
 
@@ -36,6 +38,7 @@ class LlamaCppRuntime(Runtime):
         super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
         self._llama_cpp = llama_cpp
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.stop_ids = frozenset(i for i in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(self._vocab, i))
 
     def _special_tokens(self) -> dict[str, str]:
         """bos/eos texts as the template sees them under transformers."""
@@ -60,11 +63,14 @@ class LlamaCppRuntime(Runtime):
             n += 1
         return min(n, len(prompt_tokens) - 1)  # the last prompt token is always evaluated again
 
-    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
+                 constraint: Constraint | None = None) -> Completion:
         if len(prompt_tokens) + max_tokens > self.llm.n_ctx():
             raise ModelError(f"prompt of {len(prompt_tokens)} tokens + {max_tokens} new tokens exceeds the "
                              f"context of {self.llm.n_ctx()} tokens")
         cached = self.cached_prefix(prompt_tokens)
+        if constraint is not None:
+            return self._complete_constrained(prompt_tokens, cached, max_tokens, sampling, constraint)
         if sampling.greedy:
             params = {"temp": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0}
         else:
@@ -82,6 +88,23 @@ class LlamaCppRuntime(Runtime):
             if len(tokens) >= max_tokens:
                 break
         return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens), cached))
+
+    def _complete_constrained(self, prompt_tokens: list[int], cached: int, max_tokens: int, sampling: Sampling,
+                              constraint: Constraint) -> Completion:
+        """edgefc's own loop (decode.py) over llama.cpp's eval: masked logits, forced tokens in one batch."""
+        n_vocab = self.llm.n_vocab()
+        self.llm.n_tokens = cached  # eval drops the KV cache after this position
+
+        def step(ids: list[int]) -> np.ndarray:
+            self.llm.eval(ids)
+            row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+            return np.ctypeslib.as_array(row, shape=(n_vocab,)).copy()
+
+        return decode(step, prompt_tokens, max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
+                      constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:])
+
+    def _grammar_vocab(self) -> GrammarVocab:
+        return GrammarVocab.from_llama(self._vocab, self.stop_ids, n_vocab=self.llm.n_vocab())
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         """Teacher-forced: evaluate the prefix, then one token at a time, reading the newest logits each step."""

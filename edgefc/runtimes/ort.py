@@ -13,22 +13,12 @@ from typing import Sequence
 import numpy as np
 
 from edgefc.errors import ModelError, require
+from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
-from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, end_of_turn_ids
+from edgefc.runtimes.base import Completion, Runtime, Sampling, end_of_turn_ids
+from edgefc.runtimes.decode import decode
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
-
-
-def pick_token(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator) -> int:
-    """Greedy argmax, or temperature + top-p sampling over one row of logits."""
-    if sampling.greedy:
-        return int(np.argmax(logits))
-    z = logits.astype(np.float64) / sampling.temperature
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    order = np.argsort(-p)
-    keep = order[: int(np.searchsorted(np.cumsum(p[order]), sampling.top_p)) + 1]
-    return int(rng.choice(keep, p=p[keep] / p[keep].sum()))
 
 
 class OnnxRuntime(Runtime):
@@ -81,24 +71,22 @@ class OnnxRuntime(Runtime):
         feed.update(zip(self.past_inputs, past))
         return feed
 
-    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling) -> Completion:
-        rng = np.random.default_rng(sampling.seed)
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
+                 constraint: Constraint | None = None) -> Completion:
         empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
-        past = [empty] * len(self.past_inputs)
-        clock = Clock()
-        tokens: list[int] = []
-        step, start, finish = list(prompt_tokens), 0, "length"
-        while len(tokens) < max_tokens:
-            logits, *past = self.session.run(self.outputs, self._feed(step, start, past))
-            start += len(step)
-            token = pick_token(logits[0, -1], sampling, rng)
-            clock.token()
-            if token in self.stop_ids:
-                finish = "stop"
-                break
-            tokens.append(token)
-            step = [token]
-        return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens)))
+        state = {"past": [empty] * len(self.past_inputs), "start": 0}
+
+        def step(ids: list[int]) -> np.ndarray:
+            logits, *state["past"] = self.session.run(self.outputs, self._feed(ids, state["start"], state["past"]))
+            state["start"] += len(ids)
+            return logits[0, -1].astype(np.float32)
+
+        return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
+                      constraint=constraint)
+
+    def _grammar_vocab(self) -> GrammarVocab:
+        width = self.session.get_outputs()[0].shape[-1]
+        return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=width if isinstance(width, int) else None)
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
