@@ -104,18 +104,27 @@ def chat(message: str = typer.Argument(..., help="The user message."),
          temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
          seed: int = typer.Option(0, "--seed"),
          think: bool = typer.Option(False, "--think/--no-think", help="Let templates that can think do so."),
+         free: bool = typer.Option(False, "--free", help="Decode without the tool grammar (the model may write "
+                                   "calls in any form, or malformed ones)."),
+         tool_choice: str = typer.Option("auto", "--tool-choice", help="auto, none, required, or a tool name "
+                                         "that must be called."),
+         parallel: bool = typer.Option(True, "--parallel/--no-parallel", help="Allow several calls in one answer."),
          threads: Optional[int] = ThreadsOpt,
          show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the rendered prompt too."),
          as_json: bool = JsonOpt) -> None:
-    """Answer one message with tools: the parsed calls, the text, and timings."""
+    """Answer one message with tools: the parsed calls, the text, and timings. With tools, the answer is
+    constrained to well-formed calls or plain text unless --free."""
+    from edgefc.protocol.grammar import MODES
     from edgefc.runtimes import Sampling, load
 
     tool_list = load_tools(tools)
+    choice: Any = tool_choice if tool_choice in MODES else {"type": "function", "function": {"name": tool_choice}}
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": message}]
     rt = load(model, runtime, threads=threads)
     try:
         gen = rt.generate(messages, tool_list, max_tokens=max_tokens,
-                          sampling=Sampling(temperature=temperature, seed=seed), enable_thinking=think)
+                          sampling=Sampling(temperature=temperature, seed=seed), enable_thinking=think,
+                          constrain=False if free else None, tool_choice=choice, parallel_tool_calls=parallel)
     finally:
         rt.close()
     if as_json:
@@ -240,8 +249,12 @@ def _print_generation(gen: Any) -> None:
         out.print(f"[dim]text:[/] {parsed.content}", markup=True, highlight=False)
     for error in parsed.errors:
         out.print(f"[red]unparsed call:[/] {error.reason}: {error.source}", highlight=False)
+    for warning in gen.grammar_warnings:
+        out.print(f"[yellow]not enforced by the grammar:[/] {warning}", highlight=False)
     t = gen.timings
-    out.print(f"[dim]{gen.runtime} · prompt {t.prompt_tokens} tok ({t.cached_tokens} cached) · "
+    decoding = (f"constrained (grammar {1000 * t.grammar_s / max(t.completion_tokens, 1):.2f} ms/token, "
+                f"{t.forced_tokens} forced)" if gen.constrained else "free")
+    out.print(f"[dim]{gen.runtime} · {decoding} · prompt {t.prompt_tokens} tok ({t.cached_tokens} cached) · "
               f"TTFT {t.ttft_s:.2f} s · prefill {t.prefill_tps:.0f} tok/s · decode {t.decode_tps:.1f} tok/s · "
               f"{t.completion_tokens} tokens · {gen.finish_reason} · {t.total_s:.2f} s[/]")
 

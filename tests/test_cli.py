@@ -40,18 +40,36 @@ def test_chat_json_on_a_gguf_file(tiny_gguf: Path, tmp_path: Path) -> None:
     assert out["runtime"] == "llamacpp" and len(out["tokens"]) == 5 and out["finish_reason"] == "length"
     assert isinstance(out["calls"], list) and out["parsed"]["kind"] in {"calls", "text", "refusal", "empty"}
     assert out["timings"]["prompt_tokens"] > 200 and '"get_weather"' in out["prompt"]
+    assert out["constrained"] is True  # tools given: the grammar is on by default
+
+
+def test_chat_named_tool_choice_and_free(tiny_gguf: Path, tmp_path: Path) -> None:
+    common = ("What's the weather in Tokyo?", "--tools", str(WEATHER), "--model", str(tiny_gguf), "--threads", "1")
+    proc = edgefc("chat", *common, "--tool-choice", "get_weather", "--no-parallel", "--max-tokens", "200", "--json",
+                  home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [c["name"] for c in out["calls"]] == ["get_weather"] and out["finish_reason"] == "stop"
+    assert out["parsed"]["format"] == "tool_call" and out["timings"]["forced_tokens"] > 0
+    table = edgefc("chat", *common, "--tool-choice", "get_weather", "--max-tokens", "200", home=tmp_path)
+    assert table.returncode == 0 and "get_weather" in table.stdout and "· constrained (grammar" in table.stdout
+    free = edgefc("chat", *common, "--free", "--max-tokens", "3", home=tmp_path)
+    assert free.returncode == 0 and "llamacpp · free ·" in free.stdout
+    bad = edgefc("chat", *common, "--free", "--tool-choice", "required", home=tmp_path)
+    assert bad.returncode == 2 and "needs constrained decoding" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_chat_table_output(tiny_gguf: Path, tmp_path: Path) -> None:
     proc = edgefc("chat", "hi", "--model", str(tiny_gguf), "--max-tokens", "3", "--threads", "1", home=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "llamacpp · prompt" in proc.stdout and "decode" in proc.stdout
+    assert "llamacpp · free · prompt" in proc.stdout and "decode" in proc.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["chat", "hi", "--tools", "missing.json"], "error: tools file missing.json does not exist"),
     (["chat", "hi", "--model", "no-such-model"], "error: 'no-such-model' is not a catalog model"),
     (["chat", "hi", "--runtime", "vllm"], "error: unknown runtime 'vllm'"),
+    (["chat", "hi", "--tools", str(WEATHER), "--tool-choice", "nope"], "error: tool_choice names the function 'nope'"),
     (["pull", "someorg/some-model"], "error: 'someorg/some-model' lives on the Hugging Face Hub"),
     (["pull", "--format", "tflite"], "error: unknown model format 'tflite'"),
 ])
