@@ -55,7 +55,7 @@ def gguf_vocab(llama: Any) -> GrammarVocab:
 
 def test_vocab_from_gguf_and_tokenizer_json_agree(gguf_vocab: GrammarVocab, hf_vocab: tuple[GrammarVocab, Any]) -> None:
     hf, _ = hf_vocab
-    assert gguf_vocab.tags_are_tokens and hf.tags_are_tokens
+    assert gguf_vocab.special_tags == hf.special_tags == {"<tool_call>", "</tool_call>", "<think>", "</think>"}
     assert set(END_OF_TURN) <= gguf_vocab.end_of_turn and hf.end_of_turn == set(END_OF_TURN)
     ids = call_tokens(hf, [CALL])
     assert ids == call_tokens(gguf_vocab, [CALL])

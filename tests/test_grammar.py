@@ -64,7 +64,7 @@ def call_tokens(vocab: GrammarVocab, calls: list[ToolCall], trailing_newline: bo
 
 
 def matcher(vocab: GrammarVocab, grammar: ToolGrammar) -> LLMatcher:
-    m = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.tags_are_tokens)), log_level=0)
+    m = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.special_tags)), log_level=0)
     assert not m.is_error(), m.get_error()
     return m
 
@@ -261,6 +261,20 @@ def test_whitespace_other_than_json_dumps_is_rejected(vocab: GrammarVocab, hf_to
     loose = '<tool_call>\n{"name": "get_weather", "arguments": {"city" : "Tokyo"}}\n</tool_call>'
     canonical = format_tool_calls([WEATHER])
     assert [accepts_text(vocab, hf_tokenizer, grammar, t) for t in (tight, loose, canonical)] == [False, False, True]
+
+
+def test_one_think_block_may_open_the_answer_only_when_thinking(vocab: GrammarVocab, hf_tokenizer: Any) -> None:
+    think = "<think>\nThe user wants Tokyo's weather; get_weather fits.\n</think>\n\n"
+    call_ids = call_tokens(vocab, [WEATHER])
+    encode = lambda text: hf_tokenizer.encode(text, add_special_tokens=False).ids  # noqa: E731
+    thinking = tool_grammar(TOOLS, thinking=True)
+    assert accepts_ids(vocab, thinking, encode(think) + call_ids)
+    assert accepts_text(vocab, hf_tokenizer, thinking, think + "Sunny, I think.")
+    assert accepts_ids(vocab, thinking, call_ids)  # thinking may be skipped
+    assert not accepts_text(vocab, hf_tokenizer, thinking, think + think + "Sunny.")  # one block only
+    assert not accepts_text(vocab, hf_tokenizer, thinking, think + json.dumps(WEATHER))  # no disguise after it
+    assert not accepts_ids(vocab, tool_grammar(TOOLS, "required", thinking=True), encode(think + "Sunny."))
+    assert not accepts_ids(vocab, tool_grammar(TOOLS), encode(think) + call_ids)
 
 
 def test_end_of_turn_only_where_the_grammar_accepts(vocab: GrammarVocab) -> None:

@@ -31,9 +31,8 @@ import numpy as np
 from llguidance import LLMatcher, LLTokenizer
 from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
 
-from edgefc.protocol.grammar import ToolGrammar
+from edgefc.protocol.grammar import TAGS, ToolGrammar
 
-_TAGS_AS_TOKENS = LLMatcher.grammar_from_lark("start: <tool_call> </tool_call>")
 _CALL_OPENERS = (b"<", b"{", b"[", b"`")  # first characters of a call in any form parse reads
 _CALL_TAG = b"<tool_call>"
 _CHECKED = 16  # masks this small come from forced bytes, whose tokenization Constraint._repair checks
@@ -45,13 +44,14 @@ class GrammarVocab:
 
     tokenizer: LLTokenizer
     end_of_turn: frozenset[int]
-    tags_are_tokens: bool  # whether `<tool_call>` and `</tool_call>` are single special tokens
+    special_tags: frozenset[str]  # the protocol's tags (`<tool_call>`, `<think>`...) that are single special tokens
     call_intent: np.ndarray  # bool per id: the token starts a call, canonical or disguised (see steering)
 
     @classmethod
     def build(cls, tokenizer: LLTokenizer) -> GrammarVocab:
         """Wrap an llguidance tokenizer whose eos ids are the model's end-of-turn ids."""
-        tags = LLMatcher.validate_grammar(_TAGS_AS_TOKENS, tokenizer) == ""
+        tags = frozenset(tag for tag in TAGS.values()
+                         if LLMatcher.validate_grammar(LLMatcher.grammar_from_lark(f"start: {tag}"), tokenizer) == "")
         intent = np.zeros(tokenizer.vocab_size, dtype=bool)
         for token in range(tokenizer.vocab_size):
             text = tokenizer.decode_bytes([token])
@@ -93,7 +93,7 @@ class Constraint:
         self.jump_forward = jump_forward
         self.steer = steer and grammar.mode == "auto" and bool(grammar.names)  # only auto weighs calls vs text
         self.steps = 0
-        self.matcher = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.tags_are_tokens)),
+        self.matcher = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.special_tags)),
                                  log_level=0)
         if self.matcher.is_error():
             raise RuntimeError(f"llguidance rejected the tool grammar: {self.matcher.get_error()}")

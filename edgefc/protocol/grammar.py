@@ -20,6 +20,9 @@ can only write the canonical protocol:
   `parallel_tool_calls=False` exactly one call. End-of-turn is allowed only where the grammar accepts, so it
   can never cut a call before `</tool_call>`.
 
+- `thinking` (templates that think, Qwen3 with enable_thinking): one `<think>...</think>` block, then
+  whitespace, may open the answer; what follows is as above.
+
 No lazy lexemes or triggers are needed: calls and text never mix, so the first token decides.
 What llguidance cannot enforce in a schema is relaxed (the keyword dropped, or the whole arguments checked
 only as a JSON object) and recorded in `ToolGrammar.warnings`; building a grammar never fails on a schema.
@@ -32,7 +35,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterator, Literal, Mapping
+from typing import Any, Callable, Collection, Iterator, Literal, Mapping
 
 from llguidance import LLMatcher
 
@@ -45,20 +48,24 @@ MODES: tuple[str, ...] = ("auto", "none", "required")
 # JSON exactly as json.dumps (and so format_tool_calls) writes it.
 _JSON_LAYOUT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 
-# The call tags as special tokens (Qwen vocabularies: llguidance marks `<tool_call>` special in both the GGUF
-# and the tokenizer.json forms) or, for vocabularies without them, as text.
-_TAG_RULES: dict[bool, str] = {
-    True: "call_open: <tool_call>\ncall_close: </tool_call>",
-    False: 'call_open: "<tool_call>"\ncall_close: "</tool_call>"',
-}
+# The tags the protocol writes, by rule name. Where a vocabulary has a tag as one special token (Qwen: llguidance
+# marks `<tool_call>` and `<think>` special in both the GGUF and the tokenizer.json forms) the rule names that
+# token, otherwise the text.
+TAGS: dict[str, str] = {"call_open": "<tool_call>", "call_close": "</tool_call>",
+                        "think_open": "<think>", "think_close": "</think>"}
 
 # \x1c-\x1f: Python's str.isspace() counts them (parse strips them), Unicode's White_Space (regex \s) does not.
 _TEXT_RULES = r"""TEXT: /[^<{\[`\s\x1c-\x1f](?s:.)*/ & ~(ANYTHING DISGUISE ANYTHING)
 ANYTHING: /(?s:.)*/
 DISGUISE: "<tool_call>" | "</tool_call>" | "```" | /\{[ \t\n\r]*"/"""
 
-# One reasoning block, closed once, then the whitespace Qwen3 writes before its answer.
-_THINK_RULE = r"""THINK: /<think>(?s:.)*<\/think>[ \t\r\n]*/ & ~(/(?s:.)*<\/think>(?s:.)*<\/think>(?s:.)*/)"""
+# One reasoning block, closed once, then the whitespace Qwen3 writes before its answer. With the tags as special
+# tokens the text between them cannot contain them; spelled out, the block is one lexeme with one closing tag.
+_THINK_RULES: dict[bool, str] = {
+    True: "think: think_open THINK_TEXT? think_close THINK_GAP?\nTHINK_TEXT: /(?s:.)+/\nTHINK_GAP: /[ \\t\\r\\n]+/",
+    False: r"""think: THINK
+THINK: /<think>(?s:.)*<\/think>[ \t\r\n]*/ & ~(/(?s:.)*<\/think>(?s:.)*<\/think>(?s:.)*/)""",
+}
 
 _CHOICE_ERROR = "tool_choice must be 'auto', 'none', 'required' or a named function, not {!r}"
 _MAX_FIXES = 16  # rounds of relaxation before a schema falls back to "any JSON object"
@@ -68,7 +75,7 @@ _MAX_FIXES = 16  # rounds of relaxation before a schema falls back to "any JSON 
 class ToolGrammar:
     """A grammar for one set of tools and tool_choice; `lark()` renders it for a vocabulary."""
 
-    rules: str  # every rule but the two call tags, which depend on the vocabulary (see lark)
+    rules: str  # every rule but the tags' and the think block's, which depend on the vocabulary (see lark)
     mode: Mode  # "auto", "none", "required", or "function" for one named tool
     function: str | None  # the named tool when mode is "function"
     names: tuple[str, ...]  # the tools a call may name
@@ -83,9 +90,13 @@ class ToolGrammar:
             return {"type": "function", "function": {"name": self.function}}
         return self.mode
 
-    def lark(self, tags_are_tokens: bool = True) -> str:
-        """The Lark text for llguidance; tags_are_tokens says whether `<tool_call>` is a special token."""
-        return f"{self.rules}\n{_TAG_RULES[tags_are_tokens]}\n"
+    def lark(self, special_tags: Collection[str] = frozenset(TAGS.values())) -> str:
+        """The Lark text for llguidance; `special_tags` are the tags the vocabulary has as special tokens."""
+        used = TAGS if self.thinking else {k: v for k, v in TAGS.items() if k.startswith("call_")}
+        lines = [f"{rule}: {tag}" if tag in special_tags else f"{rule}: {json.dumps(tag)}" for rule, tag in used.items()]
+        if self.thinking:
+            lines.append(_THINK_RULES[{TAGS["think_open"], TAGS["think_close"]} <= set(special_tags)])
+        return "\n".join([self.rules, *lines]) + "\n"
 
 
 def tool_grammar(tools: object, tool_choice: object = "auto", parallel_tool_calls: bool = True, *,
@@ -110,17 +121,15 @@ def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_
         tool_rules.append(rule)
         warnings.extend(notes)
     start = {"auto": "calls | TEXT", "none": "TEXT"}.get(mode, "calls")
-    lines = ["%llguidance {}", f"start: THINK? ({start})" if thinking else f"start: {start}"]
+    lines = ["%llguidance {}", f"start: think? ({start})" if thinking else f"start: {start}"]
     if names:
         lines.append('calls: call ("\\n" call)* "\\n"?' if parallel_tool_calls else 'calls: call "\\n"?')
         lines.append("call: " + " | ".join(f"tool_{index}" for index in range(len(names))))
         lines.extend(tool_rules)
     if mode in ("auto", "none"):
         lines.append(_TEXT_RULES)
-    if thinking:
-        lines.append(_THINK_RULE)
     grammar = ToolGrammar("\n".join(lines), mode, function, names, parallel_tool_calls, thinking, tuple(warnings))
-    error = _grammar_error(grammar.lark(tags_are_tokens=False))
+    error = _grammar_error(grammar.lark(special_tags=()))
     if error:
         raise RuntimeError(f"edgefc built a tool grammar llguidance rejects: {error}")
     return grammar
