@@ -3,9 +3,19 @@
 Per repeat: a cold request (no prompt cache: time to first token over the whole prompt), then a warm one
 that shares the tools prefix (prompt caching, where the runtime has it). For GGUF the same file is also
 timed through plain llama-cpp-python, on the same token ids with the same token-by-token loop and sampling
-parameters, so the ratio is edgefc's own overhead (rendering, parsing, bookkeeping) and nothing else. Its
-repeats alternate with edgefc's (ABBA) so load drift hits both, and edgefc's peak RSS is read before the
-baseline loads its own copy of the weights.
+parameters. Its repeats alternate with edgefc's (ABBA) so load drift hits both, and edgefc's peak RSS is
+read before the baseline loads its own copy of the weights.
+
+A variant decodes freely or under the tool grammar (`constrain`). The baseline always decodes freely, so the
+ratios to it are only honest where the work is the same:
+- free: the same ids give the same tokens through the same loop, so `decode_ratio_vs_raw` and
+  `e2e_ratio_vs_raw` are edgefc's own overhead (rendering, parsing, bookkeeping) and nothing else;
+- constrained: the grammar changes which tokens come and how many, and jump-forward evaluates forced tokens
+  in batches, so those two ratios are left out (None). `grammar_decode_ratio_vs_raw` instead compares decode
+  tok/s with jump-forward off (one token per step, as raw) with raw's: the per-token price of the mask plus
+  edgefc's overhead, on other tokens of the same length class. The grammar's own time is measured directly
+  (`grammar_ms_per_token`), and the same request runs with jump-forward on and off (`jump_forward_off`),
+  both under the grammar, so that comparison is like for like.
 """
 
 from __future__ import annotations
@@ -70,13 +80,19 @@ class LatencyResult:
     prefill_tps: Spread
     decode_tps: Spread
     e2e_s: Spread  # the whole request as a caller sees it: render, tokenize, generate, detokenize, parse
+    e2e_warm_s: Spread
     peak_rss_mb: float  # edgefc's process before the raw baseline loaded
-    load_s: float
+    load_s: float  # with the grammar's view of the vocabulary for a constrained variant (built once per model)
     loadavg_before: float
     loadavg_after: float
+    constrain: bool = False  # decoded under the tool grammar
+    grammar_ms_per_token: float | None = None  # grammar mask + advance time / generated tokens (constrained)
+    forced_share: float | None = None  # tokens forced by the grammar and batched (jump-forward) / generated tokens
+    jump_forward_off: dict[str, Spread] | None = None  # e2e_s, e2e_warm_s, decode_tps of the same requests
     raw_llama_cpp: dict[str, Spread] | None = None  # same ids through plain llama-cpp-python (GGUF only)
-    decode_ratio_vs_raw: float | None = None  # edgefc decode tok/s / raw decode tok/s
-    e2e_ratio_vs_raw: float | None = None  # edgefc e2e / raw e2e: above 1 is edgefc's overhead
+    decode_ratio_vs_raw: float | None = None  # free only: edgefc decode tok/s / raw decode tok/s
+    e2e_ratio_vs_raw: float | None = None  # free only: edgefc e2e / raw e2e: above 1 is edgefc's overhead
+    grammar_decode_ratio_vs_raw: float | None = None  # constrained only: decode tok/s, jump-forward off / raw
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,19 +140,19 @@ class _Series:
     warm: list[_Request] = field(default_factory=list)
 
 
-def _edgefc(rt: Any, messages: Any) -> tuple[Any, _Request]:
+def _edgefc(rt: Any, messages: Any, constrain: bool, jump_forward: bool) -> tuple[Any, _Request]:
     start = time.perf_counter()
-    gen = rt.generate(messages, TOOLS, max_tokens=MAX_TOKENS)
+    gen = rt.generate(messages, TOOLS, max_tokens=MAX_TOKENS, constrain=constrain, jump_forward=jump_forward)
     return gen, _Request(gen.timings, time.perf_counter() - start)
 
 
-def _edgefc_repeat(rt: Any, series: _Series) -> tuple[list[int], list[int]]:
+def _edgefc_repeat(rt: Any, series: _Series, constrain: bool, jump_forward: bool) -> tuple[list[int], list[int]]:
     """A cold request, then a warm one continuing its conversation; returns both prompts' token ids."""
     rt.reset_cache()  # cold means cold: no prefix left from the previous repeat
-    gen, request = _edgefc(rt, COLD_MESSAGE)
+    gen, request = _edgefc(rt, COLD_MESSAGE, constrain, jump_forward)
     warm_gen, warm_request = _edgefc(rt, [{"role": "user", "content": COLD_MESSAGE},
                                           {"role": "assistant", "content": gen.text},
-                                          {"role": "user", "content": WARM_MESSAGE}])
+                                          {"role": "user", "content": WARM_MESSAGE}], constrain, jump_forward)
     series.cold.append(request)
     series.warm.append(warm_request)
     return rt.tokenize(gen.prompt), rt.tokenize(warm_gen.prompt)
@@ -149,9 +165,14 @@ def _raw_repeat(baseline: _RawLlamaCpp, ids: tuple[list[int], list[int]], series
     series.warm.append(baseline.complete(ids[1], MAX_TOKENS))
 
 
-def abba(repeats: int) -> list[str]:
-    """Who runs when: edgefc then raw, raw then edgefc, and so on, so a drift in machine load hits both alike."""
-    return [side for i in range(repeats) for side in (("edgefc", "raw") if i % 2 == 0 else ("raw", "edgefc"))]
+# The sides a variant's repeats take turns between; a constrained one also runs its requests with jump-forward
+# off, so on and off are timed on the same requests under the same load.
+SIDES: dict[bool, tuple[str, ...]] = {False: ("edgefc", "raw"), True: ("edgefc", "jump-forward off", "raw")}
+
+
+def abba(repeats: int, sides: tuple[str, ...] = SIDES[False]) -> list[str]:
+    """Who runs when: the sides in order, then reversed, and so on, so a drift in machine load hits all alike."""
+    return [side for i in range(repeats) for side in (sides if i % 2 == 0 else sides[::-1])]
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -162,38 +183,61 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True) -> LatencyResult:
-    """Measure one model in this process (call it through `measure_in_subprocess` for clean memory figures)."""
+def _per_token(series: _Series, part: str) -> float | None:
+    """Sum of a Timings part (grammar_s, forced_tokens) over all requests / their generated tokens."""
+    requests = series.cold + series.warm
+    tokens = sum(r.timings.completion_tokens for r in requests)
+    return sum(getattr(r.timings, part) for r in requests) / tokens if tokens else None
+
+
+def _figures(series: _Series) -> dict[str, Spread]:
+    """End-to-end cold and warm time and decode tok/s of one side."""
+    return {"e2e_s": Spread.of([r.wall_s for r in series.cold]),
+            "e2e_warm_s": Spread.of([r.wall_s for r in series.warm]),
+            "decode_tps": Spread.of([r.timings.decode_tps for r in series.cold])}
+
+
+def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True, *,
+            constrain: bool) -> LatencyResult:
+    """Measure one model, decoding freely or under the tool grammar, in this process (call it through
+    `measure_in_subprocess` for clean memory figures)."""
     from edgefc.runtimes import load
 
     before = os.getloadavg()[0]
     start = time.perf_counter()
     rt = load(model, runtime, threads=threads)
+    if constrain:
+        rt.grammar_vocab  # built once per model, like the load: not a cost of the first request
     load_s = time.perf_counter() - start
-    ours, theirs = _Series(), _Series()
+    series = {side: _Series() for side in SIDES[constrain]}
     baseline: _RawLlamaCpp | None = None
     peak_rss_mb: float | None = None
     try:
-        for side in abba(repeats):
-            if side == "edgefc":
-                ids = _edgefc_repeat(rt, ours)
+        for side in abba(repeats, SIDES[constrain]):
+            if side != "raw":
+                ids = _edgefc_repeat(rt, series[side], constrain, jump_forward=side == "edgefc")
             elif raw and rt.format == "gguf":
                 if baseline is None:
                     peak_rss_mb = _peak_rss_mb()  # edgefc's own, before the baseline maps its copy
                     baseline = _RawLlamaCpp(rt.path, threads)
-                _raw_repeat(baseline, ids, theirs)
+                _raw_repeat(baseline, ids, series[side])
     finally:
         rt.close()
         if baseline is not None:
             baseline.llm.close()
-    decode = Spread.of([r.timings.decode_tps for r in ours.cold])
-    e2e = Spread.of([r.wall_s for r in ours.cold])
+    ours, theirs = series["edgefc"], series["raw"]
+    figures = _figures(ours)
     raw_result = None
     if theirs.cold:
         raw_result = {"cold_ttft_s": Spread.of([r.timings.ttft_s for r in theirs.cold]),
                       "warm_ttft_s": Spread.of([r.timings.ttft_s for r in theirs.warm]),
-                      "decode_tps": Spread.of([r.timings.decode_tps for r in theirs.cold]),
-                      "e2e_s": Spread.of([r.wall_s for r in theirs.cold])}
+                      **_figures(theirs)}
+    jf_off = _figures(series["jump-forward off"]) if constrain else None
+    grammar_s = _per_token(ours, "grammar_s")
+
+    def vs_raw(mine: Spread, key: str) -> float | None:
+        return _ratio(mine.median, raw_result[key].median) if raw_result else None
+
     first = ours.cold[0].timings
     return LatencyResult(
         model=str(model), runtime=rt.name, threads=threads, file_bytes=size_bytes(rt.path),
@@ -202,19 +246,28 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
         warm_ttft_s=Spread.of([r.timings.ttft_s for r in ours.warm]),
         warm_cached_tokens=min(r.timings.cached_tokens for r in ours.warm),
         prefill_tps=Spread.of([r.timings.prefill_tps for r in ours.cold]),
-        decode_tps=decode, e2e_s=e2e, peak_rss_mb=peak_rss_mb if peak_rss_mb is not None else _peak_rss_mb(),
-        load_s=load_s, loadavg_before=before, loadavg_after=os.getloadavg()[0],
-        raw_llama_cpp=raw_result,
-        decode_ratio_vs_raw=_ratio(decode.median, raw_result["decode_tps"].median) if raw_result else None,
-        e2e_ratio_vs_raw=_ratio(e2e.median, raw_result["e2e_s"].median) if raw_result else None,
+        decode_tps=figures["decode_tps"], e2e_s=figures["e2e_s"], e2e_warm_s=figures["e2e_warm_s"],
+        peak_rss_mb=peak_rss_mb if peak_rss_mb is not None else _peak_rss_mb(),
+        load_s=load_s, loadavg_before=before, loadavg_after=os.getloadavg()[0], constrain=constrain,
+        grammar_ms_per_token=grammar_s * 1000 if constrain and grammar_s is not None else None,
+        forced_share=_per_token(ours, "forced_tokens") if constrain else None,
+        jump_forward_off=jf_off, raw_llama_cpp=raw_result,
+        decode_ratio_vs_raw=None if constrain else vs_raw(figures["decode_tps"], "decode_tps"),
+        e2e_ratio_vs_raw=None if constrain else vs_raw(figures["e2e_s"], "e2e_s"),
+        grammar_decode_ratio_vs_raw=vs_raw(jf_off["decode_tps"], "decode_tps") if jf_off else None,
     )
 
 
-def measure_in_subprocess(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True,
-                          timeout_s: float = 900.0) -> LatencyResult:
+def _spreads(data: dict[str, Any] | None) -> dict[str, Spread] | None:
+    return {k: Spread(**v) for k, v in data.items()} if data else None
+
+
+def measure_in_subprocess(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True, *,
+                          constrain: bool, timeout_s: float = 900.0) -> LatencyResult:
     """Run `measure` in a fresh Python process (peak memory is then this model's alone), stopped after
     `timeout_s` seconds: a hung measurement is a one-line error, not a hung bench."""
-    args = json.dumps({"model": str(model), "runtime": runtime, "threads": threads, "repeats": repeats, "raw": raw})
+    args = json.dumps({"model": str(model), "runtime": runtime, "threads": threads, "repeats": repeats, "raw": raw,
+                       "constrain": constrain})
     try:
         proc = subprocess.run([sys.executable, "-m", "edgefc.bench.latency", args], capture_output=True, text=True,
                               timeout=timeout_s)
@@ -226,9 +279,8 @@ def measure_in_subprocess(model: str, runtime: str | None, threads: int, repeats
         raise EdgefcError(f"latency run of {model} failed: {tail}")
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     spreads = {k: Spread(**v) for k, v in data.items() if isinstance(v, dict) and "median" in v}
-    raw_result = data.pop("raw_llama_cpp")
-    return LatencyResult(**{**data, **spreads, "raw_llama_cpp": {k: Spread(**v) for k, v in raw_result.items()}
-                            if raw_result else None})
+    nested = {k: _spreads(data[k]) for k in ("raw_llama_cpp", "jump_forward_off")}
+    return LatencyResult(**{**data, **spreads, **nested})
 
 
 if __name__ == "__main__":

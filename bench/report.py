@@ -1,6 +1,9 @@
 """Summaries and reports of a bench run, rebuilt from its files: summary.json, report.md, plot.png, tables.
 
-Deltas are against the first model, so `edgefc bench base.gguf q4.gguf` reads as "what q4 cost and bought".
+Each variant (a model, decoded constrained or free) is compared with a base, paired on the same entries: a
+later model with the first model under the same decoding, so `edgefc bench base.gguf q4.gguf` reads as "what
+q4 cost and bought"; and, with `--constrain both`, a model's free decoding with its constrained one, so the
+delta reads "what free decoding costs (or buys)" against the default users get.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.runner import LATENCY, RESULTS, read_jsonl
+from edgefc.bench.runner import LATENCY, RESULTS, Variant, read_jsonl, variants
 from edgefc.fsutil import atomic_file
 
 
 def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Scores (failed rows count as wrong), response tokens and prompt tokens (evaluated vs served from the
-    prefix cache) of one model's rows."""
+    """Scores (failed rows count as wrong), response tokens, prompt tokens (evaluated vs served from the
+    prefix cache) and the grammar's share of the work, of one variant's rows."""
     from edgefc.bench.bfcl.score import summarize
 
     answered = [r for r in rows if "error" not in r]
@@ -30,6 +34,8 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     cached = sum(r.get("cached_tokens", 0) for r in answered)
     ttft = sum(r["ttft_s"] for r in answered)
     decode = [r["decode_tps"] for r in answered if r["decode_tps"] > 0]
+    constrained = [r for r in answered if r.get("constrain")]
+    generated = sum(r["completion_tokens"] for r in constrained)
     return {
         "entries": len(rows),
         "failed": len(rows) - len(answered),
@@ -45,13 +51,17 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "evaluated_tokens": prompt - cached,
         "prefill_tps": (prompt - cached) / ttft if ttft > 0 else 0.0,
         "decode_tps": statistics.median(decode) if decode else 0.0,
+        # Under the grammar only: its mask + advance time per generated token, and the share of tokens it forced
+        # (evaluated in batches by jump-forward).
+        "grammar_ms_per_token": 1000 * sum(r["grammar_s"] for r in constrained) / generated if generated else None,
+        "forced_share": sum(r["forced_tokens"] for r in constrained) / generated if generated else None,
     }
 
 
 def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
                 planned: set[str]) -> dict[str, list[dict[str, Any]]]:
-    """Each model's rows for the planned entries only, the last row of each (model, id) pair (a crash and
-    resume can leave two)."""
+    """Each variant's rows (by label) for the planned entries only, the last row of each (label, id) pair (a
+    crash and resume can leave two)."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         if row.get("model") in models and row.get("id") in planned:
@@ -63,21 +73,35 @@ def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
 
 
 def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[str, Any]:
-    """One JSON-able summary of a run folder: per model latency and BFCL on the planned entries, plus deltas
-    against the first model (BFCL deltas paired entry by entry, with bootstrap intervals)."""
+    """One JSON-able summary of a run folder: per variant latency and BFCL on the planned entries, plus deltas
+    against each variant's base (BFCL deltas paired entry by entry, with bootstrap intervals)."""
     latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
-    rows_by_model = latest_rows(read_jsonl(out / RESULTS), meta["models"], planned)
+    runs = variants(meta["models"], meta["constrain"])
+    rows_by_model = latest_rows(read_jsonl(out / RESULTS), [v.label for v in runs], planned)
     models = []
-    for name in meta["models"]:
-        entry: dict[str, Any] = {"model": name, "latency": latency.get(name)}
-        if rows_by_model.get(name):
-            entry["bfcl"] = _bfcl_block(rows_by_model[name])
+    for v in runs:
+        entry: dict[str, Any] = {"model": v.label, "source": v.model, "constrain": v.constrain,
+                                 "latency": latency.get(v.label)}
+        if rows_by_model.get(v.label):
+            entry["bfcl"] = _bfcl_block(rows_by_model[v.label])
         models.append(entry)
     summary = {**meta, "models": models}
-    summary["deltas"] = _deltas(models, rows_by_model, meta.get("seed", 0))
+    summary["deltas"] = _deltas(models, delta_pairs(runs), rows_by_model, meta.get("seed", 0))
     with atomic_file(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return summary
+
+
+def delta_pairs(runs: list[Variant]) -> list[tuple[str, str]]:
+    """(base, other) labels to compare: each model's free decoding against its constrained one, then each later
+    model against the first under the same decoding."""
+    constrained = {v.model: v.label for v in runs if v.constrain}
+    pairs = [(constrained[v.model], v.label) for v in runs if not v.constrain and v.model in constrained]
+    first: dict[bool, Variant] = {}
+    for v in runs:
+        if first.setdefault(v.constrain, v) is not v:
+            pairs.append((first[v.constrain].label, v.label))
+    return pairs
 
 
 def _headline(model: dict[str, Any]) -> dict[str, float | None]:
@@ -95,22 +119,24 @@ def _headline(model: dict[str, Any]) -> dict[str, float | None]:
         "peak_rss_mb": lat.get("peak_rss_mb") if lat else None,
         "file_mb": lat["file_bytes"] / 1e6 if lat else None,
         "response_tokens": bfcl.get("response_tokens", {}).get("mean"),
+        "grammar_ms_per_token": bfcl.get("grammar_ms_per_token", lat.get("grammar_ms_per_token") if lat else None),
+        "forced_share": bfcl.get("forced_share", lat.get("forced_share") if lat else None),
     }
 
 
-def _deltas(models: list[dict[str, Any]], rows_by_model: dict[str, list[dict[str, Any]]],
+def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], rows_by_model: dict[str, list[dict[str, Any]]],
             seed: int) -> list[dict[str, Any]]:
-    """Each later model minus the first: headline differences, and BFCL deltas paired on common entries."""
+    """Each pair's other minus base: headline differences, and BFCL deltas paired on common entries."""
     from edgefc.bench.paired import paired_deltas
 
-    base = _headline(models[0]) if models else {}
+    by_label = {m["model"]: m for m in models}
     out = []
-    for m in models[1:]:
-        h = _headline(m)
-        both = rows_by_model.get(models[0]["model"]) and rows_by_model.get(m["model"])
-        out.append({"model": m["model"], **{k: (h[k] - base[k]) if h[k] is not None and base.get(k) is not None
-                                            else None for k in h},
-                    "bfcl_paired": paired_deltas(rows_by_model[models[0]["model"]], rows_by_model[m["model"]],
+    for base_label, label in pairs:
+        base, h = _headline(by_label[base_label]), _headline(by_label[label])
+        both = rows_by_model.get(base_label) and rows_by_model.get(label)
+        out.append({"model": label, "against": base_label,
+                    **{k: (h[k] - base[k]) if h[k] is not None and base[k] is not None else None for k in h},
+                    "bfcl_paired": paired_deltas(rows_by_model[base_label], rows_by_model[label],
                                                  seed=seed) if both else None})
     return out
 
@@ -119,28 +145,42 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _name(label: str) -> str:
+    """A variant's label as a rich cell: the file name, its `[free]` kept as text rather than read as markup."""
+    return escape(Path(label).name)
+
+
 def tables(summary: dict[str, Any]) -> list[Table]:
-    """Rich tables: headline per model (with deltas), then BFCL per category with 95% intervals."""
+    """Rich tables: headline per variant, jump-forward on vs off (constrained latency), BFCL per category with
+    95% intervals, paired deltas."""
     head = Table(title=f"edgefc bench · suite {summary['suite']} · {summary['threads']} threads")
     for col in ("model", "BFCL overall", "edgefc decode", "decode tok/s", "raw llama.cpp", "TTFT cold", "TTFT warm", "peak RSS",
-                "size", "resp. tokens"):
+                "size", "resp. tokens", "grammar ms/tok", "forced"):
         head.add_column(col, justify="left" if col == "model" else "right")
     for m in summary["models"]:
         h = _headline(m)
         raw = ((m.get("latency") or {}).get("raw_llama_cpp") or {}).get("decode_tps", {}).get("median")
-        ratio = (m.get("latency") or {}).get("decode_ratio_vs_raw")
-        head.add_row(Path(m["model"]).name, _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
+        head.add_row(_name(m["model"]), _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
                      _fmt(h["decode_tps"], ".1f"),
-                     f"{raw:.1f} (x{ratio:.2f})" if raw and ratio else "-", _fmt(h["cold_ttft_s"], ".2f") + " s",
+                     f"{raw:.1f} ({_vs_raw(m)})" if raw else "-", _fmt(h["cold_ttft_s"], ".2f") + " s",
                      _fmt(h["warm_ttft_s"], ".2f") + " s", _fmt(h["peak_rss_mb"], ".0f") + " MB",
-                     _fmt(h["file_mb"], ".0f") + " MB", _fmt(h["response_tokens"], ".1f"))
+                     _fmt(h["file_mb"], ".0f") + " MB", _fmt(h["response_tokens"], ".1f"),
+                     _fmt(h["grammar_ms_per_token"], ".2f"), _fmt(h["forced_share"], ".0%"))
     out = [head]
+    jump = _jump_forward_rows(summary)
+    if jump:
+        table = Table(title="Jump-forward on vs off: the latency request under the grammar (medians)")
+        for col in ("model", *JUMP_FORWARD_COLUMNS):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for name, cells in jump:
+            table.add_row(escape(name), *cells)
+        out.append(table)
     scored = [m for m in summary["models"] if m.get("bfcl")]
     if scored:
         cats = Table(title="BFCL accuracy by category: BFCL's decoding [95% Wilson interval] · edgefc's decoding")
         cats.add_column("category")
         for m in scored:
-            cats.add_column(Path(m["model"]).name, justify="right")
+            cats.add_column(_name(m["model"]), justify="right")
         names = list(scored[0]["bfcl"]["scores"]["categories"])
         for c in names:
             cells = []
@@ -157,11 +197,10 @@ def tables(summary: dict[str, Any]) -> list[Table]:
         out.append(cats)
     paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
     if paired:
-        deltas = Table(title=f"BFCL paired deltas against {Path(summary['models'][0]['model']).name} "
-                             "[95% paired bootstrap interval]")
+        deltas = Table(title="BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]")
         deltas.add_column("")
         for d in paired:
-            deltas.add_column(Path(d["model"]).name, justify="right")
+            deltas.add_column(f"{_name(d['model'])}\nvs {_name(d['against'])}", justify="right")
         for name, cells in _paired_rows(paired):
             deltas.add_row(name, *cells)
         out.append(deltas)
@@ -175,16 +214,29 @@ def markdown(summary: dict[str, Any]) -> str:
              f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
              "BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores "
              "the same answers read by edgefc's tolerant parser (```json fences, bare JSON).", "",
+             "Under the grammar, 'grammar ms/tok' is its mask + advance time per generated token and 'forced' the "
+             "share of tokens it forced (evaluated in one batch: jump-forward). 'vs raw' compares decode tok/s with plain "
+             "llama-cpp-python on the same prompt ids, which decodes freely: for a free variant it is edgefc's own "
+             "overhead; for a constrained one it is taken with jump-forward off and adds the grammar's per-token price "
+             "(on other tokens than raw's).", "",
              "| model | BFCL overall | edgefc decode | decode tok/s | TTFT cold s | TTFT warm s | peak RSS MB | size MB "
-             "| resp. tokens |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| resp. tokens | grammar ms/tok | forced | vs raw |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in summary["models"]:
         h = _headline(m)
         lines.append(f"| {Path(m['model']).name} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
                      f"{_fmt(h['decode_tps'], '.1f')} | "
                      f"{_fmt(h['cold_ttft_s'], '.2f')} | {_fmt(h['warm_ttft_s'], '.2f')} | "
                      f"{_fmt(h['peak_rss_mb'], '.0f')} | {_fmt(h['file_mb'], '.0f')} | "
-                     f"{_fmt(h['response_tokens'], '.1f')} |")
+                     f"{_fmt(h['response_tokens'], '.1f')} | {_fmt(h['grammar_ms_per_token'], '.2f')} | "
+                     f"{_fmt(h['forced_share'], '.0%')} | {_vs_raw(m)} |")
+    jump = _jump_forward_rows(summary)
+    if jump:
+        lines += ["", "## Jump-forward on vs off", "",
+                  "The latency request under the grammar, forced tokens evaluated in one batch (on) or one per step "
+                  "(off), repeats interleaved; medians.", "",
+                  "| model | " + " | ".join(JUMP_FORWARD_COLUMNS) + " |", "|---|" + "---|" * len(JUMP_FORWARD_COLUMNS)]
+        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in jump]
     for m in [m for m in summary["models"] if m.get("bfcl")]:
         b = m["bfcl"]
         lines += ["", f"## {Path(m['model']).name}", "",
@@ -202,16 +254,43 @@ def markdown(summary: dict[str, Any]) -> str:
                       f"prefill {b['prefill_tps']:.0f} tok/s"]
     paired = [d for d in summary["deltas"] if d.get("bfcl_paired")]
     if paired:
-        base = Path(summary["models"][0]["model"]).name
-        lines += ["", f"## Paired deltas against {base}", "",
-                  "Each model minus the first on the entries both scored: point delta [95% paired bootstrap "
-                  f"interval, {paired[0]['bfcl_paired']['resamples']} resamples of entries within each category]; "
-                  "+gained/-lost counts the entries only one of the two got right.", "",
-                  "| | " + " | ".join(Path(d["model"]).name for d in paired) + " |",
+        lines += ["", "## Paired deltas", "",
+                  "Each variant minus its base on the entries both scored (a model's free decoding against its "
+                  "constrained one; a later model against the first under the same decoding): point delta [95% "
+                  f"paired bootstrap interval, {paired[0]['bfcl_paired']['resamples']} resamples of entries within "
+                  "each category]; +gained/-lost counts the entries only one of the two got right.", "",
+                  "| | " + " | ".join(f"{Path(d['model']).name} vs {Path(d['against']).name}" for d in paired) + " |",
                   "|---|" + "---|" * len(paired)]
         for name, cells in _paired_rows(paired):
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _vs_raw(model: dict[str, Any]) -> str:
+    """The decode ratio to plain llama-cpp-python, named for what it measures (see edgefc.bench.latency)."""
+    lat = model.get("latency") or {}
+    if lat.get("decode_ratio_vs_raw"):
+        return f"x{lat['decode_ratio_vs_raw']:.2f}"
+    if lat.get("grammar_decode_ratio_vs_raw"):
+        return f"x{lat['grammar_decode_ratio_vs_raw']:.2f} grammar, jf off"
+    return "-"
+
+
+JUMP_FORWARD_COLUMNS = ("e2e cold on", "e2e cold off", "e2e warm on", "e2e warm off", "decode tok/s on",
+                        "decode tok/s off")
+
+
+def _jump_forward_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(model, cells) for the constrained variants whose latency ran with jump-forward on and off."""
+    rows = []
+    for m in summary["models"]:
+        lat = m.get("latency") or {}
+        if lat.get("jump_forward_off"):
+            on, off = lat, lat["jump_forward_off"]
+            cells = [f"{side[key]['median']:{spec}}" for key, spec in (("e2e_s", ".3f"), ("e2e_warm_s", ".3f"),
+                                                                          ("decode_tps", ".1f")) for side in (on, off)]
+            rows.append((Path(m["model"]).name, cells))
+    return rows
 
 
 def _paired_rows(paired: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:

@@ -5,8 +5,12 @@ A run folder starts with run.json: the settings that decide its results and the 
 results.jsonl as soon as it is scored (an entry that cannot run is a failed row with its error);
 `--resume` skips the (model, entry) pairs already there. Entries run grouped by their prompt prefix
 (system message and tools), so the runtime's prefix cache evaluates each shared prefix once; results are
-keyed by id, so the order never changes a score. Latency is measured per model in a fresh process
+keyed by id, so the order never changes a score. Latency is measured per variant in a fresh process
 (latency.json). The summary, the Markdown report and the plot are rebuilt from those files at the end.
+
+A run compares variants: each model decoded under the tool grammar (constrained, the runtimes' default with
+tools), freely, or both (`--constrain`). Results are keyed by the variant's label; a model is loaded once for
+all its variants, which run one after the other over the same entries.
 """
 
 from __future__ import annotations
@@ -47,6 +51,31 @@ SUITES: dict[str, Suite] = {
 }
 
 
+# --constrain -> the decodings each model runs, constrained first: it is what users get by default, so it is the
+# base of the paired deltas, which then read "what free decoding costs (or buys)".
+CONSTRAIN_MODES: dict[str, tuple[bool, ...]] = {"on": (True,), "off": (False,), "both": (True, False)}
+DECODING = {True: "constrained", False: "free"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One column of a run: a model and how it decodes, under the label its rows and summary carry."""
+
+    model: str
+    constrain: bool
+    label: str
+
+
+def variants(models: list[str], mode: str) -> list[Variant]:
+    """The run's variants, model by model; with one decoding the label is the model string itself (so runs
+    and folders from before `--constrain` read the same), with both it says which decoding."""
+    if mode not in CONSTRAIN_MODES:
+        raise EdgefcError(f"unknown --constrain '{mode}'; choose one of {', '.join(CONSTRAIN_MODES)}")
+    decodings = CONSTRAIN_MODES[mode]
+    return [Variant(str(m), c, str(m) if len(decodings) == 1 else f"{m} [{DECODING[c]}]")
+            for m in models for c in decodings]
+
+
 @dataclass
 class BenchConfig:
     """One `edgefc bench` invocation."""
@@ -62,6 +91,7 @@ class BenchConfig:
     runtime: str | None = None
     max_tokens: int = 256
     latency_timeout_s: float = 900.0
+    constrain: str = "on"  # a CONSTRAIN_MODES key
 
 
 def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
@@ -73,7 +103,7 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
     return {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime, "threads": cfg.threads,
             "categories": (cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None,
             "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
-            "max_tokens": cfg.max_tokens, "edgefc_version": __version__,
+            "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "edgefc_version": __version__,
             "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
 
 
@@ -154,17 +184,18 @@ def by_prefix(entries: list[Any]) -> list[Any]:
     return sorted(entries, key=lambda e: (prefix_key(e), e.id))
 
 
-def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
-    """Answer one BFCL entry and score it twice: BFCL's own decoding (`valid`, the leaderboard's rule) and
-    edgefc's tolerant parser (`valid_edgefc`). One JSON-able row; an entry the runtime cannot answer (prompt
-    longer than the context, a failed decode) is a failed row with its error, counted wrong as BFCL does."""
+def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[str, Any]:
+    """Answer one BFCL entry, under the tool grammar or freely, and score it twice: BFCL's own decoding
+    (`valid`, the leaderboard's rule) and edgefc's tolerant parser (`valid_edgefc`). One JSON-able row; an
+    entry the runtime cannot answer (prompt longer than the context, a failed decode) is a failed row with its
+    error, counted wrong as BFCL does."""
     from edgefc.bench.bfcl import checker, prompts
     from edgefc.bench.bfcl.decode import official_decode
     from edgefc.protocol.parse import to_bfcl
 
     messages, tools = prompts.build(entry)
     try:
-        gen = rt.generate(messages, tools, max_tokens=max_tokens)
+        gen = rt.generate(messages, tools, max_tokens=max_tokens, constrain=constrain)
     except (EdgefcError, RuntimeError) as exc:
         return {"category": entry.category, "id": entry.id, "valid": False, "valid_edgefc": False,
                 "error_type": "edgefc:generation_failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -177,45 +208,51 @@ def score_entry(rt: Any, entry: Any, max_tokens: int) -> dict[str, Any]:
             "format": gen.parsed.format, "kind": gen.parsed.kind, "think": bool(gen.parsed.think) or "<think>" in gen.text,
             "prompt_tokens": t.prompt_tokens, "cached_tokens": t.cached_tokens,
             "completion_tokens": t.completion_tokens, "ttft_s": t.ttft_s, "decode_tps": t.decode_tps,
-            "total_s": t.total_s, "finish_reason": gen.finish_reason, "text": gen.text}
+            "total_s": t.total_s, "grammar_s": t.grammar_s, "forced_tokens": t.forced_tokens,
+            "finish_reason": gen.finish_reason, "text": gen.text}
 
 
 def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix) -> None:
-    """Score every (model, entry) not yet in results.jsonl, in `order`, appending each row as it finishes."""
+    """Score every (variant, entry) not yet in results.jsonl, in `order`, appending each row as it finishes;
+    each model is loaded once and runs its variants one after the other (each over all entries, so each sees
+    the prefix cache the same way)."""
     from edgefc.runtimes import load
 
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
     ordered = order(entries)
+    todo = [(v, [e for e in ordered if (v.label, e.id) not in done]) for v in variants(cfg.models, cfg.constrain)]
     with step_progress() as bar, results.open("a", encoding="utf-8") as sink:
-        for model in cfg.models:
-            todo = [e for e in ordered if (model, e.id) not in done]
-            task = bar.add_task(f"BFCL {Path(model).name}", total=len(entries), completed=len(entries) - len(todo))
-            if not todo:
-                continue
+        tasks = [bar.add_task(f"BFCL {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
+                 for v, left in todo]
+        for model in dict.fromkeys(v.model for v, left in todo if left):
             rt = load(model, cfg.runtime, threads=cfg.threads)
             try:
-                for entry in todo:
-                    row = {"model": model, **score_entry(rt, entry, cfg.max_tokens)}
-                    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-                    sink.flush()
-                    bar.advance(task)
+                for (v, left), task in zip(todo, tasks):
+                    for entry in left if v.model == model else []:
+                        row = {"model": v.label, "constrain": v.constrain,
+                               **score_entry(rt, entry, cfg.max_tokens, v.constrain)}
+                        sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        sink.flush()
+                        bar.advance(task)
             finally:
                 rt.close()
 
 
 def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
-    """Measure each model not yet in latency.json, each in its own process; rewrite the file after each."""
+    """Measure each variant not yet in latency.json, each in its own process; rewrite the file after each."""
     from edgefc.bench.latency import measure_in_subprocess
 
     path = out / LATENCY
     measured: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    planned = variants(cfg.models, cfg.constrain)
     with step_progress() as bar:
-        task = bar.add_task("latency", total=len(cfg.models), completed=sum(m in measured for m in cfg.models))
-        for model in [m for m in cfg.models if m not in measured]:
-            measured[model] = measure_in_subprocess(model, cfg.runtime, cfg.threads, repeats,
-                                                    timeout_s=cfg.latency_timeout_s).to_dict()
+        task = bar.add_task("latency", total=len(planned), completed=sum(v.label in measured for v in planned))
+        for v in [v for v in planned if v.label not in measured]:
+            measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
+                                                      constrain=v.constrain,
+                                                      timeout_s=cfg.latency_timeout_s).to_dict()
             with atomic_file(path) as tmp:
                 tmp.write_text(json.dumps(measured, indent=2))
             bar.advance(task)
@@ -228,6 +265,7 @@ def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
     if cfg.suite not in SUITES:
         raise EdgefcError(f"unknown suite '{cfg.suite}'; choose one of {', '.join(SUITES)}")
     suite = SUITES[cfg.suite]
+    variants(cfg.models, cfg.constrain)  # an unknown --constrain is refused before anything is written
     out = output_dir(cfg.out, cfg.resume)
     run_settings = settings(cfg, suite)
     planned = plan(run_settings)

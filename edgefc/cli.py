@@ -192,6 +192,8 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
           resume: bool = typer.Option(False, "--resume", help="Continue a killed run (the newest, or --out)."),
           latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
                                                 help="Seconds one model's latency measurement may take."),
+          constrain: str = typer.Option("on", "--constrain", help="Decode under the tool grammar (on), freely "
+                                        "(off), or both side by side with paired deltas."),
           as_json: bool = JsonOpt) -> None:
     """Latency, response tokens, memory and BFCL accuracy on CPU, several models side by side."""
     import os
@@ -204,7 +206,7 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
     cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
                       categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
-                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout)
+                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout, constrain=constrain)
     folder, summary = run(cfg)
     if as_json:
         print_json(summary)

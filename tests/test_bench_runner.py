@@ -53,12 +53,14 @@ def test_bfcl_suite_streams_scores_and_reports(tiny_gguf: Path, wheel: Path, tmp
 
 def test_resume_after_kill_loses_nothing(tiny_gguf: Path, wheel: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    args = (str(tiny_gguf), "--suite", "bfcl", "--categories", CATEGORIES, "--limit", "4", "--max-tokens", "24",
-            "--threads", "1", "--out", str(out))
+    # Free decoding runs the random model to max_tokens on every entry: rows slow enough to kill the run midway
+    # (under the grammar it finishes a call in a few steps, and the whole run in a blink).
+    args = (str(tiny_gguf), "--suite", "bfcl", "--categories", CATEGORIES, "--limit", "4", "--max-tokens", "64",
+            "--threads", "1", "--constrain", "off", "--out", str(out))
     proc = _bench(*args, home=tmp_path, wheel=wheel)
     deadline = time.time() + 300
     while time.time() < deadline and len(list(read_jsonl(out / "results.jsonl"))) < 3:
-        time.sleep(0.2)
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = list(read_jsonl(out / "results.jsonl"))
@@ -172,7 +174,7 @@ def test_summary_counts_each_planned_entry_once(tmp_path: Path) -> None:
             row("a", "multiple_9", False),  # not in this run's plan
             row("b", "multiple_0", False), row("b", "multiple_1", False)]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    meta = {"suite": "bfcl", "models": ["a", "b"], "threads": 1, "seed": 0, "limit": 2,
+    meta = {"suite": "bfcl", "models": ["a", "b"], "constrain": "on", "threads": 1, "seed": 0, "limit": 2,
             "machine": {"platform": "linux"}}
     summary = build_summary(tmp_path, meta, {"multiple_0", "multiple_1"})
     a, b = (m["bfcl"] for m in summary["models"])
@@ -181,7 +183,8 @@ def test_summary_counts_each_planned_entry_once(tmp_path: Path) -> None:
     assert (a["prompt_tokens"], a["cached_tokens"], a["evaluated_tokens"]) == (200, 80, 120)
     paired = summary["deltas"][0]["bfcl_paired"]["categories"]["multiple"]
     assert (paired["n"], paired["delta"], paired["lost"]) == (2, -1.0, 2)
-    assert "## Paired deltas against a" in markdown(summary) and len(tables(summary)) == 3
+    assert summary["deltas"][0]["against"] == "a" and "| | b vs a |" in markdown(summary)
+    assert len(tables(summary)) == 3
 
 
 def test_entries_run_grouped_by_prefix_and_scores_are_keyed_by_id(tiny_gguf: Path, wheel: Path, tmp_path: Path,
@@ -238,6 +241,69 @@ def test_only_cpu(tmp_path: Path) -> None:
     assert proc.returncode == 2 and proc.stderr.startswith("error: device 'cuda' is not supported")
 
 
+def test_unknown_constrain_mode_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    proc = _bench("--constrain", "maybe", "--out", str(tmp_path / "run"), home=tmp_path, wheel=tmp_path / "unused")
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and stderr == "error: unknown --constrain 'maybe'; choose one of on, off, both\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_constrain_both_runs_each_model_constrained_and_free(tiny_gguf: Path, wheel: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = _bench(*_tiny_run(out, tiny_gguf, "--constrain", "both", "--max-tokens", "8", "--json"), home=tmp_path,
+                  wheel=wheel)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr
+    constrained, free = f"{tiny_gguf} [constrained]", f"{tiny_gguf} [free]"
+    rows = list(read_jsonl(out / "results.jsonl"))
+    by_label = {label: [r for r in rows if r["model"] == label] for label in (constrained, free)}
+    assert len(rows) == 8 and [r["id"] for r in by_label[constrained]] == [r["id"] for r in by_label[free]]
+    assert all(r["constrain"] and r["grammar_s"] > 0 for r in by_label[constrained])
+    assert all(not r["constrain"] and r["grammar_s"] == 0 == r["forced_tokens"] for r in by_label[free])
+    summary = json.loads(stdout)
+    assert summary["constrain"] == json.loads((out / "run.json").read_text())["settings"]["constrain"] == "both"
+    first, second = summary["models"]
+    assert [(m["model"], m["constrain"]) for m in (first, second)] == [(constrained, True), (free, False)]
+    generated = sum(r["completion_tokens"] for r in by_label[constrained])
+    assert first["bfcl"]["grammar_ms_per_token"] == pytest.approx(
+        1000 * sum(r["grammar_s"] for r in by_label[constrained]) / generated)
+    assert first["bfcl"]["forced_share"] == sum(r["forced_tokens"] for r in by_label[constrained]) / generated
+    assert second["bfcl"]["grammar_ms_per_token"] is None and second["bfcl"]["forced_share"] is None
+    (delta,) = summary["deltas"]  # what free decoding costs, paired on the same entries
+    assert (delta["model"], delta["against"]) == (free, constrained)
+    assert {c: d["n"] for c, d in delta["bfcl_paired"]["categories"].items()} == {"parallel": 2, "irrelevance": 2}
+    report = (out / "report.md").read_text()
+    assert f"## {tiny_gguf.name} [constrained]" in report and f"## {tiny_gguf.name} [free]" in report
+    assert f"| | {tiny_gguf.name} [free] vs {tiny_gguf.name} [constrained] |" in report
+    assert f"| {tiny_gguf.name} [free] |" in report
+    before = (out / "results.jsonl").read_text()
+    again = _bench(*_tiny_run(out, tiny_gguf, "--constrain", "on", "--max-tokens", "8", "--resume"), home=tmp_path,
+                   wheel=wheel)
+    _, stderr = again.communicate(timeout=600)
+    assert again.returncode == 2 and (out / "results.jsonl").read_text() == before
+    assert stderr == (f"error: cannot resume {out}: the run in this folder has constrain 'both', not 'on'; use the "
+                      "same settings or --out for a new run\n")
+
+
+def test_a_model_is_loaded_once_for_both_decodings(tiny_gguf: Path, wheel: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from edgefc import runtimes
+    from edgefc.bench.bfcl import data
+    from edgefc.bench.runner import BenchConfig, run_bfcl
+    from edgefc.runtimes.llamacpp import LlamaCppRuntime
+
+    monkeypatch.setenv(data.WHEEL_ENV, str(wheel))
+    loads = []
+    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None: loads.append(model) or
+                        LlamaCppRuntime(Path(model), threads=threads))
+    cfg = BenchConfig([str(tiny_gguf)], threads=1, max_tokens=2, constrain="both")
+    run_bfcl(cfg, tmp_path, data.load_category("irrelevance", limit=2))
+    rows = list(read_jsonl(tmp_path / "results.jsonl"))
+    assert loads == [str(tiny_gguf)]
+    assert [(r["model"].removeprefix(str(tiny_gguf)), r["constrain"]) for r in rows] == [
+        (" [constrained]", True)] * 2 + [(" [free]", False)] * 2  # variant by variant, constrained first
+
+
 def test_reports_from_a_summary(tmp_path: Path) -> None:
     category = {"n": 50, "correct": 40, "accuracy": 0.8, "low": 0.67, "high": 0.89}
     aggregates = [{"name": "overall", "value": 0.8, "formula": "mean(non_live, live, irrelevance)"}]
@@ -249,11 +315,21 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
     latency = {"decode_tps": {"median": 22.0}, "cold_ttft_s": {"median": 2.5}, "warm_ttft_s": {"median": 0.2},
                "peak_rss_mb": 680.0, "file_bytes": 491_400_064, "raw_llama_cpp": {"decode_tps": {"median": 22.5}},
                "decode_ratio_vs_raw": 0.98}
+    spread = lambda median: {"median": median}  # noqa: E731
+    constrained = {**latency, "decode_tps": spread(30.0), "decode_ratio_vs_raw": None, "e2e_s": spread(0.9),
+                   "e2e_warm_s": spread(0.5), "grammar_ms_per_token": 0.4, "forced_share": 0.25,
+                   "jump_forward_off": {"e2e_s": spread(1.2), "e2e_warm_s": spread(0.7), "decode_tps": spread(21.0)},
+                   "grammar_decode_ratio_vs_raw": 0.93}
     summary = {"suite": "full", "threads": 2, "seed": 0, "limit": 50, "wall_s": 100.0,
-               "machine": {"platform": "linux"}, "models": [{"model": "a.gguf", "latency": latency, "bfcl": bfcl}],
+               "machine": {"platform": "linux"}, "models": [{"model": "a.gguf", "latency": latency, "bfcl": bfcl},
+                                                            {"model": "a.gguf [constrained]", "latency": constrained}],
                "deltas": []}
     assert plot(summary, tmp_path / "plot.png") and (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
     md = markdown(summary)
     assert "| a.gguf | 80.0% | 80.0% | 22.0 |" in md and "mean(non_live, live, irrelevance)" in md
     assert "(1 failed to run, counted wrong)" in md and "(evaluated 5,000, from the prefix cache 15,000)" in md
-    assert len(tables(summary)) == 2
+    assert md.count("| - | - | x0.98 |") == 1  # a free variant: grammar figures empty, the overhead ratio as is
+    assert "| 0.40 | 25% | x0.93 grammar, jf off |" in md  # a constrained one: named for what it measures
+    assert "| a.gguf [constrained] | 0.900 | 1.200 | 0.500 | 0.700 | 30.0 | 21.0 |" in md  # jump-forward on, off
+    assert [t.title.split(":")[0] for t in tables(summary)] == [
+        "edgefc bench · suite full · 2 threads", "Jump-forward on vs off", "BFCL accuracy by category"]
