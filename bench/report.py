@@ -276,7 +276,7 @@ def _vs_raw(model: dict[str, Any]) -> str:
     return "-"
 
 
-JUMP_FORWARD_COLUMNS = ("e2e cold on", "e2e cold off", "e2e warm on", "e2e warm off", "decode tok/s on",
+JUMP_FORWARD_COLUMNS = ("e2e cold s on", "e2e cold s off", "e2e warm s on", "e2e warm s off", "decode tok/s on",
                         "decode tok/s off")
 
 
