@@ -164,6 +164,15 @@ class Runtime(ABC):
         `tool_choice` and `parallel_tool_calls` allow (see edgefc.protocol.grammar); `constrain=False` lets
         the model write whatever it likes, and then only `tool_choice="auto"` can be honoured."""
         prompt = self.render(messages, tools, enable_thinking=enable_thinking)
+        return self.answer(prompt, tools, max_tokens=max_tokens, sampling=sampling, enable_thinking=enable_thinking,
+                           constrain=constrain, tool_choice=tool_choice, parallel_tool_calls=parallel_tool_calls,
+                           jump_forward=jump_forward)
+
+    def answer(self, prompt: str, tools: Any = None, *, max_tokens: int = 256, sampling: Sampling = Sampling(),
+               enable_thinking: bool = False, constrain: bool | None = None, tool_choice: Any = "auto",
+               parallel_tool_calls: bool = True, jump_forward: bool = True) -> Generation:
+        """Answer an already rendered prompt (the agent extends its prompt turn by turn rather than render
+        the whole conversation again); the options are generate's."""
         constraint = self.constraint(tools, tool_choice, parallel_tool_calls, constrain=constrain,
                                      jump_forward=jump_forward, thinking=enable_thinking)
         completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling,

@@ -1,0 +1,223 @@
+"""The agent loop: generate under the tool grammar, parse, validate, run the calls, feed results back, repeat.
+
+One user message runs until the model answers in text (or refuses), or `max_steps` answers were generated.
+Nothing the model writes can crash the loop or run a tool it should not: an unknown tool, arguments that do
+not validate against the tool's schema, a declined confirmation, an exception, a timeout, or the same call
+repeated within one user message become a tool error the model reads and can recover from. Progress comes
+out as events (generation, call, result, text, refusal, limit), so a UI shows each step as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Coroutine, Iterator
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from edgefc.agent.prompt import Conversation
+from edgefc.agent.tools import Tool, Toolbox
+from edgefc.errors import EdgefcError
+from edgefc.protocol.parse import ToolCall
+from edgefc.runtimes.base import Runtime, Sampling
+
+Confirm = Callable[[ToolCall], bool]  # asked before a tool marked confirm runs; False declines
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far one user message may go."""
+
+    max_steps: int = 8  # model answers per user message (BFCL allows 20 per turn)
+    timeout_s: float = 30.0  # per tool call
+    max_output_chars: int = 4000  # a tool result longer than this is cut, with a note saying so
+    max_tokens: int = 512  # per answer
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened: kind is generation, call, result, text, refusal or limit."""
+
+    kind: str
+    step: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "step": self.step, **self.data}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one call produced: the text the model reads, and whether it is an error."""
+
+    output: str
+    error: bool
+    seconds: float
+
+
+class _Loop:
+    """One event loop on its own thread for every tool coroutine (MCP sessions live there across turns)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="edgefc-tools", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+class Agent:
+    """A model, its tools, and one conversation; `send` runs a user message to its answer."""
+
+    def __init__(self, runtime: Runtime, toolbox: Toolbox, *, system: str | None = None, limits: Limits = Limits(),
+                 sampling: Sampling = Sampling(), confirm: Confirm | None = None, thinking: bool = False):
+        self.runtime = runtime
+        self.toolbox = toolbox
+        self.limits = limits
+        self.sampling = sampling
+        self.confirm = confirm
+        self.thinking = thinking
+        self.conversation = Conversation(runtime.template, toolbox.specs() or None, system=system, thinking=thinking)
+        self.events: list[Event] = []
+        self._validators = {name: _validator(tool) for name, tool in toolbox.tools.items()}
+        self._loop = _Loop()
+        self._calls = 0
+
+    def send(self, message: str) -> Iterator[Event]:
+        """Run one user message; yields events as they happen and ends after a text answer, a refusal, or
+        the step limit."""
+        self.conversation.add({"role": "user", "content": message})
+        seen: dict[str, str] = {}  # call key -> its output, within this user message
+        for step in range(1, self.limits.max_steps + 1):
+            prompt = self.conversation.prompt()
+            gen = self.runtime.answer(prompt, self.toolbox.specs() or None, max_tokens=self.limits.max_tokens,
+                                      sampling=self.sampling, enable_thinking=self.thinking)
+            parsed = gen.parsed
+            calls = [{"id": self._call_id(), "type": "function",
+                      "function": {"name": c["name"], "arguments": c["arguments"]}} for c in parsed.calls]
+            self.conversation.answered(prompt, gen.text, parsed.content, calls)
+            yield self._event("generation", step, text=gen.text, finish_reason=gen.finish_reason,
+                              constrained=gen.constrained, timings=asdict(gen.timings))
+            if not calls and not parsed.errors:
+                yield self._event("refusal" if parsed.refusal else "text", step, content=parsed.content)
+                return
+            for call in calls:
+                yield self._event("call", step, id=call["id"], name=call["function"]["name"],
+                                  arguments=call["function"]["arguments"])
+            outcomes = self._loop.run(self._run_all(calls, seen))
+            results = []
+            for call, outcome in zip(calls, outcomes):
+                results.append({"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"],
+                                "content": outcome.output})
+                yield self._event("result", step, id=call["id"], name=call["function"]["name"],
+                                  output=outcome.output, error=outcome.error, seconds=outcome.seconds)
+            for error in parsed.errors:  # a malformed call (free decoding): say so, as a tool result
+                results.append({"role": "tool", "name": "error", "content": _error(
+                    f"your tool call could not be read ({error.reason}); write it as <tool_call> JSON")})
+                yield self._event("result", step, id=None, name=None, output=results[-1]["content"], error=True,
+                                  seconds=0.0)
+            self.conversation.add(*results)
+        yield self._event("limit", self.limits.max_steps, max_steps=self.limits.max_steps)
+
+    async def _run_all(self, calls: list[dict[str, Any]], seen: dict[str, str]) -> list[Outcome]:
+        """Every call of one answer, concurrently (repeats of an earlier call are answered from memory)."""
+        outcomes = await asyncio.gather(*(self._run_one(c["function"]["name"], c["function"]["arguments"], seen)
+                                          for c in calls))
+        return list(outcomes)
+
+    async def _run_one(self, name: str, arguments: Any, seen: dict[str, str]) -> Outcome:
+        started = time.perf_counter()
+        refusal = self._refuse(name, arguments, seen)
+        if refusal is not None:
+            return Outcome(_error(refusal), True, 0.0)
+        key = _call_key(name, arguments)
+        tool = self.toolbox[name]
+        try:
+            result = await asyncio.wait_for(tool.handler(dict(arguments)), timeout=self.limits.timeout_s)
+            output, error = self._cap(_as_text(result)), False
+        except asyncio.TimeoutError:
+            output, error = _error(f"{name} did not finish within {self.limits.timeout_s:g} s"), True
+        except Exception as exc:  # a tool's failure is the model's to read, never the loop's to die of
+            output, error = _error(f"{name} failed: {type(exc).__name__}: {exc}"), True
+        seen[key] = output
+        return Outcome(output, error, time.perf_counter() - started)
+
+    def _refuse(self, name: str, arguments: Any, seen: dict[str, str]) -> str | None:
+        """Why this call must not run, or None: unknown tool, invalid arguments, repeated, or declined."""
+        if name not in self.toolbox:
+            return f"there is no tool named {name!r}; the tools are {', '.join(self.toolbox.tools) or 'none'}"
+        if not isinstance(arguments, dict):
+            return f"the arguments of {name} must be a JSON object"
+        problems = sorted(self._validators[name].iter_errors(arguments), key=lambda e: list(e.path))
+        if problems:
+            where = "/".join(str(p) for p in problems[0].path) or "arguments"
+            return f"invalid arguments for {name}: {where}: {problems[0].message}"
+        key = _call_key(name, arguments)
+        if key in seen:
+            return f"this exact call was already made for this message; its result was: {seen[key]}"
+        seen[key] = "(not back yet: the same call earlier in this answer)"
+        tool: Tool = self.toolbox[name]
+        if tool.confirm and not (self.confirm and self.confirm({"name": name, "arguments": arguments})):
+            return f"the user declined to run {name}"
+        return None
+
+    def _cap(self, text: str) -> str:
+        limit = self.limits.max_output_chars
+        return text if len(text) <= limit else f"{text[:limit]}... [cut: {len(text) - limit} more characters]"
+
+    def _call_id(self) -> str:
+        self._calls += 1
+        return f"call_{self._calls}"
+
+    def _event(self, kind: str, step: int, **data: Any) -> Event:
+        event = Event(kind, step, data)
+        self.events.append(event)
+        return event
+
+    def transcript(self) -> dict[str, Any]:
+        """Messages and events, JSON-able: saved by `edgefc agent --json` and read back by `replay`."""
+        return {"messages": self.conversation.messages, "events": [e.to_dict() for e in self.events]}
+
+    def close(self) -> None:
+        """Stop the tools' event loop (the runtime belongs to the caller)."""
+        self._loop.close()
+
+
+def replay(transcript: dict[str, Any]) -> Iterator[Event]:
+    """The events of a saved transcript, in order, as `send` yielded them."""
+    for item in transcript.get("events", []):
+        data = {k: v for k, v in item.items() if k not in ("kind", "step")}
+        yield Event(item["kind"], item["step"], data)
+
+
+def _validator(tool: Tool) -> Draft202012Validator:
+    """The validator of a tool's arguments; a schema JSON Schema itself rejects is the user's error."""
+    try:
+        Draft202012Validator.check_schema(tool.parameters)
+    except SchemaError as exc:
+        raise EdgefcError(f"tool {tool.name!r} has an invalid parameters schema: {exc.message}") from None
+    return Draft202012Validator(tool.parameters)
+
+
+def _call_key(name: str, arguments: Any) -> str:
+    return name + json.dumps(arguments, sort_keys=True, ensure_ascii=False)
+
+
+def _as_text(result: Any) -> str:
+    """A tool's return value as the text the model reads: strings as they are, anything else as JSON."""
+    if isinstance(result, str):
+        return result
+    return json.dumps(result, ensure_ascii=False, default=str)
+
+
+def _error(message: str) -> str:
+    return json.dumps({"error": message}, ensure_ascii=False)

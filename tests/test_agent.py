@@ -1,0 +1,245 @@
+"""The agent loop driven by a scripted runtime: calls, parallel calls, tool errors, timeouts, invalid arguments,
+unknown tools, refusal, the step limit, repeated and malformed calls, confirmation, append-only prompts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+
+from edgefc.agent import Agent, Limits, Toolbox, from_callable, needs_confirmation, replay
+from edgefc.errors import EdgefcError
+from edgefc.protocol.parse import REFUSAL, format_tool_calls
+from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
+from tests.tiny import qwen3_template
+
+ORDERS = {"12345": "shipped", "777": "processing"}
+
+
+class Scripted(Runtime):
+    """A runtime whose answers are given in advance; it records every prompt it was asked to answer."""
+
+    name = "scripted"
+    format = "none"
+
+    def __init__(self, answers: list[str], template: ChatTemplate | None = None):
+        super().__init__(Path("scripted"), template or ChatTemplate(qwen3_template()), threads=1)
+        self.answers = list(answers)
+        self.prompts: list[str] = []
+
+    def constraint(self, *args: Any, **kwargs: Any) -> None:
+        return None  # scripted answers are what the test says, grammar or not
+
+    def tokenize(self, prompt: str) -> list[int]:
+        self.prompts.append(prompt)
+        return [ord(c) for c in prompt]
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return "".join(chr(t) for t in tokens)
+
+    def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
+                 constraint: Any = None) -> Completion:
+        text = self.answers.pop(0) if self.answers else "Done."
+        clock = Clock()
+        clock.token(len(text) + 1)
+        return Completion([ord(c) for c in text], "stop", clock.timings(len(prompt_tokens), len(text)))
+
+    def logits(self, tokens: list[int], last: int) -> Any:
+        raise NotImplementedError
+
+    def _grammar_vocab(self) -> Any:
+        raise NotImplementedError
+
+
+def call(tool: str, **arguments: Any) -> dict[str, Any]:
+    return {"name": tool, "arguments": arguments}
+
+
+def calls(*items: dict[str, Any]) -> str:
+    return format_tool_calls(list(items))
+
+
+def order_status(order_id: str) -> str:
+    """Where an order is.
+
+    Args:
+        order_id: The order number.
+    """
+    if order_id not in ORDERS:
+        raise KeyError(f"no order {order_id}")
+    return ORDERS[order_id]
+
+
+def run(agent: Agent, message: str) -> list[dict[str, Any]]:
+    return [event.to_dict() for event in agent.send(message)]
+
+
+def test_call_result_then_answer() -> None:
+    runtime = Scripted([calls(call("order_status", order_id="12345")), "Order 12345 has shipped."])
+    agent = Agent(runtime, Toolbox([from_callable(order_status)]))
+    events = run(agent, "Where is order 12345?")
+    assert [e["kind"] for e in events] == ["generation", "call", "result", "generation", "text"]
+    assert events[2]["output"] == "shipped" and not events[2]["error"]
+    assert events[-1]["content"] == "Order 12345 has shipped."
+    roles = [m["role"] for m in agent.transcript()["messages"]]
+    assert roles == ["user", "assistant", "tool", "assistant"]
+    assert agent.conversation.messages[1]["tool_calls"][0]["function"] == call("order_status", order_id="12345")
+    assert "<tool_response>\nshipped\n</tool_response>" in runtime.prompts[1]
+    agent.close()
+
+
+def test_prompts_are_append_only_even_with_qwen3_history_rewrites() -> None:
+    answers = [calls(call("order_status", order_id="12345")), "Shipped.", calls(call("order_status", order_id="777")),
+               "Processing."]
+    runtime = Scripted(answers)
+    agent = Agent(runtime, Toolbox([from_callable(order_status)]), system="You are a shop assistant.")
+    run(agent, "Where is order 12345?")
+    run(agent, "And order 777?")
+    prompts, answered = runtime.prompts, ["", *answers]
+    assert len(prompts) == 4
+    for before, answer, after in zip(prompts, answers, prompts[1:]):
+        assert after.startswith(before + answer), "a later prompt rewrote what the model had already read"
+    # what the template writes for a new turn is its own: the generation prompt's empty think block, the
+    # tool responses as a user turn
+    assert prompts[1].endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    assert "<|im_start|>user\n<tool_response>\nshipped\n</tool_response><|im_end|>\n" in prompts[1]
+    full = runtime.template.render(agent.conversation.messages, agent.toolbox.specs())
+    assert full != prompts[-1]  # a full rendering differs (Qwen3 drops old think blocks): hence append-only
+    agent.close()
+
+
+def test_parallel_calls_run_concurrently() -> None:
+    both_started = asyncio.Event()
+    started: list[str] = []
+
+    async def wait_for_other(label: str) -> str:
+        """Start, then wait until both calls have started (sequential execution would time out).
+
+        Args:
+            label: Which call this is.
+        """
+        started.append(label)
+        if len(started) == 2:
+            both_started.set()
+        await asyncio.wait_for(both_started.wait(), timeout=5)
+        return f"{label} done"
+
+    runtime = Scripted([calls(call("wait_for_other", label="a"), call("wait_for_other", label="b")), "Both done."])
+    agent = Agent(runtime, Toolbox([from_callable(wait_for_other)]), limits=Limits(timeout_s=10))
+    events = run(agent, "go")
+    results = [e for e in events if e["kind"] == "result"]
+    assert [r["output"] for r in results] == ["a done", "b done"] and not any(r["error"] for r in results)
+    agent.close()
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (calls(call("order_status", order_id="999")), "order_status failed: KeyError"),  # the tool raises
+    (calls(call("order_status", id="12345")), "invalid arguments for order_status"),  # wrong argument name
+    (calls(call("order_status", order_id=12345)), "invalid arguments for order_status: order_id: 12345 is not"),
+    (calls(call("cancel_order", order_id="12345")), "there is no tool named 'cancel_order'"),
+    ('<tool_call>\n{"name": "order_status", "arguments": {"order_id": \n</tool_call>', "could not be read"),
+])
+def test_errors_go_back_to_the_model(answer: str, expected: str) -> None:
+    runs: list[Any] = []
+
+    def order_status_counted(order_id: str) -> str:
+        """Count the runs.
+
+        Args:
+            order_id: The order number.
+        """
+        runs.append(order_id)
+        return order_status(order_id)
+
+    tool = from_callable(order_status_counted, spec={**json.loads(json.dumps(from_callable(order_status).spec))})
+    agent = Agent(Scripted([answer, "Sorry, something went wrong."]), Toolbox([tool]))
+    events = run(agent, "Where is order 12345?")
+    result = next(e for e in events if e["kind"] == "result")
+    assert result["error"] and expected in json.loads(result["output"])["error"]
+    assert events[-1]["kind"] == "text"  # the model read the error and answered
+    if "failed" not in expected:
+        assert runs == []  # nothing ran that should not have
+    agent.close()
+
+
+def test_timeout_and_output_cap() -> None:
+    async def slow() -> str:
+        """Never finishes in time."""
+        await asyncio.sleep(30)
+        return "late"
+
+    def chatty() -> str:
+        """Too much to read."""
+        return "x" * 100
+
+    agent = Agent(Scripted([calls(call("slow"), call("chatty")), "ok"]),
+                  Toolbox([from_callable(slow), from_callable(chatty)]), limits=Limits(timeout_s=0.2,
+                                                                                       max_output_chars=10))
+    events = run(agent, "go")
+    slow_result, chatty_result = [e for e in events if e["kind"] == "result"]
+    assert slow_result["error"] and "did not finish within 0.2 s" in slow_result["output"]
+    assert chatty_result["output"] == "x" * 10 + "... [cut: 90 more characters]"
+    agent.close()
+
+
+def test_refusal_step_limit_and_repeated_calls() -> None:
+    agent = Agent(Scripted([REFUSAL]), Toolbox([from_callable(order_status)]))
+    assert run(agent, "Book a flight")[-1]["kind"] == "refusal"
+    agent.close()
+
+    same = calls(call("order_status", order_id="12345"))
+    agent = Agent(Scripted([same] * 5), Toolbox([from_callable(order_status)]), limits=Limits(max_steps=3))
+    events = run(agent, "Where is order 12345?")
+    assert [e["kind"] for e in events].count("generation") == 3 and events[-1]["kind"] == "limit"
+    results = [e for e in events if e["kind"] == "result"]
+    assert results[0]["output"] == "shipped"
+    assert all(r["error"] and "already made" in r["output"] for r in results[1:])
+    agent.close()
+
+
+def test_confirmation_is_asked_and_declined_by_default() -> None:
+    done: list[str] = []
+
+    @needs_confirmation
+    def unlock_door(door: str) -> str:
+        """Unlock a door.
+
+        Args:
+            door: Which door.
+        """
+        done.append(door)
+        return "unlocked"
+
+    answer = calls(call("unlock_door", door="front"))
+    agent = Agent(Scripted([answer, "I could not."]), Toolbox([from_callable(unlock_door)]))
+    assert "declined" in [e for e in run(agent, "open up") if e["kind"] == "result"][0]["output"] and done == []
+    agent.close()
+    asked: list[Any] = []
+    agent = Agent(Scripted([answer, "Unlocked."]), Toolbox([from_callable(unlock_door)]),
+                  confirm=lambda c: asked.append(c) or True)
+    run(agent, "open up")
+    assert done == ["front"] and asked == [call("unlock_door", door="front")]
+    agent.close()
+
+
+def test_transcript_round_trip(tmp_path: Path) -> None:
+    agent = Agent(Scripted([calls(call("order_status", order_id="12345")), "Shipped."]),
+                  Toolbox([from_callable(order_status)]))
+    events = run(agent, "Where is order 12345?")
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(agent.transcript()))
+    assert [e.to_dict() for e in replay(json.loads(path.read_text()))] == events
+    agent.close()
+
+
+def test_duplicate_tool_names_and_bad_schemas_are_user_errors() -> None:
+    with pytest.raises(EdgefcError, match="two tools are named 'order_status'"):
+        Toolbox([from_callable(order_status), from_callable(order_status)])
+    bad = from_callable(order_status, spec={"name": "x", "parameters": {"type": "object", "properties": {
+        "a": {"type": "string", "minLength": -1}}}})
+    with pytest.raises(EdgefcError, match="invalid parameters schema"):
+        Agent(Scripted([]), Toolbox([bad]))
