@@ -143,3 +143,52 @@ def test_free_decoding_and_its_limits(runtimes: dict[str, Runtime]) -> None:
         rt.generate(QUESTION, TOOLS, max_tokens=2, constrain=False, tool_choice="required")
     with pytest.raises(EdgefcError, match="not among the offered tools"):
         rt.generate(QUESTION, TOOLS, max_tokens=2, tool_choice={"type": "function", "function": {"name": "nope"}})
+
+
+# --- onnxruntime: the previous request's key/values reused for the common prefix -----------------------------
+
+
+def _recorded_logits(monkeypatch: pytest.MonkeyPatch, rt: Runtime, prompt: str, **options: object) -> tuple:
+    """Generate, and also return every row of logits the decoding loop saw (before any grammar mask)."""
+    import edgefc.runtimes.ort as ort_module
+
+    rows: list[np.ndarray] = []
+    original = ort_module.decode
+
+    def recording(step, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def record(ids: list[int]) -> np.ndarray:
+            rows.append(step(ids).copy())
+            return rows[-1].copy()
+
+        return original(record, *args, **kwargs)
+
+    monkeypatch.setattr(ort_module, "decode", recording)
+    return rt.answer(prompt, TOOLS, **options), np.stack(rows)
+
+
+def test_onnxruntime_reuses_the_cached_prefix(runtimes: dict[str, Runtime], monkeypatch: pytest.MonkeyPatch) -> None:
+    rt = runtimes["onnxruntime"]
+    rt.reset_cache()
+    first = rt.generate(QUESTION, TOOLS, max_tokens=6, constrain=False)
+    assert first.timings.cached_tokens == 0
+    # the agent's next turn: the previous prompt and answer, then a tool result and the generation prompt
+    follow = (first.prompt + first.text + "<|im_end|>\n<|im_start|>user\n<tool_response>\n{\"temp\": 21}\n"
+              "</tool_response><|im_end|>\n<|im_start|>assistant\n")
+    shared = len(rt.tokenize(first.prompt)) + len(first.tokens)
+    for options in ({"max_tokens": 12, "constrain": False}, {"max_tokens": 40, "tool_choice": "required"}):
+        rt.reset_cache()
+        rt.answer(first.prompt, TOOLS, max_tokens=6, constrain=False)
+        warm, warm_rows = _recorded_logits(monkeypatch, rt, follow, **options)
+        assert warm.timings.cached_tokens == shared - 1  # the last generated token was never evaluated
+        rt.reset_cache()
+        cold, cold_rows = _recorded_logits(monkeypatch, rt, follow, **options)
+        assert cold.timings.cached_tokens == 0
+        assert warm.tokens == cold.tokens and warm.text == cold.text
+        assert warm_rows.shape == cold_rows.shape
+        assert np.abs(warm_rows - cold_rows).max() <= 1e-4 * np.abs(cold_rows).max()
+        assert (warm_rows.argmax(-1) == cold_rows.argmax(-1)).all()
+    again = rt.answer(follow, TOOLS, max_tokens=3, constrain=False)  # the same prompt again: all but its last token
+    assert again.timings.cached_tokens == len(rt.tokenize(follow)) - 1
+    other = rt.generate("And in Hanoi?", TOOLS, max_tokens=2, constrain=False)  # only the tools block is shared
+    assert 0 < other.timings.cached_tokens < len(rt.tokenize(first.prompt)) - 5
+

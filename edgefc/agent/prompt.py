@@ -10,9 +10,10 @@ the generation prompt's empty think block only for the last turn).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from edgefc.protocol.render import ChatTemplate
+from edgefc.protocol.render import ChatTemplate, TemplateError
 
 _STAND_IN = "\u2063edgefc-answer\u2063"  # invisible separators: text no real answer contains
 
@@ -58,3 +59,23 @@ class Conversation:
 
     def _render(self, messages: list[dict[str, Any]]) -> str:
         return self.template.render(messages, self.tools, add_generation_prompt=True, enable_thinking=self.thinking)
+
+
+def tools_prefix(template: ChatTemplate, tools: list[dict[str, Any]] | None, system: str | None = None, *,
+                 thinking: bool = False) -> str:
+    """The text every first prompt of these tools and system message starts with: the system + tools block,
+    cut before the first user message (what a runtime can keep warm on disk, see `warm_prefix`).
+
+    Rendered with a stand-in user message; the cut is where the rendering without it (system only) stops
+    agreeing. Templates that cannot render a conversation without a user (Qwen's, when there is no system
+    message) are cut at the stand-in, after the user's turn header: still the start of every first prompt."""
+    head = [{"role": "system", "content": system}] if system else []
+    full = template.render([*head, {"role": "user", "content": _STAND_IN}], tools, add_generation_prompt=True,
+                           enable_thinking=thinking)
+    before_user = full[: full.index(_STAND_IN)]
+    try:
+        alone = template.render(head, tools, add_generation_prompt=False, enable_thinking=thinking)
+    except TemplateError:
+        return before_user
+    common = os.path.commonprefix([alone, before_user])
+    return common if common else before_user

@@ -1,7 +1,9 @@
-"""The llama.cpp runtime (llama-cpp-python): the on-device default, GGUF files, prefix cache across requests."""
+"""The llama.cpp runtime (llama-cpp-python): the on-device default, GGUF files, prefix cache across requests,
+and a prompt prefix's KV state saved to disk so a new process starts warm (`warm_prefix`)."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 from pathlib import Path
 from typing import Sequence
@@ -11,6 +13,7 @@ import numpy as np
 from edgefc.errors import ModelError, require
 from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes import prefix_state
 from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
 from edgefc.runtimes.decode import decode
 
@@ -116,6 +119,58 @@ class LlamaCppRuntime(Runtime):
             row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
             rows.append(np.ctypeslib.as_array(row, shape=(n_vocab,)).copy())
         return np.stack(rows).astype(np.float32)
+
+    def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str:
+        """Make the KV cache hold `prefix_text`'s tokens (an agent's system + tools block): "cached" when it
+        already does, "restored" from a state file in `cache_dir` (default: under the edgefc home), else
+        "saved" after evaluating the prefix and writing its state there. A bad state file is rebuilt."""
+        tokens = self.tokenize(prefix_text)
+        if not tokens:
+            return "cached"
+        if len(tokens) >= self.llm.n_ctx():
+            raise ModelError(f"the prompt prefix of {len(tokens)} tokens does not fit the context of "
+                             f"{self.llm.n_ctx()} tokens")
+        if self.llm.n_tokens >= len(tokens) and list(self.llm.input_ids[: len(tokens)]) == tokens:
+            return "cached"
+        folder = cache_dir or prefix_state.default_dir()
+        key = {"model_sha256": prefix_state.file_sha256(self.path, folder),
+               "prefix_sha256": prefix_state.text_sha256(prefix_text),
+               "backend": f"llama-cpp-python {self._llama_cpp.__version__}",
+               "kv_types": f"{self.llm.context_params.type_k}/{self.llm.context_params.type_v}"}
+        path = prefix_state.state_path(folder, key)
+        payload = prefix_state.read_state(path, key, tokens)
+        if payload is not None:
+            if self._restore(tokens, payload):
+                return "restored"
+            prefix_state.discard(path)  # written by a llama.cpp that reads it differently: rebuild it
+        self.llm.reset()
+        self.llm.eval(tokens)
+        prefix_state.write_state(path, key, tokens, self._sequence_state())
+        prefix_state.prune(folder)
+        return "saved"
+
+    def _sequence_state(self) -> bytes:
+        """The KV cache of sequence 0 (no logits: the last prompt token is always evaluated again)."""
+        size = self._llama_cpp.llama_state_seq_get_size(self.llm.ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = self._llama_cpp.llama_state_seq_get_data(self.llm.ctx, buffer, size, 0)
+        if written == 0 or written > size:
+            raise RuntimeError(f"llama.cpp copied {written} of {size} bytes of the sequence state")
+        return bytes(memoryview(buffer)[:written])
+
+    def _restore(self, tokens: list[int], payload: bytearray) -> bool:
+        """Load a sequence state written by `_sequence_state` for `tokens`; False (cache left empty) if
+        llama.cpp refuses it."""
+        memory = self._llama_cpp.llama_get_memory(self.llm.ctx)
+        self.llm.reset()
+        self._llama_cpp.llama_memory_clear(memory, True)
+        buffer = (ctypes.c_uint8 * len(payload)).from_buffer(payload)
+        if self._llama_cpp.llama_state_seq_set_data(self.llm.ctx, buffer, len(payload), 0) == 0:
+            self._llama_cpp.llama_memory_clear(memory, True)
+            return False
+        self.llm.input_ids[: len(tokens)] = tokens
+        self.llm.n_tokens = len(tokens)
+        return True
 
     def reset_cache(self) -> None:
         self.llm.reset()

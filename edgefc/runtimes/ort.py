@@ -1,7 +1,8 @@
 """The onnxruntime runtime: an optimum-exported decoder with past key values, run by onnxruntime alone.
 
 No torch, no transformers: the `tokenizers` library reads tokenizer.json, and the decoding loop below
-feeds the KV cache back by the input names the exporter wrote (past_key_values.N.key/value).
+feeds the KV cache back by the input names the exporter wrote (past_key_values.N.key/value). The key/values
+of the previous request are kept, so a prompt that extends it (an agent's next turn) evaluates only what is new.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class OnnxRuntime(Runtime):
         config = path / "generation_config.json"
         eos = json.loads(config.read_text()).get("eos_token_id") if config.is_file() else None
         self.stop_ids = end_of_turn_ids(self.tokenizer.token_to_id, eos)
+        # the token ids evaluated by the previous request and their key/values (one array per past input)
+        self._cache: tuple[list[int], list[np.ndarray]] = [], self._empty_past()
 
     def tokenize(self, prompt: str) -> list[int]:
         return self.tokenizer.encode(prompt, add_special_tokens=False).ids
@@ -73,25 +76,51 @@ class OnnxRuntime(Runtime):
 
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
                  constraint: Constraint | None = None) -> Completion:
-        empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
-        state = {"past": [empty] * len(self.past_inputs), "start": 0}
+        """Decode after the longest prefix shared with the previous request's evaluated tokens, whose key/values
+        are kept (cut along the sequence axis); the last prompt token is always evaluated again."""
+        # One copy of the key/values at a time: the cut views below hold the old arrays only until the first
+        # step's outputs replace them; the cache is stored back whatever happens, consistent after each step.
+        ids, past = self._cache
+        self._cache = [], self._empty_past()
+        cached = max(0, min(_common_prefix(ids, prompt_tokens), len(prompt_tokens) - 1))
+        state = {"ids": ids[:cached], "past": [p[:, :, :cached] for p in past]}
+        del past
 
-        def step(ids: list[int]) -> np.ndarray:
-            logits, *state["past"] = self.session.run(self.outputs, self._feed(ids, state["start"], state["past"]))
-            state["start"] += len(ids)
+        def step(new: list[int]) -> np.ndarray:
+            logits, *present = self.session.run(self.outputs, self._feed(new, len(state["ids"]), state["past"]))
+            state["past"] = present
+            state["ids"].extend(new)
             return logits[0, -1].astype(np.float32)
 
-        return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
-                      constraint=constraint)
+        try:
+            return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
+                          stop_ids=self.stop_ids, constraint=constraint, cached_tokens=cached,
+                          evaluate=list(prompt_tokens[cached:]))
+        finally:
+            self._cache = state["ids"], state["past"]
+
+    def reset_cache(self) -> None:
+        self._cache = [], self._empty_past()
+
+    def _empty_past(self) -> list[np.ndarray]:
+        return [np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)] * len(self.past_inputs)
 
     def _grammar_vocab(self) -> GrammarVocab:
         width = self.session.get_outputs()[0].shape[-1]
         return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=width if isinstance(width, int) else None)
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
-        empty = np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)
-        out = self.session.run(["logits"], self._feed(list(tokens), 0, [empty] * len(self.past_inputs)))[0]
+        out = self.session.run(["logits"], self._feed(list(tokens), 0, self._empty_past()))[0]
         return out[0, -last:].astype(np.float32)
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _model_file(path: Path) -> Path:
