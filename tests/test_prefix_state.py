@@ -166,3 +166,18 @@ def test_prune_keeps_the_newest_within_the_budget(tmp_path: Path) -> None:
     assert sorted(p.name for p in removed) == ["0.state", "1.state", "2.state"]
     assert prefix_state.prune(tmp_path, budget_bytes=10, max_files=5) == [tmp_path / "4.state", tmp_path / "3.state"]
     assert [p.name for p in tmp_path.glob("*.state")] == ["5.state"]  # the newest stays, even over budget
+
+
+def test_the_agent_latency_bench_runs_every_phase(tiny_gguf: Path, tmp_path: Path) -> None:
+    from edgefc.bench.agent_latency import _table, measure
+
+    result = measure(str(tiny_gguf), "llamacpp", 1, 1, tmp_path)
+    assert result["saved"]["outcome"] == "saved" and result["saved"]["state_bytes"] > 0
+    assert result["restored_outcomes"] == ["restored"]  # in a new process, from the file the first one wrote
+    prefix_tokens = result["saved"]["prefix_tokens"]
+    assert result["tokens"]["cold"][0][1] == 0 and result["tokens"]["restored"][0][1] == prefix_tokens
+    assert result["tokens"]["warm"][0][1] > result["tokens"]["cold"][0][0]  # the whole first turn was reused
+    assert result["samples"]["restored"]["answer"] == result["samples"]["cold"]["answer"]
+    for name in ("cold_ttft_s", "warm_ttft_s", "restored_ttft_s", "restore_s"):
+        assert result["figures"][name]["median"] > 0, name
+    assert "TTFT restored" in _table(result)

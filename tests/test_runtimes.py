@@ -191,4 +191,3 @@ def test_onnxruntime_reuses_the_cached_prefix(runtimes: dict[str, Runtime], monk
     assert again.timings.cached_tokens == len(rt.tokenize(follow)) - 1
     other = rt.generate("And in Hanoi?", TOOLS, max_tokens=2, constrain=False)  # only the tools block is shared
     assert 0 < other.timings.cached_tokens < len(rt.tokenize(first.prompt)) - 5
-
