@@ -229,20 +229,28 @@ class McpServers:
         """One server's life in one task: start it, hand its tools over, hold the session until stop."""
         stdio = self._mcp.StdioServerParameters(command=spec.command, args=list(spec.args), env=dict(spec.env),
                                                 cwd=spec.cwd)
+        started = False
+        # the deadline cancels this task itself: the SDK's shielded shutdown then stops the server (an anyio
+        # timeout scope could not end before the session it encloses; asyncio.timeout needs Python 3.11)
+        deadline = asyncio.get_running_loop().call_later(self.startup_timeout_s, _cancel, asyncio.current_task())
         with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as stderr:
             try:
                 async with AsyncExitStack() as stack:
-                    async with asyncio.timeout(self.startup_timeout_s):
+                    try:
                         client = await stack.enter_async_context(
                             self._mcp.Client(self._mcp.stdio_client(stdio, errlog=stderr)))
                         listing = await _all_tools(client)
+                    finally:
+                        deadline.cancel()
+                    started = True
                     ready.set_result(self._tools(spec, client, listing))
                     assert self._stop is not None
                     await self._stop.wait()
-            except Exception as exc:  # anything the start raised is the reason to report, in one line
-                if ready.done():
+            except (Exception, asyncio.CancelledError) as exc:  # what stopped the start is the reason to report,
+                if ready.done():  # in one line, read once the server has stopped (its stderr complete)
                     raise
-                ready.set_exception(EdgefcError(_why_not_started(spec, exc, self.startup_timeout_s, stderr)))
+                ready.set_exception(exc if started else
+                                    EdgefcError(_why_not_started(spec, exc, self.startup_timeout_s, stderr)))
 
     def _tools(self, spec: ServerSpec, client: Client, listing: list[Any]) -> list[Tool]:
         tools = []
@@ -323,7 +331,7 @@ def _why_not_started(spec: ServerSpec, exc: BaseException, timeout_s: float, std
         reason = f"command {spec.command!r} was not found"
     elif isinstance(exc, PermissionError):
         reason = f"command {spec.command!r} cannot be run (permission denied)"
-    elif isinstance(exc, TimeoutError):
+    elif isinstance(exc, asyncio.CancelledError):  # only the start's deadline cancels a server's task
         reason = f"it did not list its tools within {timeout_s:g} s"
     else:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -336,7 +344,12 @@ def _why_not_started(spec: ServerSpec, exc: BaseException, timeout_s: float, std
 
 def _innermost(exc: BaseException) -> BaseException:
     """The one exception inside (nested) single-exception groups, as task groups raise them."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
+    while isinstance(getattr(exc, "exceptions", None), tuple) and len(exc.exceptions) == 1:  # type: ignore[attr-defined]
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
     return exc
+
+
+def _cancel(task: asyncio.Task[Any] | None) -> None:
+    if task is not None:
+        task.cancel()
 
