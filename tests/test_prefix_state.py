@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from edgefc.agent.prompt import Conversation, tools_prefix
-from edgefc.runtimes import prefix_state
+from edgefc.runtimes import Runtime, prefix_state
 from edgefc.runtimes.llamacpp import LlamaCppRuntime
 
 TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
@@ -21,7 +21,7 @@ SYSTEM = "You answer questions about the weather."
 MESSAGE = "What's the weather in Tokyo?"
 
 
-def _prompt(rt: LlamaCppRuntime, tools: list = TOOLS) -> str:
+def _prompt(rt: Runtime, tools: list = TOOLS) -> str:
     conversation = Conversation(rt.template, tools, system=SYSTEM)
     conversation.add({"role": "user", "content": MESSAGE})
     return conversation.prompt()
@@ -138,6 +138,36 @@ def test_the_key_is_the_model_content_and_the_prefix_text(first: LlamaCppRuntime
         assert moved.warm_prefix(other, tmp_path) == "restored"
     finally:
         moved.close()
+
+
+def test_onnxruntime_state_saved_then_restored_answers_as_cold(tiny_onnx: Path, tmp_path: Path) -> None:
+    from edgefc.runtimes.ort import OnnxRuntime
+
+    first = OnnxRuntime(tiny_onnx, threads=1)
+    prefix = tools_prefix(first.template, TOOLS, SYSTEM)
+    prompt = _prompt(first)
+    cold = first.answer(prompt, TOOLS, max_tokens=12, constrain=False)
+    cold_constrained = first.answer(prompt, TOOLS, max_tokens=40, tool_choice="required")
+    first.reset_cache()
+    assert first.warm_prefix(prefix, tmp_path) == "saved" and first.warm_prefix(prefix, tmp_path) == "cached"
+    second = OnnxRuntime(tiny_onnx, threads=1)
+    assert second.warm_prefix(prefix, tmp_path) == "restored"
+    warm = second.answer(prompt, TOOLS, max_tokens=12, constrain=False)
+    assert warm.timings.cached_tokens == len(first.tokenize(prefix)) and warm.tokens == cold.tokens
+    second.reset_cache()
+    assert second.warm_prefix(prefix, tmp_path) == "restored"
+    assert second.answer(prompt, TOOLS, max_tokens=40, tool_choice="required").tokens == cold_constrained.tokens
+
+    (state,) = tmp_path.glob("*.state")  # a well-formed file whose payload has the wrong size: rebuilt
+    data = state.read_bytes()
+    length = int.from_bytes(data[len(prefix_state.MAGIC): len(prefix_state.MAGIC) + 8], "little")
+    header = json.loads(data[len(prefix_state.MAGIC) + 8: len(prefix_state.MAGIC) + 8 + length])
+    prefix_state.write_state(state, header["key"], header["tokens"], b"\0" * 12)
+    second.reset_cache()
+    assert second.warm_prefix(prefix, tmp_path) == "saved"
+    assert second.warm_prefix(prefix, tmp_path) == "cached"
+    second.reset_cache()
+    assert second.warm_prefix(prefix, tmp_path) == "restored"
 
 
 def test_file_sha256_is_remembered_and_notices_changes(tmp_path: Path) -> None:

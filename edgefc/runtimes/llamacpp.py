@@ -137,17 +137,13 @@ class LlamaCppRuntime(Runtime):
                "prefix_sha256": prefix_state.text_sha256(prefix_text),
                "backend": f"llama-cpp-python {self._llama_cpp.__version__}",
                "kv_types": f"{self.llm.context_params.type_k}/{self.llm.context_params.type_v}"}
-        path = prefix_state.state_path(folder, key)
-        payload = prefix_state.read_state(path, key, tokens)
-        if payload is not None:
-            if self._restore(tokens, payload):
-                return "restored"
-            prefix_state.discard(path)  # written by a llama.cpp that reads it differently: rebuild it
-        self.llm.reset()
-        self.llm.eval(tokens)
-        prefix_state.write_state(path, key, tokens, self._sequence_state())
-        prefix_state.prune(folder)
-        return "saved"
+
+        def build() -> bytes:
+            self.llm.reset()
+            self.llm.eval(tokens)
+            return self._sequence_state()
+
+        return prefix_state.warm(folder, key, tokens, lambda payload: self._restore(tokens, payload), build)
 
     def _sequence_state(self) -> bytes:
         """The KV cache of sequence 0 (no logits: the last prompt token is always evaluated again)."""

@@ -16,6 +16,7 @@ import numpy as np
 from edgefc.errors import ModelError, require
 from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
+from edgefc.runtimes import prefix_state
 from edgefc.runtimes.base import Completion, Runtime, Sampling, end_of_turn_ids
 from edgefc.runtimes.decode import decode
 
@@ -42,6 +43,8 @@ class OnnxRuntime(Runtime):
         except Exception as exc:  # onnxruntime raises its own exception types, not importable by a stable name
             raise ModelError(f"onnxruntime cannot load {path}: {exc}") from exc
         super().__init__(path, ChatTemplate.from_hf_dir(path), threads)
+        self._ort_version = ort.__version__
+        self.model_files = sorted(path.glob(f"{model_file.name}*"))  # the graph and its external data
         inputs = {i.name: i for i in self.session.get_inputs()}
         self.past_inputs = sorted((n for n in inputs if n.startswith("past_key_values.")), key=_layer_order)
         self.input_names = set(inputs)
@@ -101,6 +104,33 @@ class OnnxRuntime(Runtime):
 
     def reset_cache(self) -> None:
         self._cache = [], self._empty_past()
+
+    def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str:
+        """Make the kept key/values hold `prefix_text`'s tokens: "cached", "restored" or "saved", as
+        LlamaCppRuntime.warm_prefix (the payload is the key/values of every layer, in the past inputs' order)."""
+        tokens = self.tokenize(prefix_text)
+        if self._cache[0][: len(tokens)] == tokens:
+            return "cached"
+        folder = cache_dir or prefix_state.default_dir()
+        key = {"model_sha256": prefix_state.files_sha256(self.model_files, folder),
+               "prefix_sha256": prefix_state.text_sha256(prefix_text), "backend": f"onnxruntime {self._ort_version}",
+               "kv": f"{len(self.past_inputs)}x{self.kv_heads}x{self.head_dim} {np.dtype(self.kv_dtype).name}"}
+        shape = (len(self.past_inputs), 1, self.kv_heads, len(tokens), self.head_dim)
+
+        def restore(payload: bytearray) -> bool:
+            values = np.frombuffer(payload, dtype=self.kv_dtype)
+            if values.size != np.prod(shape):
+                return False
+            self._cache = list(tokens), list(values.reshape(shape))
+            return True
+
+        def build() -> bytes:
+            self.reset_cache()
+            _, *present = self.session.run(self.outputs, self._feed(tokens, 0, self._empty_past()))
+            self._cache = list(tokens), present
+            return b"".join(p.tobytes() for p in present)
+
+        return prefix_state.warm(folder, key, tokens, restore, build)
 
     def _empty_past(self) -> list[np.ndarray]:
         return [np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=self.kv_dtype)] * len(self.past_inputs)

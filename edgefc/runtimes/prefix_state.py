@@ -20,7 +20,7 @@ import json
 import os
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 from edgefc.fsutil import atomic_file
 from edgefc.models.store import cache_dir
@@ -77,6 +77,29 @@ def file_sha256(path: Path, memo_dir: Path) -> str:
     with atomic_file(memo) as tmp:
         tmp.write_text(json.dumps(record), encoding="utf-8")
     return record["sha256"]
+
+
+def files_sha256(paths: Iterable[Path], memo_dir: Path) -> str:
+    """One content hash for a model made of several files (an ONNX graph and its external data), by name."""
+    parts = sorted((path.name, file_sha256(path, memo_dir)) for path in paths)
+    return parts[0][1] if len(parts) == 1 else text_sha256(json.dumps(parts))
+
+
+def warm(folder: Path, key: dict[str, str], tokens: list[int], restore: Callable[[bytearray], bool],
+         build: Callable[[], bytes | bytearray]) -> str:
+    """Restore `tokens`' state from its file in `folder` ("restored"), else build and save it ("saved").
+
+    `restore(payload)` loads a payload into the runtime, False when the backend refuses it (the file is then
+    rebuilt); `build()` evaluates the tokens and returns the payload to save."""
+    path = state_path(folder, key)
+    payload = read_state(path, key, tokens)
+    if payload is not None:
+        if restore(payload):
+            return "restored"
+        discard(path)  # well-formed, but written by a backend that reads it differently
+    write_state(path, key, tokens, build())
+    prune(folder)
+    return "saved"
 
 
 def state_path(folder: Path, key: dict[str, str]) -> Path:
