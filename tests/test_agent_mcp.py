@@ -162,3 +162,15 @@ def test_the_example_config_and_command_names() -> None:
     assert server_from_command("/opt/bin/weather-server --port 3").name == "weather-server"
     with pytest.raises(EdgefcError, match="cannot be split"):
         server_from_command("python 'unclosed")
+
+
+def test_what_the_model_reads_of_a_result() -> None:
+    from mcp.types import CallToolResult, ImageContent, TextContent
+
+    from edgefc.agent.mcp import McpToolError, tool_output
+
+    text = [TextContent(text="line one"), ImageContent(data="AAAA", mime_type="image/png")]
+    assert tool_output(CallToolResult(content=text)) == "line one\n[image content, image/png]"
+    assert tool_output(CallToolResult(content=text, structured_content={"n": 1})) == {"n": 1}
+    with pytest.raises(McpToolError, match="^line one"):
+        tool_output(CallToolResult(content=text, is_error=True))

@@ -29,7 +29,7 @@ import threading
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TextIO
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
@@ -312,16 +312,18 @@ def tool_output(result: CallToolResult) -> Any:
     return result.structured_content if result.structured_content is not None else text
 
 
+_BLOCK_TEXT: dict[str, Callable[[Any], str]] = {  # content kind -> what the model reads of it
+    "text": lambda block: block.text,
+    "resource": lambda block: getattr(block.resource, "text", None) or f"[resource {block.resource.uri}]",
+    "resource_link": lambda block: f"[resource link {block.uri}]",
+}
+
+
 def _block_text(block: Any) -> str:
-    """One content block as text: text as is, other kinds (image, audio, resources) named by what they are."""
-    kind = getattr(block, "type", "")
-    if kind == "text":
-        return block.text
-    if kind == "resource":
-        return getattr(block.resource, "text", None) or f"[resource {block.resource.uri}]"
-    if kind == "resource_link":
-        return f"[resource link {block.uri}]"
-    return f"[{kind} content, {getattr(block, 'mime_type', 'unknown type')}]"
+    """One content block as text; kinds without text (image, audio) are named with their MIME type."""
+    kind = getattr(block, "type", "unknown")
+    named = _BLOCK_TEXT.get(kind)
+    return named(block) if named else f"[{kind} content, {getattr(block, 'mime_type', 'unknown type')}]"
 
 
 def _why_not_started(spec: ServerSpec, exc: BaseException, timeout_s: float, stderr: TextIO) -> str:
