@@ -228,7 +228,8 @@ def _table(result: dict[str, Any]) -> str:
             ("tool-call turn warm (message -> validated call)", cell("tool_call_turn_s"),
              f"target < {TARGETS['tool_call_turn_s_max']} s")]
     width = max(len(name) for name, _, _ in rows)
-    head = f"{result['model']} · {result['runtime']} · {result['threads']} threads · median (min-max) of {result['repeats']}"
+    head = (f"{result['model']} · {result['runtime']} · {result['threads']} threads · "
+            f"median (min-max) of {result['repeats']}")
     return "\n".join([head, *(f"{name:<{width}}  {value:<26} {note}" for name, value, note in rows)])
 
 

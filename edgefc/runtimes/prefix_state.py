@@ -9,8 +9,8 @@ used files go first once there are more than `max_files` or more than `budget_by
 
 The model's hash is computed once per file and remembered beside the states, trusted again only while the
 file's identity (device, inode, size, mtime and ctime in nanoseconds) and a hash of its first and last MiB are
-unchanged: any write to the file moves its ctime, which no user call can set back, and replacing it changes
-the inode, so a stale memo costs one stat and 2 MiB of reading instead of hashing the whole file every start.
+unchanged: on POSIX any write to the file moves its ctime, which no user call can set back, and replacing it
+changes the inode, so checking a memo costs one stat and 2 MiB of reading instead of hashing the whole file.
 """
 
 from __future__ import annotations
@@ -124,8 +124,11 @@ def read_state(path: Path, key: dict[str, str], tokens: list[int]) -> bytearray 
     payload = _read_valid(path, key, tokens)
     if payload is None:
         discard(path)
-    else:
+        return None
+    try:
         os.utime(path)  # recently used: pruning keeps it longest
+    except OSError:
+        pass  # pruned by another process meanwhile: the payload read is still good
     return payload
 
 
