@@ -136,6 +136,93 @@ def chat(message: str = typer.Argument(..., help="The user message."),
 
 
 @app.command()
+def agent(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF file, ONNX folder or HF folder."),
+          tools: Optional[list[Path]] = typer.Option(None, "--tools", help="Python file (its public functions, or "
+                                                     "its TOOLS list) or JSON schemas with handlers; repeatable."),
+          once: Optional[str] = typer.Option(None, "--once", help="Answer this one message and exit (scripts)."),
+          system: Optional[str] = typer.Option(None, "--system", help="A system message (default: the tools "
+                                               "files' own SYSTEM, if any)."),
+          max_steps: int = typer.Option(8, "--max-steps", min=1, help="Model answers per user message."),
+          timeout: float = typer.Option(30.0, "--timeout", min=0.01, help="Seconds each tool call may take."),
+          yes: bool = typer.Option(False, "--yes", help="Run tools marked for confirmation without asking."),
+          max_tokens: int = typer.Option(512, "--max-tokens", min=1),
+          temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
+          seed: int = typer.Option(0, "--seed"),
+          think: bool = typer.Option(False, "--think/--no-think", help="Let templates that can think do so."),
+          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="llamacpp, onnxruntime or "
+                                                "transformers (default: by format)."),
+          threads: Optional[int] = ThreadsOpt,
+          save: Optional[Path] = typer.Option(None, "--save", help="Write the transcript (JSON) here at the end."),
+          replay_file: Optional[Path] = typer.Option(None, "--replay", help="Show a saved transcript; no model."),
+          as_json: bool = typer.Option(False, "--json", help="Print the transcript as JSON instead of the events.")
+          ) -> None:
+    """Run a tool-calling agent: each call, its arguments, the result and timings, until the model answers."""
+    from edgefc.agent import Agent, Limits, Toolbox, load_tool_file, replay
+    from edgefc.agent.console import ask, print_event
+    from edgefc.runtimes import Sampling, load
+
+    if replay_file is not None:
+        transcript = _read_transcript(replay_file)
+        if as_json:
+            print_json(transcript)
+        for event in [] if as_json else replay(transcript):
+            print_event(out, event)
+        return
+    files = [load_tool_file(path) for path in tools or []]
+    toolbox = Toolbox(tool for file in files for tool in file.tools)
+    if not len(toolbox):
+        raise EdgefcError("the agent has no tools: give a tools file with --tools")
+    system = system or "\n\n".join(file.system for file in files if file.system) or None
+    confirm = (lambda call: True) if yes else (lambda call: ask(out, call)) if sys.stdin.isatty() else None
+    rt = load(model, runtime, threads=threads)
+    bot = Agent(rt, toolbox, system=system, limits=Limits(max_steps=max_steps, timeout_s=timeout,
+                                                            max_tokens=max_tokens),
+                sampling=Sampling(temperature=temperature, seed=seed), confirm=confirm, thinking=think)
+    try:
+        messages = [once] if once is not None else _prompts()
+        for message in messages:
+            for event in bot.send(message):
+                if not as_json:
+                    print_event(out, event)
+    finally:
+        bot.close()
+        rt.close()
+        if save is not None:
+            from edgefc.fsutil import atomic_file
+
+            with atomic_file(save) as tmp:
+                tmp.write_text(json.dumps(bot.transcript(), ensure_ascii=False, indent=2), encoding="utf-8")
+    if as_json:
+        print_json(bot.transcript())
+
+
+def _prompts() -> Any:
+    """User messages typed at the REPL until exit, end of input or Ctrl-C."""
+    out.print("[dim]edgefc agent · type a message, 'exit' or Ctrl-D to leave[/]")
+    while True:
+        try:
+            message = out.input("[bold]> [/]").strip()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if message in ("exit", "quit"):
+            return
+        if message:
+            yield message
+
+
+def _read_transcript(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EdgefcError(f"transcript {path} does not exist") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EdgefcError(f"transcript {path} cannot be read: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise EdgefcError(f"{path} is not an edgefc agent transcript (no 'events' list)")
+    return data
+
+
+@app.command()
 def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised "
                                        "as HF first)."),
            fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),

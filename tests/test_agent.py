@@ -30,8 +30,10 @@ class Scripted(Runtime):
         super().__init__(Path("scripted"), template or ChatTemplate(qwen3_template()), threads=1)
         self.answers = list(answers)
         self.prompts: list[str] = []
+        self.tool_choices: list[Any] = []
 
-    def constraint(self, *args: Any, **kwargs: Any) -> None:
+    def constraint(self, tools: Any, tool_choice: Any = "auto", *args: Any, **kwargs: Any) -> None:
+        self.tool_choices.append(tool_choice)
         return None  # scripted answers are what the test says, grammar or not
 
     def tokenize(self, prompt: str) -> list[int]:
@@ -192,9 +194,11 @@ def test_refusal_step_limit_and_repeated_calls() -> None:
     agent.close()
 
     same = calls(call("order_status", order_id="12345"))
-    agent = Agent(Scripted([same] * 5), Toolbox([from_callable(order_status)]), limits=Limits(max_steps=3))
+    runtime = Scripted([same] * 5)
+    agent = Agent(runtime, Toolbox([from_callable(order_status)]), limits=Limits(max_steps=3))
     events = run(agent, "Where is order 12345?")
     assert [e["kind"] for e in events].count("generation") == 3 and events[-1]["kind"] == "limit"
+    assert runtime.tool_choices == ["auto", "auto", "none"]  # after a repeat, the next answer must be text
     results = [e for e in events if e["kind"] == "result"]
     assert results[0]["output"] == "shipped"
     assert all(r["error"] and "already made" in r["output"] for r in results[1:])
@@ -243,3 +247,69 @@ def test_duplicate_tool_names_and_bad_schemas_are_user_errors() -> None:
         "a": {"type": "string", "minLength": -1}}}})
     with pytest.raises(EdgefcError, match="invalid parameters schema"):
         Agent(Scripted([]), Toolbox([bad]))
+
+
+# --- tool files ---------------------------------------------------------------------------------------
+
+
+def test_python_tool_files(tmp_path: Path) -> None:
+    from edgefc.agent import load_tool_file
+
+    listed = load_tool_file(Path(__file__).parents[1] / "examples" / "agent" / "smart_home.py")
+    assert [t.name for t in listed.tools] == ["list_devices", "set_light", "set_thermostat", "unlock_door"]
+    assert [t.confirm for t in listed.tools] == [False, False, False, True] and "smart home" in listed.system
+    room = listed.tools[1].parameters["properties"]["room"]
+    assert room["enum"] == ["living_room", "bedroom", "kitchen", "entrance"]
+    plain = tmp_path / "plain.py"
+    plain.write_text("import os\n\ndef add(a: int, b: int) -> int:\n    '''Add.'''\n    return a + b\n\n"
+                     "def _helper() -> None:\n    pass\n")
+    assert [t.name for t in load_tool_file(plain).tools] == ["add"]  # public functions defined there only
+
+
+def test_json_tool_files_with_handlers(tmp_path: Path) -> None:
+    from edgefc.agent import load_tool_file
+
+    (tmp_path / "impl.py").write_text("def shout(text):\n    return text.upper()\n")
+    spec = {"name": "shout", "description": "Upper-case a text.",
+            "parameters": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}}
+    good = tmp_path / "tools.json"
+    good.write_text(json.dumps({"system": "Be loud.", "tools": [{**spec, "handler": "impl.py:shout",
+                                                                "confirm": True}]}))
+    loaded = load_tool_file(good)
+    assert loaded.system == "Be loud." and loaded.tools[0].confirm and loaded.tools[0].name == "shout"
+    agent = Agent(Scripted([calls(call("shout", text="hi")), "HI"]), Toolbox(loaded.tools), confirm=lambda c: True)
+    assert [e for e in run(agent, "shout hi") if e["kind"] == "result"][0]["output"] == "HI"
+    agent.close()
+
+
+@pytest.mark.parametrize("content, message", [
+    ([{"name": "x", "parameters": {"type": "object", "properties": {}}}], "has no 'handler'"),
+    ([{"name": "x", "parameters": {"type": "object", "properties": {}}, "handler": "impl.py:nope"}],
+     "has no function 'nope'"),
+    ([{"name": "x", "parameters": {"type": "object", "properties": {}}, "handler": "no_such_module_x:f"}],
+     "cannot be imported"),
+    ("{not json", "is not valid JSON"),
+])
+def test_bad_json_tool_files_are_one_sentence(content: Any, message: str, tmp_path: Path) -> None:
+    from edgefc.agent import load_tool_file
+
+    (tmp_path / "impl.py").write_text("def f():\n    return 1\n")
+    path = tmp_path / "tools.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    with pytest.raises(EdgefcError, match=message):
+        load_tool_file(path)
+
+
+def test_bad_python_tool_files_are_one_sentence(tmp_path: Path) -> None:
+    from edgefc.agent import load_tool_file
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('boom')\n")
+    with pytest.raises(EdgefcError, match="failed to import: RuntimeError: boom"):
+        load_tool_file(broken)
+    untyped = tmp_path / "untyped.py"
+    untyped.write_text("def f(x):\n    return x\n")
+    with pytest.raises(EdgefcError, match="has no type hint"):
+        load_tool_file(untyped)
+    with pytest.raises(EdgefcError, match="neither Python"):
+        load_tool_file(Path(__file__).parents[1] / "README.md")

@@ -1,6 +1,8 @@
 """The agent loop: generate under the tool grammar, parse, validate, run the calls, feed results back, repeat.
 
 One user message runs until the model answers in text (or refuses), or `max_steps` answers were generated.
+An answer whose calls all repeat earlier ones is followed by a text-only answer (tool_choice none): small
+models tend to call the same tool again instead of reading its result.
 Nothing the model writes can crash the loop or run a tool it should not: an unknown tool, arguments that do
 not validate against the tool's schema, a declined confirmation, an exception, a timeout, or the same call
 repeated within one user message become a tool error the model reads and can recover from. Progress comes
@@ -57,6 +59,7 @@ class Outcome:
     output: str
     error: bool
     seconds: float
+    repeated: bool = False  # the same call was already made for this user message
 
 
 class _Loop:
@@ -97,10 +100,12 @@ class Agent:
         the step limit."""
         self.conversation.add({"role": "user", "content": message})
         seen: dict[str, str] = {}  # call key -> its output, within this user message
+        text_only = False
         for step in range(1, self.limits.max_steps + 1):
             prompt = self.conversation.prompt()
             gen = self.runtime.answer(prompt, self.toolbox.specs() or None, max_tokens=self.limits.max_tokens,
-                                      sampling=self.sampling, enable_thinking=self.thinking)
+                                      sampling=self.sampling, enable_thinking=self.thinking,
+                                      tool_choice="none" if text_only else "auto")
             parsed = gen.parsed
             calls = [{"id": self._call_id(), "type": "function",
                       "function": {"name": c["name"], "arguments": c["arguments"]}} for c in parsed.calls]
@@ -114,6 +119,8 @@ class Agent:
                 yield self._event("call", step, id=call["id"], name=call["function"]["name"],
                                   arguments=call["function"]["arguments"])
             outcomes = self._loop.run(self._run_all(calls, seen))
+            # Only repeats: calling again cannot tell the model more, so its next answer must be text.
+            text_only = bool(outcomes) and all(outcome.repeated for outcome in outcomes)
             results = []
             for call, outcome in zip(calls, outcomes):
                 results.append({"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"],
@@ -136,10 +143,11 @@ class Agent:
 
     async def _run_one(self, name: str, arguments: Any, seen: dict[str, str]) -> Outcome:
         started = time.perf_counter()
+        key = _call_key(name, arguments)
+        repeated = key in seen
         refusal = self._refuse(name, arguments, seen)
         if refusal is not None:
-            return Outcome(_error(refusal), True, 0.0)
-        key = _call_key(name, arguments)
+            return Outcome(_error(refusal), True, 0.0, repeated)
         tool = self.toolbox[name]
         try:
             result = await asyncio.wait_for(tool.handler(dict(arguments)), timeout=self.limits.timeout_s)

@@ -2,8 +2,9 @@
 
 Sources are a registry by file kind: a Python file (its public functions; schemas from type hints and
 docstrings, via the protocol's schema module) or a JSON file of schemas whose `handler` names a Python
-function (`module:function`, or `file.py:function` beside the JSON). MCP servers are a source too (see
-mcp.py). Nothing else can become a tool: edgefc ships no shell or file tool.
+function (`module:function`, or `file.py:function` beside the JSON). Either may carry a system prompt that
+suits its tools (`SYSTEM` in Python, `"system"` in JSON). MCP servers are a source too (see mcp.py).
+Nothing else can become a tool: edgefc ships no shell or file tool.
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def from_callable(fn: Callable[..., Any], *, confirm: bool | None = None, spec: 
     return Tool(schema, handler, bool(getattr(fn, CONFIRM_ATTR, False)) if confirm is None else confirm)
 
 
+@dataclass(frozen=True)
+class ToolFile:
+    """What a tools file provides: its tools, and the system prompt it suggests for them (if any)."""
+
+    tools: list[Tool]
+    system: str | None = None
+
+
 class Toolbox:
     """The tools of one agent, by name (names are unique: the protocol calls tools by name)."""
 
@@ -112,8 +121,9 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
-def python_file_tools(path: Path) -> list[Tool]:
-    """The tools of a Python file: the functions in its `TOOLS` list, else every public function it defines."""
+def python_file_tools(path: Path) -> ToolFile:
+    """The tools of a Python file: the functions in its `TOOLS` list, else every public function it defines;
+    its `SYSTEM` string, if any."""
     module = _import_file(path)
     listed = getattr(module, "TOOLS", None)
     functions = list(listed) if listed is not None else [
@@ -121,8 +131,9 @@ def python_file_tools(path: Path) -> list[Tool]:
         if inspect.isfunction(fn) and fn.__module__ == module.__name__ and not name.startswith("_")]
     if not functions:
         raise EdgefcError(f"tools file {path} defines no public function (or an empty TOOLS list)")
+    system = getattr(module, "SYSTEM", None)
     try:
-        return [from_callable(fn) for fn in functions]
+        return ToolFile([from_callable(fn) for fn in functions], system if isinstance(system, str) else None)
     except SchemaError as exc:
         raise EdgefcError(f"tools file {path}: {exc}") from None
 
@@ -145,9 +156,9 @@ def _handler_function(reference: str, base: Path, tool: str) -> Callable[..., An
     return fn
 
 
-def json_file_tools(path: Path) -> list[Tool]:
-    """Tools from a JSON file: a list (or {"tools": [...]}) of schemas in any accepted form, each with a
-    `handler` naming its Python function and optionally `"confirm": true`."""
+def json_file_tools(path: Path) -> ToolFile:
+    """Tools from a JSON file: a list (or {"tools": [...], "system": "..."}) of schemas in any accepted form,
+    each with a `handler` naming its Python function and optionally `"confirm": true`."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -166,13 +177,14 @@ def json_file_tools(path: Path) -> list[Tool]:
             raise EdgefcError(f"tools file {path}: {exc}") from None
         fn = _handler_function(entry["handler"], path.parent, schema["function"]["name"])
         tools.append(from_callable(fn, confirm=bool(entry.get("confirm", False)), spec=schema))
-    return tools
+    system = raw.get("system") if isinstance(raw, Mapping) else None
+    return ToolFile(tools, system if isinstance(system, str) else None)
 
 
-SOURCES: dict[str, Callable[[Path], list[Tool]]] = {".py": python_file_tools, ".json": json_file_tools}
+SOURCES: dict[str, Callable[[Path], ToolFile]] = {".py": python_file_tools, ".json": json_file_tools}
 
 
-def load_tool_file(path: Path) -> list[Tool]:
+def load_tool_file(path: Path) -> ToolFile:
     """The tools of one file, by its suffix."""
     if not path.is_file():
         raise EdgefcError(f"tools file {path} does not exist" if not path.exists() else
