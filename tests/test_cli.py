@@ -107,3 +107,30 @@ def test_tools_path_that_is_a_folder_or_unreadable(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(Path, "read_text", denied)  # root reads any file, so refuse like a locked one would
     with pytest.raises(EdgefcError, match="cannot be read: Permission denied"):
         load_tools(locked)
+
+
+def test_agent_once_json_save_and_replay(tiny_gguf: Path, tmp_path: Path) -> None:
+    tools = tmp_path / "tools.py"
+    tools.write_text("SYSTEM = 'Be brief.'\n\ndef get_weather(city: str) -> str:\n    '''Weather.\n\n    Args:\n"
+                     "        city: The city.\n    '''\n    return f'sunny in {city}'\n")
+    saved = tmp_path / "t.json"
+    proc = edgefc("agent", str(tiny_gguf), "--tools", str(tools), "--once", "Weather in Hanoi?", "--max-steps", "2",
+                  "--max-tokens", "40", "--threads", "1", "--json", "--save", str(saved), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    transcript = json.loads(proc.stdout)
+    assert transcript["messages"][0] == {"role": "system", "content": "Be brief."}
+    kinds = [e["kind"] for e in transcript["events"]]
+    assert kinds[0] == "generation" and kinds[-1] in ("text", "refusal", "limit")
+    assert json.loads(saved.read_text()) == transcript
+    shown = edgefc("agent", "--replay", str(saved), home=tmp_path)
+    assert shown.returncode == 0 and "step 1 · constrained" in shown.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["agent", "--once", "hi"], "error: the agent has no tools"),
+    (["agent", "--replay", "missing.json"], "error: transcript missing.json does not exist"),
+    (["agent", "--tools", "nope.py", "--once", "hi"], "error: tools file nope.py does not exist"),
+])
+def test_agent_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    proc = edgefc(*args, home=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith(message) and "Traceback" not in proc.stderr

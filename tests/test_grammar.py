@@ -81,7 +81,8 @@ def accepts_text(vocab: GrammarVocab, hf_tokenizer: Any, grammar: ToolGrammar, t
 
 
 def valid(value: Any, schema: dict[str, Any]) -> bool:
-    """JSON-Schema validity for the keywords these tests generate (no jsonschema dependency in the project)."""
+    """JSON-Schema validity for the keywords these tests generate, written apart from jsonschema (which the agent
+    uses) so the two check each other."""
     checks: list[Callable[[], bool]] = [
         lambda: "type" not in schema or any(_is_type(value, t) for t in _listed(schema["type"])),
         lambda: "enum" not in schema or any(_json_equal(value, option) for option in schema["enum"]),
