@@ -3,7 +3,7 @@
     edgefc agent --mcp examples/mcp/mcp.json --once "Note that the wifi password is hunter2, tag it home."
     edgefc agent --mcp examples/mcp/mcp.json --once "Ghi chú: họp nhóm lúc 9 giờ sáng thứ Hai, gắn thẻ work."
     edgefc agent --mcp examples/mcp/mcp.json --once "What did I note about the wifi?"
-    edgefc agent --mcp examples/mcp/mcp.json --once "Tôi có ghi chú nào về nha sĩ không?"
+    edgefc agent --mcp examples/mcp/mcp.json --once "Tôi có ghi chú nào về họp nhóm không?"
     edgefc agent --mcp-command "python examples/mcp/notes_server.py" --once "List my notes tagged work."
 
 The database lives at $NOTES_DB, or the path given as the first argument, or notes.sqlite in the system's temp
