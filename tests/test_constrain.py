@@ -121,6 +121,24 @@ def test_steering_moves_disguised_call_openers_onto_the_tag(fence: float, text: 
     assert int(np.argmax(logits)) == ids[winner]
 
 
+@pytest.mark.parametrize("greedy, winner", [(False, "<tool_call>"), (True, "Sure")])
+def test_greedy_steering_weighs_the_call_against_all_text(greedy: bool, winner: str,
+                                                          hf_vocab: tuple[GrammarVocab, Any]) -> None:
+    """Call openers hold 45% of the mass, spread text 55% with no word above 21%: sampling keeps the 45%
+    chance of a call (the tag outweighs any one word), greedy answers in text."""
+    vocab, tokenizer = hf_vocab
+    ids = {w: tokenizer.encode(w, add_special_tokens=False).ids[0] for w in ("```", '{"', "To", "Sure", "The",
+                                                                            "<tool_call>")}
+    logits = np.full(N_VOCAB, -30.0, dtype=np.float32)
+    logits[[ids["```"], ids['{"']]] = 2.0
+    logits[[ids["To"], ids["Sure"], ids["The"]]] = [1.8, 1.9, 1.7]
+    logits[ids["<tool_call>"]] = -10.0
+    Constraint(vocab, tool_grammar(TOOLS), greedy=greedy).mask(logits)
+    assert int(np.argmax(logits)) == ids[winner]
+    if greedy:
+        assert logits[ids["<tool_call>"]] == -np.inf  # the decision is made: no call opener left
+
+
 # --- random tiny models under the grammar ------------------------------------------------------
 
 

@@ -15,9 +15,12 @@ where the grammar accepts, so a call can never be cut before `</tool_call>`.
 
 Steering: masking alone lets a model that always fences its calls escape into prose under `auto`: its ```
 and `{` (85% of the mass on a weather question for the embedded model) are forbidden, `<tool_call>` has
-1e-10, so "Here's the response: ``json ..." wins. So at the first step of an `auto` answer the probability
-the model gives to call openers the grammar forbids (a fence, a bare `{` or `[`, a spelled-out `<`) is
-moved onto the best canonical opener: the model calls exactly as often as it meant to, in the protocol.
+1e-10, so "Here's the response: ``json ..." wins. So at the first step of an `auto` answer the model's
+choice between calling and answering is made on the mass it gives each: call openers, canonical or
+disguised (a fence, a bare `{` or `[`, a spelled-out `<`), against the text tokens the grammar allows.
+Sampling moves the disguised openers' probability onto the canonical one, so it calls exactly as often as
+the model meant to; greedy decoding takes the heavier side (comparing the call mass with the single likeliest
+text token instead would call whenever the text mass is spread over several first words).
 """
 
 from __future__ import annotations
@@ -87,11 +90,13 @@ class GrammarVocab:
 class Constraint:
     """One answer's grammar state: which tokens may come next, and which are forced."""
 
-    def __init__(self, vocab: GrammarVocab, grammar: ToolGrammar, *, jump_forward: bool = True, steer: bool = True):
+    def __init__(self, vocab: GrammarVocab, grammar: ToolGrammar, *, jump_forward: bool = True, steer: bool = True,
+                 greedy: bool = False):
         self.vocab = vocab
         self.grammar = grammar
         self.jump_forward = jump_forward
         self.steer = steer and grammar.mode == "auto" and bool(grammar.names)  # only auto weighs calls vs text
+        self.greedy = greedy  # the picker takes the argmax: steer by branch mass (see the module docstring)
         self.steps = 0
         self.matcher = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.special_tags)),
                                  log_level=0)
@@ -128,7 +133,7 @@ class Constraint:
         allowed = self.allowed(logits.shape[-1])
         if self.steer and self.steps == 0:
             n = min(logits.shape[-1], self.vocab.call_intent.size)  # logits may be wider than the vocabulary
-            _steer(logits[:n], allowed[:n], self.vocab.call_intent[:n])
+            (_decide if self.greedy else _steer)(logits[:n], allowed[:n], self.vocab.call_intent[:n])
         np.copyto(logits, -np.inf, where=~allowed)
 
     def advance(self, token: int) -> list[int]:
@@ -153,6 +158,19 @@ class Constraint:
     def done(self) -> bool:
         """Whether nothing but end of turn can follow (the turn may end without sampling it)."""
         return self.matcher.is_stopped()
+
+
+def _decide(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> None:
+    """For greedy decoding: keep only the call openers if the model gives calls more mass than the allowed
+    text, else only the text (logits in place)."""
+    z = logits.astype(np.float64)
+    z = np.exp(z - z.max())
+    text = allowed & ~intent
+    if z[intent].sum() > z[text].sum():
+        _steer(logits, allowed, intent)
+        logits[text] = -np.inf
+    else:
+        logits[intent] = -np.inf
 
 
 def _steer(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> None:

@@ -174,7 +174,7 @@ class Runtime(ABC):
         """Answer an already rendered prompt (the agent extends its prompt turn by turn rather than render
         the whole conversation again); the options are generate's."""
         constraint = self.constraint(tools, tool_choice, parallel_tool_calls, constrain=constrain,
-                                     jump_forward=jump_forward, thinking=enable_thinking)
+                                     jump_forward=jump_forward, thinking=enable_thinking, greedy=sampling.greedy)
         completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling,
                                    constraint=constraint)
         text = self.detokenize(completion.tokens)
@@ -183,8 +183,8 @@ class Runtime(ABC):
                           completion.timings, constraint is not None, warnings)
 
     def constraint(self, tools: Any, tool_choice: Any = "auto", parallel_tool_calls: bool = True, *,
-                   constrain: bool | None = None, jump_forward: bool = True,
-                   thinking: bool = False) -> Constraint | None:
+                   constrain: bool | None = None, jump_forward: bool = True, thinking: bool = False,
+                   greedy: bool = False) -> Constraint | None:
         """The grammar state for one answer, or None for free decoding (the default without tools)."""
         if constrain is None:
             constrain = bool(tools) or tool_choice != "auto"
@@ -194,7 +194,7 @@ class Runtime(ABC):
                                   "(constrain=False) or use tool_choice 'auto'")
             return None
         grammar = tool_grammar(tools, tool_choice, parallel_tool_calls, thinking=thinking)
-        return Constraint(self.grammar_vocab, grammar, jump_forward=jump_forward)
+        return Constraint(self.grammar_vocab, grammar, jump_forward=jump_forward, greedy=greedy)
 
     @cached_property
     def grammar_vocab(self) -> GrammarVocab:
