@@ -5,6 +5,7 @@ Heavy imports (torch, transformers, onnxruntime) happen inside the subcommands t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -139,6 +140,10 @@ def chat(message: str = typer.Argument(..., help="The user message."),
 def agent(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF file, ONNX folder or HF folder."),
           tools: Optional[list[Path]] = typer.Option(None, "--tools", help="Python file (its public functions, or "
                                                      "its TOOLS list) or JSON schemas with handlers; repeatable."),
+          mcp: Optional[Path] = typer.Option(None, "--mcp", help="MCP config file ({\"mcpServers\": {...}}): "
+                                             "stdio servers whose tools join as SERVER__TOOL."),
+          mcp_command: Optional[list[str]] = typer.Option(None, "--mcp-command", help="Start one stdio MCP "
+                                                          "server from this command line; repeatable."),
           once: Optional[str] = typer.Option(None, "--once", help="Answer this one message and exit (scripts)."),
           system: Optional[str] = typer.Option(None, "--system", help="A system message (default: the tools "
                                                "files' own SYSTEM, if any)."),
@@ -169,31 +174,47 @@ def agent(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
             print_event(out, event)
         return
     files = [load_tool_file(path) for path in tools or []]
-    toolbox = Toolbox(tool for file in files for tool in file.tools)
-    if not len(toolbox):
-        raise EdgefcError("the agent has no tools: give a tools file with --tools")
     system = system or "\n\n".join(file.system for file in files if file.system) or None
     confirm = (lambda call: True) if yes else (lambda call: ask(out, call)) if sys.stdin.isatty() else None
-    rt = load(model, runtime, threads=threads)
-    bot = Agent(rt, toolbox, system=system, limits=Limits(max_steps=max_steps, timeout_s=timeout,
-                                                            max_tokens=max_tokens),
-                sampling=Sampling(temperature=temperature, seed=seed), confirm=confirm, thinking=think)
-    try:
-        messages = [once] if once is not None else _prompts()
-        for message in messages:
+    with contextlib.ExitStack() as stack:
+        servers = _open_mcp(stack, mcp, mcp_command or [], timeout)  # before the model: a bad server fails fast
+        toolbox = Toolbox([*(tool for file in files for tool in file.tools), *(servers.tools if servers else [])])
+        if not len(toolbox):
+            raise EdgefcError("the agent has no tools: give a tools file with --tools, or MCP servers with --mcp")
+        rt = load(model, runtime, threads=threads)
+        stack.callback(rt.close)
+        bot = Agent(rt, toolbox, system=system, limits=Limits(max_steps=max_steps, timeout_s=timeout,
+                                                                max_tokens=max_tokens),
+                    sampling=Sampling(temperature=temperature, seed=seed), confirm=confirm, thinking=think)
+        stack.callback(bot.close)
+        if save is not None:
+            stack.callback(_save_transcript, save, bot)  # also after Ctrl-C or an error: never lose the work
+        for message in [once] if once is not None else _prompts():
             for event in bot.send(message):
                 if not as_json:
                     print_event(out, event)
-    finally:
-        bot.close()
-        rt.close()
-        if save is not None:
-            from edgefc.fsutil import atomic_file
-
-            with atomic_file(save) as tmp:
-                tmp.write_text(json.dumps(bot.transcript(), ensure_ascii=False, indent=2), encoding="utf-8")
     if as_json:
         print_json(bot.transcript())
+
+
+def _open_mcp(stack: contextlib.ExitStack, config: Path | None, commands: list[str], timeout: float) -> Any:
+    """Start the MCP servers of a config file and command lines (closed with the stack), or None."""
+    from edgefc.agent.mcp import open_servers, server_from_command, servers_from_config
+
+    specs = [*(servers_from_config(config) if config else []), *(server_from_command(c) for c in commands)]
+    if not specs:
+        return None
+    servers = stack.enter_context(open_servers(specs, call_timeout_s=timeout))
+    for warning in servers.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    return servers
+
+
+def _save_transcript(path: Path, bot: Any) -> None:
+    from edgefc.fsutil import atomic_file
+
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(bot.transcript(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _prompts() -> Any:

@@ -134,3 +134,14 @@ def test_agent_once_json_save_and_replay(tiny_gguf: Path, tmp_path: Path) -> Non
 def test_agent_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
     proc = edgefc(*args, home=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith(message) and "Traceback" not in proc.stderr
+
+
+def test_agent_with_an_mcp_server(tiny_gguf: Path, tmp_path: Path) -> None:
+    config = ROOT / "examples" / "mcp" / "mcp.json"
+    proc = edgefc("agent", str(tiny_gguf), "--mcp", str(config), "--once", "List my notes", "--max-steps", "1",
+                  "--max-tokens", "30", "--threads", "1", "--json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    names = {t["function"]["name"] for t in json.loads(proc.stdout)["tools"]}
+    assert {"notes__add_note", "notes__search_notes"} <= names
+    bad = edgefc("agent", str(tiny_gguf), "--mcp-command", "no-such-server-xyz", "--once", "hi", home=tmp_path)
+    assert bad.returncode == 2 and "no-such-server-xyz" in bad.stderr and "Traceback" not in bad.stderr

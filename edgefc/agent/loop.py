@@ -63,7 +63,8 @@ class Outcome:
 
 
 class _Loop:
-    """One event loop on its own thread for every tool coroutine (MCP sessions live there across turns)."""
+    """One event loop on its own thread for every tool call of an agent, so parallel calls run concurrently
+    and sync tools run in its worker threads."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -76,6 +77,8 @@ class _Loop:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 class Agent:
@@ -192,8 +195,10 @@ class Agent:
         return event
 
     def transcript(self) -> dict[str, Any]:
-        """Messages and events, JSON-able: saved by `edgefc agent --json` and read back by `replay`."""
-        return {"messages": self.conversation.messages, "events": [e.to_dict() for e in self.events]}
+        """The tools offered, the messages and the events, JSON-able: saved by `edgefc agent --save` and read
+        back by `replay`."""
+        return {"tools": self.toolbox.specs(), "messages": self.conversation.messages,
+                "events": [e.to_dict() for e in self.events]}
 
     def close(self) -> None:
         """Stop the tools' event loop (the runtime belongs to the caller)."""
