@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Coroutine, Iterator
+from typing import Any, Callable, Iterator
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from edgefc.agent.loopthread import LoopThread
 from edgefc.agent.prompt import Conversation
 from edgefc.agent.tools import Tool, Toolbox
 from edgefc.errors import EdgefcError
@@ -62,25 +62,6 @@ class Outcome:
     repeated: bool = False  # the same call was already made for this user message
 
 
-class _Loop:
-    """One event loop on its own thread for every tool call of an agent, so parallel calls run concurrently
-    and sync tools run in its worker threads."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="edgefc-tools", daemon=True)
-        self.thread.start()
-
-    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-
 class Agent:
     """A model, its tools, and one conversation; `send` runs a user message to its answer."""
 
@@ -95,7 +76,7 @@ class Agent:
         self.conversation = Conversation(runtime.template, toolbox.specs() or None, system=system, thinking=thinking)
         self.events: list[Event] = []
         self._validators = {name: _validator(tool) for name, tool in toolbox.tools.items()}
-        self._loop = _Loop()
+        self._loop = LoopThread("edgefc-tools")  # parallel calls run concurrently; sync tools in its threads
         self._calls = 0
 
     def send(self, message: str) -> Iterator[Event]:

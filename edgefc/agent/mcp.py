@@ -25,7 +25,6 @@ import re
 import shlex
 import sys
 import tempfile
-import threading
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TextIO
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaError
 
+from edgefc.agent.loopthread import LoopThread
 from edgefc.agent.tools import Handler, Tool
 from edgefc.errors import EdgefcError, SchemaError, require
 from edgefc.protocol.schema import normalize_tool
@@ -167,15 +167,14 @@ class McpServers:
         self.tools: list[Tool] = []
         self.warnings: list[str] = []
         self._mcp = require("mcp", "mcp")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="edgefc-mcp", daemon=True)
+        self._thread: LoopThread | None = None
         self._keepers: list[asyncio.Task[None]] = []
         self._stop: asyncio.Event | None = None
         self._closed = False
 
     def open(self) -> McpServers:
         """Start every server and list its tools; a failure stops those that started and says why in one line."""
-        self._thread.start()
+        self._thread = LoopThread("edgefc-mcp")
         try:
             self.tools = self._run(self._open())
         except BaseException:
@@ -185,7 +184,7 @@ class McpServers:
 
     def close(self) -> None:
         """End every session (the SDK closes each server's stdin, then terminates it) and stop the thread."""
-        if self._closed or not self._thread.is_alive():
+        if self._closed or self._thread is None:
             return
         try:
             self._run(self._close())
@@ -198,15 +197,19 @@ class McpServers:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        assert self._thread is not None
+        return self._thread.loop
+
     def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        assert self._thread is not None
+        return self._thread.run(coroutine)
 
     def _shut_loop(self) -> None:
         self._closed = True
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        if not self._thread.is_alive():
-            self._loop.close()
+        if self._thread is not None:
+            self._thread.close()
 
     async def _open(self) -> list[Tool]:
         self._stop = asyncio.Event()
