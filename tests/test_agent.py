@@ -44,7 +44,7 @@ class Scripted(Runtime):
         return "".join(chr(t) for t in tokens)
 
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
-                 constraint: Any = None) -> Completion:
+                 constraint: Any = None, on_tokens: Any = None) -> Completion:
         text = self.answers.pop(0) if self.answers else "Done."
         clock = Clock()
         clock.token(len(text) + 1)

@@ -26,12 +26,18 @@ def runtime_class(name: str) -> type[Runtime]:
     return getattr(importlib.import_module(module), cls)
 
 
-def load(model: str | Path, runtime: str | None = None, *, threads: int | None = None) -> Runtime:
-    """Resolve `model` (catalog name, file, folder, hub ID) and load it in `runtime` (default: by its format)."""
+def load(model: str | Path, runtime: str | None = None, *, threads: int | None = None,
+         n_ctx: int | None = None) -> Runtime:
+    """Resolve `model` (catalog name, file, folder, hub ID) and load it in `runtime` (default: by its format);
+    `n_ctx` sizes llama.cpp's context (the other runtimes have no fixed one)."""
     cls = runtime_class(runtime) if runtime else None
     local = resolve(model, want=cls.format if cls else None)
     cls = cls or runtime_class(DEFAULT_FOR_FORMAT[local.format])
-    return cls(local.path, threads=threads)
+    if n_ctx is None:
+        return cls(local.path, threads=threads)
+    if cls.name != "llamacpp":
+        raise EdgefcError(f"a context size applies to GGUF models (llama.cpp), not to the {cls.name} runtime")
+    return cls(local.path, threads=threads, n_ctx=n_ctx)
 
 
 __all__ = ["RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]

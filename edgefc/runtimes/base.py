@@ -21,6 +21,11 @@ from edgefc.protocol.grammar import tool_grammar
 from edgefc.protocol.parse import ParseResult, parse
 from edgefc.protocol.render import ChatTemplate, Message
 
+# Called with each batch of new token ids as they are generated (end-of-turn excluded); returns whether to go on.
+# False ends the answer there, finish_reason "stop": a server streams through it, cuts at stop strings, and
+# stops the generation of a client that went away.
+TokenSink = Callable[[list[int]], bool]
+
 # Token texts that end a turn, as llama.cpp's end-of-generation set recognises them.
 END_OF_TURN_TEXTS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>", "</s>")
 
@@ -157,7 +162,7 @@ class Runtime(ABC):
     def generate(self, messages: str | Iterable[Message], tools: Any = None, *, max_tokens: int = 256,
                  sampling: Sampling = Sampling(), enable_thinking: bool = False, constrain: bool | None = None,
                  tool_choice: Any = "auto", parallel_tool_calls: bool = True,
-                 jump_forward: bool = True) -> Generation:
+                 jump_forward: bool = True, on_tokens: TokenSink | None = None) -> Generation:
         """Answer a conversation: render, tokenize, generate, decode, parse.
 
         With tools, decoding is constrained by default: the answer is canonical tool calls or plain text, as
@@ -166,17 +171,18 @@ class Runtime(ABC):
         prompt = self.render(messages, tools, enable_thinking=enable_thinking)
         return self.answer(prompt, tools, max_tokens=max_tokens, sampling=sampling, enable_thinking=enable_thinking,
                            constrain=constrain, tool_choice=tool_choice, parallel_tool_calls=parallel_tool_calls,
-                           jump_forward=jump_forward)
+                           jump_forward=jump_forward, on_tokens=on_tokens)
 
     def answer(self, prompt: str, tools: Any = None, *, max_tokens: int = 256, sampling: Sampling = Sampling(),
                enable_thinking: bool = False, constrain: bool | None = None, tool_choice: Any = "auto",
-               parallel_tool_calls: bool = True, jump_forward: bool = True) -> Generation:
+               parallel_tool_calls: bool = True, jump_forward: bool = True,
+               on_tokens: TokenSink | None = None) -> Generation:
         """Answer an already rendered prompt (the agent extends its prompt turn by turn rather than render
         the whole conversation again); the options are generate's."""
         constraint = self.constraint(tools, tool_choice, parallel_tool_calls, constrain=constrain,
                                      jump_forward=jump_forward, thinking=enable_thinking, greedy=sampling.greedy)
         completion = self.complete(self.tokenize(prompt), max_tokens=max_tokens, sampling=sampling,
-                                   constraint=constraint)
+                                   constraint=constraint, on_tokens=on_tokens)
         text = self.detokenize(completion.tokens)
         warnings = constraint.grammar.warnings if constraint else ()
         return Generation(self.name, prompt, text, parse(text, tools), completion.tokens, completion.finish_reason,
@@ -215,14 +221,19 @@ class Runtime(ABC):
 
     @abstractmethod
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
-                 constraint: Constraint | None = None) -> Completion:
-        """Generate up to `max_tokens` ids after the prompt, stopping at an end-of-turn token; under a
-        constraint, only tokens its grammar allows (see edgefc.runtimes.decode)."""
+                 constraint: Constraint | None = None, on_tokens: TokenSink | None = None) -> Completion:
+        """Generate up to `max_tokens` ids after the prompt, stopping at an end-of-turn token or when
+        `on_tokens` says so; under a constraint, only tokens its grammar allows (see edgefc.runtimes.decode)."""
 
     @abstractmethod
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         """Float32 logits at the last `last` positions of `tokens`, shape (last, vocab): row j predicts the
         token after position len(tokens) - last + j. Used to verify exports against their source."""
+
+    @property
+    def context_size(self) -> int | None:
+        """Tokens the prompt and the answer share at most, where the backend has a fixed context (else None)."""
+        return None
 
     def reset_cache(self) -> None:
         """Forget the prompt state kept from earlier requests, so the next one is evaluated cold (no-op without

@@ -14,7 +14,7 @@ from typing import Callable, Collection
 import numpy as np
 
 from edgefc.protocol.constrain import Constraint
-from edgefc.runtimes.base import Clock, Completion, Sampling
+from edgefc.runtimes.base import Clock, Completion, Sampling, TokenSink
 
 Step = Callable[[list[int]], np.ndarray]
 
@@ -34,7 +34,7 @@ def pick_token(logits: np.ndarray, sampling: Sampling, rng: np.random.Generator)
 
 def decode(step: Step, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling, stop_ids: Collection[int],
            constraint: Constraint | None = None, cached_tokens: int = 0,
-           evaluate: list[int] | None = None) -> Completion:
+           evaluate: list[int] | None = None, on_tokens: TokenSink | None = None) -> Completion:
     """Generate after `prompt_tokens`, of which `evaluate` (default: all) still has to be evaluated.
 
     Under a constraint the answer ends when an end-of-turn id is picked (the mask allows it only where the
@@ -65,6 +65,9 @@ def decode(step: Step, prompt_tokens: list[int], *, max_tokens: int, sampling: S
             clock.forced += len(pending) - 1
         clock.token(len(pending))
         tokens += pending
+        if on_tokens is not None and not on_tokens(pending):
+            finish = "stop"
+            break
         if constraint is not None and constraint.done:
             finish = "stop"
             break

@@ -11,7 +11,7 @@ from edgefc.errors import ModelError, require
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
-from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, end_of_turn_ids
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, TokenSink, end_of_turn_ids
 from edgefc.runtimes.decode import decode
 
 
@@ -60,9 +60,9 @@ class TransformersRuntime(Runtime):
         return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
 
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
-                 constraint: Constraint | None = None) -> Completion:
-        if constraint is not None:
-            return self._complete_constrained(prompt_tokens, max_tokens, sampling, constraint)
+                 constraint: Constraint | None = None, on_tokens: TokenSink | None = None) -> Completion:
+        if constraint is not None or on_tokens is not None:
+            return self._complete_stepwise(prompt_tokens, max_tokens, sampling, constraint, on_tokens)
         import torch
 
         ids = torch.tensor([prompt_tokens])
@@ -80,9 +80,10 @@ class TransformersRuntime(Runtime):
         tokens = new[:-1] if stopped else new
         return Completion(tokens, "stop" if stopped else "length", clock.timings(len(prompt_tokens), len(tokens)))
 
-    def _complete_constrained(self, prompt_tokens: list[int], max_tokens: int, sampling: Sampling,
-                              constraint: Constraint) -> Completion:
-        """edgefc's own loop (decode.py) over the model with its KV cache: `generate` cannot batch forced tokens."""
+    def _complete_stepwise(self, prompt_tokens: list[int], max_tokens: int, sampling: Sampling,
+                           constraint: Constraint | None, on_tokens: TokenSink | None) -> Completion:
+        """edgefc's own loop (decode.py) over the model with its KV cache: `generate` cannot batch forced tokens
+        nor hand each token to a caller that may stop it."""
         import torch
         from transformers import DynamicCache
 
@@ -94,7 +95,7 @@ class TransformersRuntime(Runtime):
             return out.logits[0, -1].float().numpy().copy()
 
         return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
-                      stop_ids=set(self.stop_ids), constraint=constraint)
+                      stop_ids=set(self.stop_ids), constraint=constraint, on_tokens=on_tokens)
 
     def _grammar_vocab(self) -> GrammarVocab:
         return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=self.model.config.vocab_size)

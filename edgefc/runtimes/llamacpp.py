@@ -14,7 +14,7 @@ from edgefc.errors import ModelError, require
 from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes import prefix_state
-from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling
+from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, TokenSink
 from edgefc.runtimes.decode import decode
 
 DEFAULT_CONTEXT = 8192  # fits BFCL's longest prompts (~6.6K tokens) without a 32K KV cache
@@ -66,14 +66,18 @@ class LlamaCppRuntime(Runtime):
             n += 1
         return min(n, len(prompt_tokens) - 1)  # the last prompt token is always evaluated again
 
+    @property
+    def context_size(self) -> int:
+        return self.llm.n_ctx()
+
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
-                 constraint: Constraint | None = None) -> Completion:
+                 constraint: Constraint | None = None, on_tokens: TokenSink | None = None) -> Completion:
         if len(prompt_tokens) + max_tokens > self.llm.n_ctx():
             raise ModelError(f"prompt of {len(prompt_tokens)} tokens + {max_tokens} new tokens exceeds the "
                              f"context of {self.llm.n_ctx()} tokens")
         cached = self.cached_prefix(prompt_tokens)
         if constraint is not None:
-            return self._complete_constrained(prompt_tokens, cached, max_tokens, sampling, constraint)
+            return self._complete_constrained(prompt_tokens, cached, max_tokens, sampling, constraint, on_tokens)
         if sampling.greedy:
             params = {"temp": 0.0, "top_k": 1, "top_p": 1.0, "min_p": 0.0}
         else:
@@ -88,12 +92,15 @@ class LlamaCppRuntime(Runtime):
                 finish = "stop"
                 break
             tokens.append(token)
+            if on_tokens is not None and not on_tokens([token]):
+                finish = "stop"
+                break
             if len(tokens) >= max_tokens:
                 break
         return Completion(tokens, finish, clock.timings(len(prompt_tokens), len(tokens), cached))
 
     def _complete_constrained(self, prompt_tokens: list[int], cached: int, max_tokens: int, sampling: Sampling,
-                              constraint: Constraint) -> Completion:
+                              constraint: Constraint, on_tokens: TokenSink | None) -> Completion:
         """edgefc's own loop (decode.py) over llama.cpp's eval: masked logits, forced tokens in one batch."""
         n_vocab = self.llm.n_vocab()
         self.llm.n_tokens = cached  # eval drops the KV cache after this position
@@ -104,7 +111,7 @@ class LlamaCppRuntime(Runtime):
             return np.ctypeslib.as_array(row, shape=(n_vocab,)).copy()
 
         return decode(step, prompt_tokens, max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
-                      constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:])
+                      constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:], on_tokens=on_tokens)
 
     def _grammar_vocab(self) -> GrammarVocab:
         return GrammarVocab.from_llama(self._vocab, self.stop_ids, n_vocab=self.llm.n_vocab())

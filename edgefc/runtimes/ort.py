@@ -17,7 +17,7 @@ from edgefc.errors import ModelError, require
 from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes import prefix_state
-from edgefc.runtimes.base import Completion, Runtime, Sampling, end_of_turn_ids
+from edgefc.runtimes.base import Completion, Runtime, Sampling, TokenSink, end_of_turn_ids
 from edgefc.runtimes.decode import decode
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -78,7 +78,7 @@ class OnnxRuntime(Runtime):
         return feed
 
     def complete(self, prompt_tokens: list[int], *, max_tokens: int, sampling: Sampling,
-                 constraint: Constraint | None = None) -> Completion:
+                 constraint: Constraint | None = None, on_tokens: TokenSink | None = None) -> Completion:
         """Decode after the longest prefix shared with the previous request's evaluated tokens, whose key/values
         are kept (cut along the sequence axis); the last prompt token is always evaluated again."""
         # One copy of the key/values at a time: the cut views below hold the old arrays only until the first
@@ -98,7 +98,7 @@ class OnnxRuntime(Runtime):
         try:
             return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
                           stop_ids=self.stop_ids, constraint=constraint, cached_tokens=cached,
-                          evaluate=list(prompt_tokens[cached:]))
+                          evaluate=list(prompt_tokens[cached:]), on_tokens=on_tokens)
         finally:
             self._cache = state["ids"], state["past"]
 
