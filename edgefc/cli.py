@@ -244,6 +244,31 @@ def _read_transcript(path: Path) -> dict[str, Any]:
 
 
 @app.command()
+def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF file, ONNX folder or HF folder."),
+          host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback by default)."),
+          port: int = typer.Option(8000, "--port", min=0, max=65535),
+          api_key: Optional[str] = typer.Option(None, "--api-key", envvar="EDGEFC_API_KEY",
+                                                help="Require 'Authorization: Bearer KEY' on /v1/*."),
+          threads: Optional[int] = ThreadsOpt,
+          ctx: Optional[int] = typer.Option(None, "--ctx", min=16, help="Context size in tokens, prompt and "
+                                            "answer together (GGUF; default 8192)."),
+          queue: int = typer.Option(8, "--queue", min=0, help="Requests that may wait behind the one being "
+                                    "answered; more get 429."),
+          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="llamacpp, onnxruntime or "
+                                                "transformers (default: by format).")) -> None:
+    """Serve the OpenAI API (chat and text completions, constrained tool calls, streaming) on this device."""
+    from edgefc.runtimes import load
+    from edgefc.serve.server import is_loopback, serve as run_server
+
+    if not is_loopback(host) and not api_key:
+        err.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who can reach this address "
+                  "can use the model")
+    rt = load(model, runtime, threads=threads, n_ctx=ctx)
+    name = Path(model).name if Path(model).exists() else model
+    run_server(rt, model=name, host=host, port=port, api_key=api_key, queue_size=queue)
+
+
+@app.command()
 def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised "
                                        "as HF first)."),
            fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),
