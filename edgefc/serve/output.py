@@ -120,11 +120,12 @@ class ChatDeltas:
 
 
 def chat_message(text: str, tools: bool, stop: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
-    """The assistant message of a complete answer, and whether it holds calls."""
+    """The assistant message of a complete answer, and whether it holds calls (a call cut by max_tokens before
+    its name was complete leaves neither content nor calls)."""
     if tools and is_call_text(text):
         calls = [{"id": call_id(), "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                  for c in read_calls(text)]
-        return {"role": "assistant", "content": None, "tool_calls": calls}, True
+        return {"role": "assistant", "content": None, **({"tool_calls": calls} if calls else {})}, bool(calls)
     return {"role": "assistant", "content": cut_at_stop(text, stop)[0]}, False
 
 
