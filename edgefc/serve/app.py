@@ -104,10 +104,8 @@ def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: st
               Route("/v1/completions", endpoint(completions), methods=["POST"]),
               Route("/v1/models", endpoint(models), methods=["GET"]),
               Route("/health", endpoint(health, auth=False), methods=["GET"])]
-    app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HTTPException: _http_error, Exception: _server_error})
-    app.state.server = server
-    return app
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
 
 
 def _authorize(server: Server, request: Request) -> None:
