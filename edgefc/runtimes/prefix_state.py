@@ -28,7 +28,7 @@ from edgefc.models.store import cache_dir
 MAGIC = b"EDGEFC-PREFIX-STATE\x01"
 SUFFIX = ".state"
 # Qwen2.5-0.5B, 419 prefix tokens: 5.2 MB with llama.cpp (f16 KV), 10.3 MB with onnxruntime (f32 KV), per
-# `python -m edgefc.bench.agent_latency` ("state_bytes"); a 7B model's KV is ~10x larger per token.
+# `python -m edgefc.bench.agent_latency` ("state_bytes"); the budget leaves room for larger models' states.
 BUDGET_BYTES = 512 << 20
 MAX_FILES = 32
 SAMPLE = 1 << 20  # bytes read from each end of a model file to check a remembered hash
