@@ -138,14 +138,17 @@ def measure_in_process(model: str, runtime: str | None, threads: int, repeats: i
                 ticket.append(_send(agent, TICKET_MESSAGE))
             finally:
                 agent.close()
-        saved: dict[str, Any] | None = None
-        if hasattr(rt, "warm_prefix"):
-            rt.reset_cache()
+        rt.reset_cache()
+        agent = _agent(rt)
+        try:
             started = time.perf_counter()
-            outcome = rt.warm_prefix(_prefix(rt), cache_dir)
-            saved = {"outcome": outcome, "seconds": time.perf_counter() - started,
-                     "prefix_tokens": len(rt.tokenize(_prefix(rt))),
-                     "state_bytes": sum(p.stat().st_size for p in cache_dir.glob("*.state"))}
+            outcome = agent.warm(cache_dir)
+            seconds = time.perf_counter() - started
+        finally:
+            agent.close()
+        saved = None if outcome is None else {
+            "outcome": outcome, "seconds": seconds, "prefix_tokens": len(rt.tokenize(_prefix(rt))),
+            "state_bytes": sum(p.stat().st_size for p in cache_dir.glob("*.state"))}
         return {"runtime": rt.name, "path": str(rt.path), "cold": [asdict(t) for t in cold],
                 "warm": [asdict(t) for t in warm], "ticket": [asdict(t) for t in ticket], "saved": saved}
     finally:
@@ -161,7 +164,7 @@ def restored_in_process(model: str, runtime: str | None, threads: int, cache_dir
         agent = _agent(rt)
         try:
             started = time.perf_counter()
-            outcome = rt.warm_prefix(_prefix(rt), cache_dir)
+            outcome = agent.warm(cache_dir)
             restore_s = time.perf_counter() - started
             turn = _send(agent, FIRST_MESSAGE)
         finally:

@@ -187,6 +187,13 @@ def agent(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
                                                                 max_tokens=max_tokens),
                     sampling=Sampling(temperature=temperature, seed=seed), confirm=confirm, thinking=think)
         stack.callback(bot.close)
+        try:
+            warmed = bot.warm()
+        except EdgefcError as exc:  # an unwritable cache folder costs speed, not the answer
+            err.print(f"[yellow]warning:[/] prompt prefix not kept on disk: {exc}", highlight=False)
+            warmed = None
+        if warmed and not as_json:
+            out.print(f"[dim]system + tools prefix: {warmed}[/]")
         if save is not None:
             stack.callback(_save_transcript, save, bot)  # also after Ctrl-C or an error: never lose the work
         for message in [once] if once is not None else _prompts():

@@ -15,13 +15,14 @@ import asyncio
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from edgefc.agent.loopthread import LoopThread
-from edgefc.agent.prompt import Conversation
+from edgefc.agent.prompt import Conversation, tools_prefix
 from edgefc.agent.tools import Tool, Toolbox
 from edgefc.errors import EdgefcError
 from edgefc.protocol.parse import ToolCall
@@ -78,6 +79,13 @@ class Agent:
         self._validators = {name: _validator(tool) for name, tool in toolbox.tools.items()}
         self._loop = LoopThread("edgefc-tools")  # parallel calls run concurrently; sync tools in its threads
         self._calls = 0
+
+    def warm(self, cache_dir: Path | None = None) -> str | None:
+        """Before the first message: make the runtime hold the system + tools prefix, from its state on disk
+        when this model saw these tools before (a restarted agent answers warm); see Runtime.warm_prefix."""
+        system = self.conversation.messages[0]["content"] if self.conversation.messages else None
+        prefix = tools_prefix(self.runtime.template, self.toolbox.specs() or None, system, thinking=self.thinking)
+        return self.runtime.warm_prefix(prefix, cache_dir)
 
     def send(self, message: str) -> Iterator[Event]:
         """Run one user message; yields events as they happen and ends after a text answer, a refusal, or

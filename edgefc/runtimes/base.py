@@ -235,6 +235,11 @@ class Runtime(ABC):
         """Tokens the prompt and the answer share at most, where the backend has a fixed context (else None)."""
         return None
 
+    def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str | None:
+        """Make the prompt cache hold `prefix_text` (an agent's system + tools block), restoring it from disk
+        when it was saved before: "cached", "restored" or "saved"; None where the backend keeps no state."""
+        return None
+
     def reset_cache(self) -> None:
         """Forget the prompt state kept from earlier requests, so the next one is evaluated cold (no-op without
         a cache)."""
