@@ -5,7 +5,7 @@ serves all three runtimes from one grammar without torch: it builds its tokenize
 (llama.cpp) or a tokenizer.json (onnxruntime, transformers), compiles JSON Schema inside a Lark grammar
 (`%json`, one rule per tool), and says which tokens are forced (jump-forward). It is also the cheapest:
 `python -m edgefc.bench.engines` decodes the same JSON-Schema-constrained call both ways on the embedded
-model, and GBNF's overhead per token was about 40 times llguidance's (a mask over 152K tokens costs well
+model, and GBNF's overhead per token was more than ten times llguidance's (a mask over 152K tokens costs well
 under a millisecond). GBNF exists only inside llama.cpp; xgrammar's Python package needs torch.
 
 A runtime builds a `GrammarVocab` once per model (about 1 s) and a `Constraint` per request, then per step:
