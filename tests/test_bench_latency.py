@@ -29,7 +29,8 @@ def test_gguf_latency_has_raw_llama_cpp_baseline(tiny_gguf: Path) -> None:
 
 def test_constrained_latency_has_jump_forward_on_and_off(tiny_gguf: Path) -> None:
     r = measure_in_subprocess(str(tiny_gguf), None, threads=1, repeats=2, constrain=True)
-    assert r.constrain and r.grammar_ms_per_token > 0 and 0 < r.forced_share < 1  # the random model starts a call
+    # the random model may answer in text (nothing forced) or call (tags and names forced): either is honest
+    assert r.constrain and r.grammar_ms_per_token > 0 and 0 <= r.forced_share < 1
     off = r.jump_forward_off
     assert off is not None and set(off) == {"e2e_s", "e2e_warm_s", "decode_tps"}
     assert all(s.n == 2 and s.min > 0 for s in (*off.values(), r.e2e_s, r.e2e_warm_s, r.decode_tps))
@@ -50,10 +51,10 @@ def test_a_hung_measurement_is_stopped(tiny_gguf: Path) -> None:
         measure_in_subprocess(str(tiny_gguf), None, threads=1, repeats=1, constrain=True, timeout_s=0.2)
 
 
-def test_onnx_latency_has_no_raw_baseline(tiny_onnx: Path) -> None:
+def test_onnx_latency_has_no_raw_baseline_and_reuses_the_prefix(tiny_onnx: Path) -> None:
     r = measure_in_subprocess(str(tiny_onnx), None, threads=1, repeats=1, constrain=False)
     assert r.runtime == "onnxruntime" and r.raw_llama_cpp is None and r.decode_ratio_vs_raw is None
-    assert r.warm_cached_tokens == 0  # no prefix cache in that runtime: warm is honest about it
+    assert r.warm_cached_tokens > 0  # onnxruntime reuses the previous request's prefix too
 
 
 def test_spread() -> None:

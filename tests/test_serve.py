@@ -395,7 +395,9 @@ def test_cli_serves_until_ctrl_c(tiny_gguf: Path) -> None:
     port_probe = httpx.Client()
     proc = subprocess.Popen([sys.executable, "-m", "edgefc.cli", "serve", str(tiny_gguf), "--port", "0",
                              "--ctx", "512", "--threads", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # as in a terminal: a CI runner started in the background passes SIGINT on ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         url = None
         for line in proc.stdout:
