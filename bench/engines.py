@@ -68,7 +68,6 @@ def _timed(run: Callable[[], tuple[list[int], float]], repeats: int) -> tuple[li
 
 def measure(model: str, threads: int, repeats: int) -> dict[str, Any]:
     """Decode ms per token free, under GBNF and under llguidance, on the same prompt and context."""
-    import llama_cpp
     from llama_cpp import LlamaGrammar
 
     from edgefc.runtimes import load
@@ -95,15 +94,8 @@ def measure(model: str, threads: int, repeats: int) -> dict[str, Any]:
     def edgefc_loop(constrained: bool) -> Callable[[], tuple[list[int], float]]:
         def run() -> tuple[list[int], float]:
             llm.reset()
-            n_vocab = llm.n_vocab()
-
-            def step(ids: list[int]) -> np.ndarray:
-                llm.eval(ids)
-                row = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
-                return np.ctypeslib.as_array(row, shape=(n_vocab,)).copy()
-
             constraint = _JsonConstraint(rt.grammar_vocab) if constrained else None
-            completion = decode(step, prompt, max_tokens=MAX_TOKENS, sampling=Sampling(), stop_ids=rt.stop_ids,
+            completion = decode(rt.eval_logits, prompt, max_tokens=MAX_TOKENS, sampling=Sampling(), stop_ids=rt.stop_ids,
                                 constraint=constraint)  # type: ignore[arg-type]
             t = completion.timings
             if constrained:

@@ -137,7 +137,7 @@ class Agent:
         started = time.perf_counter()
         key = _call_key(name, arguments)
         repeated = key in seen
-        refusal = self._refuse(name, arguments, seen)
+        refusal = self._refuse(name, arguments, key, seen)
         if refusal is not None:
             return Outcome(_error(refusal), True, 0.0, repeated)
         tool = self.toolbox[name]
@@ -151,7 +151,7 @@ class Agent:
         seen[key] = output
         return Outcome(output, error, time.perf_counter() - started)
 
-    def _refuse(self, name: str, arguments: Any, seen: dict[str, str]) -> str | None:
+    def _refuse(self, name: str, arguments: Any, key: str, seen: dict[str, str]) -> str | None:
         """Why this call must not run, or None: unknown tool, invalid arguments, repeated, or declined."""
         if name not in self.toolbox:
             return f"there is no tool named {name!r}; the tools are {', '.join(self.toolbox.tools) or 'none'}"
@@ -161,7 +161,6 @@ class Agent:
         if problems:
             where = "/".join(str(p) for p in problems[0].path) or "arguments"
             return f"invalid arguments for {name}: {where}: {problems[0].message}"
-        key = _call_key(name, arguments)
         if key in seen:
             return f"this exact call was already made for this message; its result was: {seen[key]}"
         seen[key] = "(not back yet: the same call earlier in this answer)"

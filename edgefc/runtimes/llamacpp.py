@@ -88,7 +88,7 @@ class LlamaCppRuntime(Runtime):
         finish = "length"
         for token in self.llm.generate(prompt_tokens, repeat_penalty=1.0, **params):
             clock.token()
-            if self._llama_cpp.llama_vocab_is_eog(self._vocab, token):
+            if token in self.stop_ids:
                 finish = "stop"
                 break
             tokens.append(token)
@@ -102,30 +102,25 @@ class LlamaCppRuntime(Runtime):
     def _complete_constrained(self, prompt_tokens: list[int], cached: int, max_tokens: int, sampling: Sampling,
                               constraint: Constraint, on_tokens: TokenSink | None) -> Completion:
         """edgefc's own loop (decode.py) over llama.cpp's eval: masked logits, forced tokens in one batch."""
-        n_vocab = self.llm.n_vocab()
         self.llm.n_tokens = cached  # eval drops the KV cache after this position
-
-        def step(ids: list[int]) -> np.ndarray:
-            self.llm.eval(ids)
-            row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
-            return np.ctypeslib.as_array(row, shape=(n_vocab,)).copy()
-
-        return decode(step, prompt_tokens, max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
+        return decode(self.eval_logits, prompt_tokens, max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
                       constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:], on_tokens=on_tokens)
 
     def _grammar_vocab(self) -> GrammarVocab:
         return GrammarVocab.from_llama(self._vocab, self.stop_ids, n_vocab=self.llm.n_vocab())
 
+    def eval_logits(self, ids: list[int]) -> np.ndarray:
+        """Evaluate `ids` after what the KV cache holds and return the next token's logits (a writable copy):
+        the step of edgefc's decoding loop (decode.py)."""
+        self.llm.eval(ids)
+        row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self.llm.n_vocab(),)).copy()
+
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         """Teacher-forced: evaluate the prefix, then one token at a time, reading the newest logits each step."""
-        n_vocab = self.llm.n_vocab()
         self.llm.reset()
-        rows = []
-        for step in [tokens[: len(tokens) - last + 1], *([t] for t in tokens[len(tokens) - last + 1:])]:
-            self.llm.eval(step)
-            row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
-            rows.append(np.ctypeslib.as_array(row, shape=(n_vocab,)).copy())
-        return np.stack(rows).astype(np.float32)
+        steps = [tokens[: len(tokens) - last + 1], *([t] for t in tokens[len(tokens) - last + 1:])]
+        return np.stack([self.eval_logits(step) for step in steps]).astype(np.float32)
 
     def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str:
         """Make the KV cache hold `prefix_text`'s tokens (an agent's system + tools block): "cached" when it
