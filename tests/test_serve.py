@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,12 +16,12 @@ import httpx
 import jsonschema
 import openai
 import pytest
-import uvicorn
 
 from edgefc.runtimes import Runtime, load
-from edgefc.serve.app import MAX_BODY_BYTES, create_app
+from edgefc.serve.app import MAX_BODY_BYTES
 from edgefc.serve.output import ChatDeltas, read_calls
 from edgefc.serve.server import is_loopback
+from tests.serving import serving
 
 TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
 SCHEMAS = {tool["function"]["name"]: tool["function"]["parameters"] for tool in TOOLS}
@@ -36,26 +35,6 @@ def runtime(tiny_gguf: Path) -> Iterator[Runtime]:
     rt = load(tiny_gguf, threads=1, n_ctx=CTX)
     yield rt
     rt.close()
-
-
-@contextlib.contextmanager
-def serving(runtime: Runtime, **options: Any) -> Iterator[str]:
-    """A uvicorn server on a free loopback port in a thread; yields its base URL."""
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime, model="tiny", **options), host="127.0.0.1", port=0,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        assert not thread.is_alive()
 
 
 @pytest.fixture(scope="module")
