@@ -153,7 +153,9 @@ def _name(label: str) -> str:
 def tables(summary: dict[str, Any]) -> list[Table]:
     """Rich tables: headline per variant, jump-forward on vs off (constrained latency), BFCL per category with
     95% intervals, paired deltas."""
-    head = Table(title=f"edgefc bench · suite {summary['suite']} · {summary['threads']} threads")
+    head = Table(title=f"edgefc bench · suite {summary['suite']} · " + (
+        f"served at {summary['endpoint']} (client-side times; RSS is the client's)" if summary.get("endpoint")
+        else f"{summary['threads']} threads"))
     for col in ("model", "BFCL overall", "edgefc decode", "decode tok/s", "raw llama.cpp", "TTFT cold", "TTFT warm", "peak RSS",
                 "size", "resp. tokens", "grammar ms/tok", "forced"):
         head.add_column(col, justify="left" if col == "model" else "right")
@@ -212,6 +214,9 @@ def markdown(summary: dict[str, Any]) -> str:
     lines = [f"# edgefc bench: suite {summary['suite']}", "",
              f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
              f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
+             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
+                "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
+                ""] if summary.get("endpoint") else []),
              "BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores "
              "the same answers read by edgefc's tolerant parser (```json fences, bare JSON).", "",
              "Under the grammar, 'grammar ms/tok' is its mask + advance time per generated token and 'forced' the "

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from edgefc.errors import EdgefcError
+from edgefc.errors import EdgefcError, EndpointError
 from edgefc.fsutil import atomic_file
 from edgefc.progress import step_progress
 
@@ -92,6 +92,8 @@ class BenchConfig:
     max_tokens: int = 256
     latency_timeout_s: float = 900.0
     constrain: str = "on"  # a CONSTRAIN_MODES key
+    endpoint: str | None = None  # an OpenAI-compatible server that runs the model; the model lends its template
+    served_model: str | None = None  # the endpoint's name for it (default: the first it lists)
 
 
 def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
@@ -103,7 +105,8 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
     return {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime, "threads": cfg.threads,
             "categories": (cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None,
             "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
-            "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "edgefc_version": __version__,
+            "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "endpoint": cfg.endpoint,
+            "served_model": cfg.served_model, "edgefc_version": __version__,
             "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
 
 
@@ -196,6 +199,8 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
     messages, tools = prompts.build(entry)
     try:
         gen = rt.generate(messages, tools, max_tokens=max_tokens, constrain=constrain)
+    except EndpointError:
+        raise  # the server, not the entry, failed: stop here and let --resume redo it
     except (EdgefcError, RuntimeError) as exc:
         return {"category": entry.category, "id": entry.id, "valid": False, "valid_edgefc": False,
                 "error_type": "edgefc:generation_failed", "error": f"{type(exc).__name__}: {exc}"}
@@ -212,12 +217,30 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
             "finish_reason": gen.finish_reason, "text": gen.text}
 
 
+def load_variant_model(cfg: BenchConfig, model: str) -> Any:
+    """A model of the run, loaded locally or reached at the run's endpoint."""
+    from edgefc.runtimes import load
+
+    return load(model, cfg.runtime, threads=cfg.threads, endpoint=cfg.endpoint, served_model=cfg.served_model)
+
+
+def check_endpoint(cfg: BenchConfig) -> None:
+    """An endpoint run measures one served model, decoded freely (its /v1/completions has no tool grammar)."""
+    if cfg.endpoint is None:
+        return
+    if len(cfg.models) != 1:
+        raise EdgefcError("--endpoint serves one model: give the one local copy whose template renders its prompts")
+    if cfg.constrain != "off":
+        raise EdgefcError("--endpoint generates through the server's /v1/completions, which carries no tool "
+                          "grammar: use --constrain off")
+    if cfg.runtime:
+        raise EdgefcError("--endpoint runs the model on the server: --runtime does not apply")
+
+
 def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix) -> None:
     """Score every (variant, entry) not yet in results.jsonl, in `order`, appending each row as it finishes;
     each model is loaded once and runs its variants one after the other (each over all entries, so each sees
     the prefix cache the same way)."""
-    from edgefc.runtimes import load
-
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
@@ -227,7 +250,7 @@ def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_pr
         tasks = [bar.add_task(f"BFCL {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
                  for v, left in todo]
         for model in dict.fromkeys(v.model for v, left in todo if left):
-            rt = load(model, cfg.runtime, threads=cfg.threads)
+            rt = load_variant_model(cfg, model)
             try:
                 for (v, left), task in zip(todo, tasks):
                     for entry in left if v.model == model else []:
@@ -251,8 +274,9 @@ def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
         task = bar.add_task("latency", total=len(planned), completed=sum(v.label in measured for v in planned))
         for v in [v for v in planned if v.label not in measured]:
             measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
-                                                      constrain=v.constrain,
-                                                      timeout_s=cfg.latency_timeout_s).to_dict()
+                                                      constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
+                                                      endpoint=cfg.endpoint,
+                                                      served_model=cfg.served_model).to_dict()
             with atomic_file(path) as tmp:
                 tmp.write_text(json.dumps(measured, indent=2))
             bar.advance(task)
@@ -266,6 +290,7 @@ def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
         raise EdgefcError(f"unknown suite '{cfg.suite}'; choose one of {', '.join(SUITES)}")
     suite = SUITES[cfg.suite]
     variants(cfg.models, cfg.constrain)  # an unknown --constrain is refused before anything is written
+    check_endpoint(cfg)
     out = output_dir(cfg.out, cfg.resume)
     run_settings = settings(cfg, suite)
     planned = plan(run_settings)

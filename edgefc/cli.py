@@ -27,6 +27,11 @@ ModelOpt = typer.Option(DEFAULT_MODEL, "--model", "-m",
                         help="Catalog name, GGUF file, ONNX folder, HF folder or hub ID.")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 ThreadsOpt = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores).")
+EndpointOpt = typer.Option(None, "--endpoint", help="Run the model on this OpenAI-compatible server (base URL, e.g. "
+                           "http://127.0.0.1:8000/v1): prompts are rendered with the local model's template and sent "
+                           "to its /v1/completions, decoded freely; a key comes from $OPENAI_API_KEY.")
+EndpointModelOpt = typer.Option(None, "--endpoint-model", help="The endpoint's name for the model (default: the "
+                                "first in its /v1/models).")
 
 
 def print_json(data: Any) -> None:
@@ -111,21 +116,24 @@ def chat(message: str = typer.Argument(..., help="The user message."),
                                          "that must be called."),
          parallel: bool = typer.Option(True, "--parallel/--no-parallel", help="Allow several calls in one answer."),
          threads: Optional[int] = ThreadsOpt,
+         endpoint: Optional[str] = EndpointOpt,
+         endpoint_model: Optional[str] = EndpointModelOpt,
          show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the rendered prompt too."),
          as_json: bool = JsonOpt) -> None:
     """Answer one message with tools: the parsed calls, the text, and timings. With tools, the answer is
-    constrained to well-formed calls or plain text unless --free."""
+    constrained to well-formed calls or plain text unless --free (always free with --endpoint)."""
     from edgefc.protocol.grammar import MODES
     from edgefc.runtimes import Sampling, load
 
     tool_list = load_tools(tools)
     choice: Any = tool_choice if tool_choice in MODES else {"type": "function", "function": {"name": tool_choice}}
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": message}]
-    rt = load(model, runtime, threads=threads)
+    rt = load(model, runtime, threads=threads, endpoint=endpoint, served_model=endpoint_model)
     try:
         gen = rt.generate(messages, tool_list, max_tokens=max_tokens,
                           sampling=Sampling(temperature=temperature, seed=seed), enable_thinking=think,
-                          constrain=False if free else None, tool_choice=choice, parallel_tool_calls=parallel)
+                          constrain=False if free or endpoint else None, tool_choice=choice,
+                          parallel_tool_calls=parallel)
     finally:
         rt.close()
     if as_json:
@@ -332,8 +340,11 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
           resume: bool = typer.Option(False, "--resume", help="Continue a killed run (the newest, or --out)."),
           latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
                                                 help="Seconds one model's latency measurement may take."),
-          constrain: str = typer.Option("on", "--constrain", help="Decode under the tool grammar (on), freely "
-                                        "(off), or both side by side with paired deltas."),
+          constrain: Optional[str] = typer.Option(None, "--constrain", help="Decode under the tool grammar (on, "
+                                                  "the default), freely (off, the only choice with --endpoint), or "
+                                                  "both side by side with paired deltas."),
+          endpoint: Optional[str] = EndpointOpt,
+          endpoint_model: Optional[str] = EndpointModelOpt,
           as_json: bool = JsonOpt) -> None:
     """Latency, response tokens, memory and BFCL accuracy on CPU, several models side by side."""
     import os
@@ -346,7 +357,9 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
     cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
                       categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
-                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout, constrain=constrain)
+                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout,
+                      constrain=constrain or ("off" if endpoint else "on"), endpoint=endpoint,
+                      served_model=endpoint_model)
     folder, summary = run(cfg)
     if as_json:
         print_json(summary)

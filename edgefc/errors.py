@@ -24,6 +24,11 @@ class OfflineError(ModelError):
     """A model that lives on a hub this machine cannot reach."""
 
 
+class EndpointError(EdgefcError):
+    """An OpenAI-compatible endpoint that cannot be reached or fails on its side (auth, 5xx, a cut stream): no
+    answer from it can be trusted, so a bench stops (and resumes later) instead of counting entries wrong."""
+
+
 class MissingDependencyError(EdgefcError):
     """An optional extra (edgefc[hf], edgefc[onnx], ...) is needed but not installed."""
 

@@ -144,7 +144,7 @@ def test_failed_entries_are_rows_and_the_run_goes_on(tiny_gguf: Path, wheel: Pat
     probe.close()
     # A model whose context holds the shorter prompts only: the longer ones cannot run.
     n_ctx = lengths[1] + 8
-    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None: LlamaCppRuntime(
+    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None, **_: LlamaCppRuntime(
         tiny_gguf, threads=threads, n_ctx=n_ctx))
     out, summary = run(BenchConfig([str(tiny_gguf)], suite="bfcl", categories=["irrelevance", "live_multiple"],
                                    limit=2, threads=1, max_tokens=4, out=tmp_path / "run"))
@@ -294,7 +294,7 @@ def test_a_model_is_loaded_once_for_both_decodings(tiny_gguf: Path, wheel: Path,
 
     monkeypatch.setenv(data.WHEEL_ENV, str(wheel))
     loads = []
-    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None: loads.append(model) or
+    monkeypatch.setattr(runtimes, "load", lambda model, runtime=None, threads=None, **_: loads.append(model) or
                         LlamaCppRuntime(Path(model), threads=threads))
     cfg = BenchConfig([str(tiny_gguf)], threads=1, max_tokens=2, constrain="both")
     run_bfcl(cfg, tmp_path, data.load_category("irrelevance", limit=2))

@@ -27,9 +27,17 @@ def runtime_class(name: str) -> type[Runtime]:
 
 
 def load(model: str | Path, runtime: str | None = None, *, threads: int | None = None,
-         n_ctx: int | None = None) -> Runtime:
+         n_ctx: int | None = None, endpoint: str | None = None, served_model: str | None = None) -> Runtime:
     """Resolve `model` (catalog name, file, folder, hub ID) and load it in `runtime` (default: by its format);
-    `n_ctx` sizes llama.cpp's context (the other runtimes have no fixed one)."""
+    `n_ctx` sizes llama.cpp's context (the other runtimes have no fixed one). With `endpoint`, the model is the
+    one served there (`served_model`, default the first it lists), the local `model` lends its template, and
+    `threads` are the server's business."""
+    if endpoint is not None:
+        if runtime or n_ctx is not None:
+            raise EdgefcError("an endpoint runs the model on its own side: --runtime and --ctx do not apply")
+        from edgefc.runtimes.remote import RemoteRuntime
+
+        return RemoteRuntime(resolve(model).path, endpoint, served_model=served_model)
     cls = runtime_class(runtime) if runtime else None
     local = resolve(model, want=cls.format if cls else None)
     cls = cls or runtime_class(DEFAULT_FOR_FORMAT[local.format])
