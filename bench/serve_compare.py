@@ -35,7 +35,7 @@ from edgefc.progress import step_progress
 from edgefc.protocol.parse import parse, to_bfcl
 
 DEFAULT_CATEGORIES = ("simple_python", "multiple", "live_simple")
-SERVERS = ("edgefc", "llama.cpp")  # the order they run in; ratios are edgefc / llama.cpp
+TEMPLATE = "template"  # --llama-chat-format value for the GGUF's own chat template (llama_cpp.server's default)
 
 
 @dataclass(frozen=True)
@@ -174,31 +174,39 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "finish_reasons": {f: sum(r["finish_reason"] == f for r in ok) for f in sorted({r["finish_reason"] for r in ok})}}
 
 
-def llama_argv(model: Path, port: int, threads: int, ctx: int, chat_format: str | None) -> list[str]:
+def llama_argv(model: Path, port: int, threads: int, ctx: int, chat_format: str = TEMPLATE) -> list[str]:
     """llama-cpp-python's server on the same file, threads (prompt and generation) and context."""
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", str(ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads),
             "--verbose", "False"]
-    return argv + (["--chat_format", chat_format] if chat_format else [])
+    return argv + ([] if chat_format == TEMPLATE else ["--chat_format", chat_format])
 
 
 def compare(model: Path, *, threads: int, ctx: int, port: int, out: Path, categories: list[str], per_category: int,
-            seed: int = 0, max_tokens: int = 256, timeout: float = 300.0, chat_format: str | None = None,
+            seed: int = 0, max_tokens: int = 256, timeout: float = 300.0, chat_formats: tuple[str, ...] = (TEMPLATE,),
             wheel: str | Path | None = None) -> dict[str, Any]:
-    """The same tool-call requests through edgefc serve, then through llama-cpp-python's server."""
+    """The same tool-call requests through edgefc serve, then through llama-cpp-python's server once per chat
+    format; ratios are edgefc's mean latency over each peer's. A peer that fails to start is recorded, not fatal."""
     requests = tool_requests(categories, per_category, seed, wheel)
-    launches = {"edgefc": (lambda p: edgefc_argv(model, p, threads, ctx), "/health"),
-                "llama.cpp": (lambda p: llama_argv(model, p, threads, ctx, chat_format), "/v1/models")}
-    servers = {}
-    for server in SERVERS:
-        argv_for, ready = launches[server]
+    launches = {"edgefc": (lambda p: edgefc_argv(model, p, threads, ctx), "/health")}
+    for fmt in chat_formats:
+        launches[f"llama.cpp ({fmt})"] = (lambda p, fmt=fmt: llama_argv(model, p, threads, ctx, fmt), "/v1/models")
+    servers: dict[str, Any] = {}
+    for server, (argv_for, ready) in launches.items():
         chosen = free_port(port)
-        servers[server] = run_server(server, argv_for(chosen), chosen, ready, requests, model=model.name,
-                                     max_tokens=max_tokens, timeout=timeout, log=out / f"compare-{server}.log")
-    mine, theirs = (servers[s]["summary"]["mean_latency_s"] for s in SERVERS)
+        log = out / ("compare-" + re.sub(r"[^\w.]+", "-", server).strip("-") + ".log")
+        try:
+            servers[server] = run_server(server, argv_for(chosen), chosen, ready, requests, model=model.name,
+                                         max_tokens=max_tokens, timeout=timeout, log=log)
+        except EdgefcError as exc:
+            if server == "edgefc":
+                raise
+            servers[server] = {"failed": str(exc), "log": str(log)}
+    mine = servers["edgefc"]["summary"]["mean_latency_s"]
+    ratios = {name: mine / s["summary"]["mean_latency_s"] for name, s in servers.items()
+              if name != "edgefc" and "summary" in s and mine and s["summary"]["mean_latency_s"]}
     return {"categories": categories, "per_category": per_category, "seed": seed, "max_tokens": max_tokens,
-            "llama_chat_format": chat_format or "the GGUF's chat template", "servers": servers,
-            "latency_ratio": mine / theirs if mine and theirs else None}
+            "requests": len(requests), "servers": servers, "latency_ratio": ratios}
 
 
 def problems(result: dict[str, Any]) -> list[str]:
@@ -216,22 +224,20 @@ def problems(result: dict[str, Any]) -> list[str]:
 
 def compare_table(result: dict[str, Any]) -> Table:
     """The comparison as a rich table, one column per server."""
-    s = {name: result["servers"][name]["summary"] for name in SERVERS}
-    t = Table(title=f"tool calls, {result['per_category']} BFCL entries each of {', '.join(result['categories'])} · "
-                    f"tool_choice auto · llama.cpp with {result['llama_chat_format']}")
+    names = [n for n, server in result["servers"].items() if "summary" in server]
+    s = {name: result["servers"][name]["summary"] for name in names}
+    t = Table(title=f"tool calls: {result['per_category']} BFCL entries each of {', '.join(result['categories'])} · "
+                    f"tool_choice auto · temperature 0 · max_tokens {result['max_tokens']}")
     t.add_column("")
-    for name in SERVERS:
+    for name in names:
         t.add_column(name, justify="right")
-
-    def share(name: str, key: str) -> str:
-        return f"{s[name][key]}/{s[name]['requests']}"
-
     for label, key in [("answers with tool_calls", "with_tool_calls"), ("tool_calls that validate", "validated"),
                        ("call left in content", "call_in_content"), ("BFCL pass (tool_calls)", "bfcl_pass"),
                        ("BFCL pass (reading content too)", "bfcl_pass_reading_content"), ("errors", "errors")]:
-        t.add_row(label, *(share(name, key) for name in SERVERS))
-    t.add_row("mean completion tokens", *(f"{s[n]['mean_completion_tokens'] or 0:.1f}" for n in SERVERS))
-    t.add_row("mean latency", *(f"{s[n]['mean_latency_s'] or 0:.2f} s" for n in SERVERS))
-    ratio = result["latency_ratio"]
-    t.add_row("latency ratio edgefc / llama.cpp", "n/a" if ratio is None else f"{ratio:.2f}", "")
+        t.add_row(label, *(f"{s[n][key]}/{s[n]['requests']}" for n in names))
+    t.add_row("mean completion tokens", *(f"{s[n]['mean_completion_tokens'] or 0:.1f}" for n in names))
+    t.add_row("mean latency", *(f"{s[n]['mean_latency_s'] or 0:.2f} s" for n in names))
+    ratios = result["latency_ratio"]
+    t.add_row("latency ratio edgefc / this", *("" if n == "edgefc" else f"{ratios[n]:.2f}" if n in ratios else "n/a"
+                                                for n in names))
     return t

@@ -142,9 +142,17 @@ class Launched:
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and any children it started."""
+        return sum(p.memory_info().rss for p in self._processes())
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server and its children have used: set against the wall time, it tells
+        a slow server from one that other processes kept off the CPUs."""
+        return sum(t.user + t.system for t in (p.cpu_times() for p in self._processes()))
+
+    def _processes(self) -> list[Any]:
         psutil = require("psutil", "bench")
         root = psutil.Process(self.proc.pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        return [root, *root.children(recursive=True)]
 
     def stop(self) -> dict[str, Any]:
         """SIGINT (Ctrl-C), then how it exited: clean when it stopped in time, with the status Ctrl-C gives
@@ -429,10 +437,11 @@ def run_load(port: int, plan: Plan, on_done: Any = None) -> tuple[list[Row], flo
             row = _one_request(port, plan, index, number, rng, started, deadline)
             with lock:
                 rows.append(row)
-            if on_done is not None:
-                on_done(row)
+                if on_done is not None:
+                    on_done(row)
 
-    threads = [threading.Thread(target=client, args=(n,), name=f"load-client-{n}") for n in range(plan.clients)]
+    threads = [threading.Thread(target=client, args=(n,), name=f"load-client-{n}", daemon=True)  # Ctrl-C ends them
+               for n in range(plan.clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -464,10 +473,11 @@ def _one_request(port: int, plan: Plan, index: int, client: int, rng: random.Ran
 
 
 class RssSampler:
-    """Reads a server's RSS every RSS_EVERY_S in a thread: the peak, and the samples with the answers so far."""
+    """Reads a server's RSS and CPU time every RSS_EVERY_S in a thread, with the answers so far and the machine's
+    1-minute load average."""
 
     def __init__(self, server: Launched):
-        self.server, self.samples = server, []  # (seconds, MiB, answered)
+        self.server, self.samples = server, []  # (seconds, RSS MiB, server CPU s, answered, load average)
         self.answered = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -485,7 +495,7 @@ class RssSampler:
         while not self._stop.wait(RSS_EVERY_S):
             with contextlib.suppress(Exception):  # the process may be gone between two reads; the end says why
                 self.samples.append((round(time.perf_counter() - self._started, 2), _mib(self.server.rss_bytes()),
-                                     self.answered))
+                                     round(self.server.cpu_seconds(), 2), self.answered, os.getloadavg()[0]))
 
 
 def _mib(n: int) -> float:
@@ -532,7 +542,7 @@ def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int,
         warm = attempt(port, request_body(1, plan.model, plan.max_tokens)[1], plan.timeout)  # a tools request
         if warm.outcome != "answered":
             raise EdgefcError(f"the warm-up request to edgefc serve failed: {warm.reason or warm.status}")
-        rss_start = server.rss_bytes()
+        rss_start, cpu_start = server.rss_bytes(), server.cpu_seconds()
         with step_progress() as bar, RssSampler(server) as sampler:
             task = bar.add_task("load", total=plan.requests)
 
@@ -541,11 +551,12 @@ def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int,
                 bar.advance(task)
 
             rows, wall_s = run_load(port, plan, done)
-        rss_end = server.rss_bytes()
+        rss_end, cpu_s = server.rss_bytes(), server.cpu_seconds() - cpu_start
         health = get_json(port, "/health")[1]
         stopped = server.stop()
     figures = summarize(rows, plan.requests, wall_s)
-    half = next((mib for _, mib, n in sampler.samples if n >= figures["answered"] / 2), None)
+    figures |= {"server_cpu_s": cpu_s, "server_cpus_used": cpu_s / wall_s if wall_s else 0.0}
+    half = next((s[1] for s in sampler.samples if s[3] >= figures["answered"] / 2), None)
     growth = _mib(rss_end - rss_start)
     counters = {"served": health["served"], "rejected": health["rejected"], "cancelled": health["cancelled"],
                 "expected_served": figures["answered"] + 1, "expected_rejected": figures["rejections"]}
@@ -553,10 +564,11 @@ def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int,
                          and counters["rejected"] == counters["expected_rejected"])
     return {"command": argv, "warm_up_s": warm.seconds, "figures": figures, "server_counters": counters,
             "rss_mib": {"start": _mib(rss_start), "at_half": half, "end": _mib(rss_end),
-                        "peak": max([_mib(rss_end), _mib(rss_start), *(m for _, m, _ in sampler.samples)]),
+                        "peak": max([_mib(rss_end), _mib(rss_start), *(s[1] for s in sampler.samples)]),
                         "growth": growth, "bound": RSS_GROWTH_BOUND_MIB,
                         "within_bound": growth <= RSS_GROWTH_BOUND_MIB},
-            "rss_samples": sampler.samples, "stopped": stopped, "rows": [asdict(r) for r in rows]}
+            "samples": {"fields": ["seconds", "rss_mib", "server_cpu_s", "answered", "load_average_1m"],
+                        "every_s": RSS_EVERY_S, "rows": sampler.samples}, "stopped": stopped, "rows": [asdict(r) for r in rows]}
 
 
 def problems(load: dict[str, Any]) -> list[str]:
@@ -589,30 +601,35 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise EdgefcError(f"{out / 'result.json'} already exists; choose another --out")
     free_port(args.port)  # a port in use fails before the model is fetched or loaded
     model = resolve(args.model)
-    out.mkdir(parents=True, exist_ok=True)
     compare_why_not = serve_compare.unavailable(model.format)
-    do_compare = args.compare if args.compare is not None else not compare_why_not
     if args.compare and compare_why_not:
         raise EdgefcError(f"--compare: {compare_why_not}")
+    out.mkdir(parents=True, exist_ok=True)
     plan = Plan(model.path.name, args.requests, args.clients, args.max_tokens, args.max_seconds, args.timeout,
                 args.seed)
     result: dict[str, Any] = {
+        "bench_command": [sys.executable, "-m", "edgefc.bench.serve_load", *sys.argv[1:]],
         "model": str(model.path), "threads": args.threads, "ctx": args.ctx, "queue": args.queue,
         "plan": asdict(plan), "kinds": list(KINDS), "started": datetime.now().astimezone().isoformat(),
         "load_average_start": os.getloadavg(), "cpus": os.cpu_count(),
-        "notes": [f"load requests ask for max_tokens {args.max_tokens}, temperature 0, kinds in rotation "
-                  f"{', '.join(KINDS)}; tool requests offer {len(TOOLS)} tools with tool_choice auto"]}
-    result["load"] = measure_load(model.path, plan, threads=args.threads, ctx=args.ctx, queue=args.queue,
-                                  port=args.port, out=out)
-    if do_compare:
+        "notes": [f"load requests ask for max_tokens {args.max_tokens} at temperature 0, their kinds in rotation "
+                  f"({', '.join(KINDS)}); tool requests offer {len(TOOLS)} tools with tool_choice auto"]}
+    found = []
+    if args.load:
+        result["load"] = measure_load(model.path, plan, threads=args.threads, ctx=args.ctx, queue=args.queue,
+                                      port=args.port, out=out)
+        found += problems(result["load"])
+    if args.compare is False or compare_why_not:
+        result["compare"] = {"skipped": compare_why_not or "--no-compare"}
+    else:
         result["compare"] = serve_compare.compare(
             model.path, threads=args.threads, ctx=args.ctx, port=args.port, out=out,
             categories=args.categories.split(","), per_category=args.entries, seed=args.seed,
-            max_tokens=args.compare_max_tokens, timeout=args.timeout, chat_format=args.llama_chat_format)
-    else:
-        result["compare"] = {"skipped": compare_why_not or "--no-compare"}
+            max_tokens=args.compare_max_tokens, timeout=args.timeout,
+            chat_formats=tuple(args.llama_chat_format or [serve_compare.TEMPLATE]))
+        found += serve_compare.problems(result["compare"])
     result["load_average_end"] = os.getloadavg()
-    result["problems"] = problems(result["load"]) + serve_compare.problems(result["compare"])
+    result["problems"] = found
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     result["out"] = str(out)
     return result
@@ -638,6 +655,8 @@ def table(result: dict[str, Any]) -> Table:
         ("latency p50 / p95 (with 429 pauses)", f"{total.get('p50', 0):.2f} / {total.get('p95', 0):.2f} s"),
         ("throughput", f"{f['answered_per_s']:.2f} answers/s · {f['completion_tokens_per_s']:.1f} tokens/s"),
         ("wall time", f"{f['wall_s']:.1f} s"),
+        ("server CPU use (of --threads)", f"{f['server_cpus_used']:.2f} of {result['threads']}"),
+        ("load average at start / end", f"{result['load_average_start'][0]:.2f} / {result['load_average_end'][0]:.2f}"),
         ("RSS start / end / peak", f"{rss['start']} / {rss['end']} / {rss['peak']} MiB"),
         ("RSS growth (bound)", f"{rss['growth']:+} MiB ({rss['bound']} MiB)"),
         ("server counters agree", str(load["server_counters"]["agree"])),
@@ -678,8 +697,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--entries", type=_positive, default=8, help="BFCL entries per category for the comparison")
     p.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES))
     p.add_argument("--compare-max-tokens", type=_positive, default=256)
-    p.add_argument("--llama-chat-format", default=None,
-                   help="llama_cpp.server --chat_format (default: the GGUF's own chat template)")
+    p.add_argument("--llama-chat-format", action="append", default=None,
+                   help="llama_cpp.server --chat_format for the comparison, repeatable: one run of its server each "
+                   "('template': the GGUF's own chat template, the default; e.g. chatml-function-calling)")
+    p.add_argument("--load", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the load (--no-load: only the comparison)")
     return p
 
 
@@ -693,12 +715,16 @@ def main() -> None:
         sys.exit(exc.exit_code)
     from edgefc.bench.serve_compare import compare_table
 
-    console.print(table(result))
+    if "load" in result:
+        console.print(table(result))
     compare = result["compare"]
     if "skipped" in compare:
         console.print(f"tool-call comparison with llama-cpp-python's server not run: {compare['skipped']}")
     else:
         console.print(compare_table(compare))
+        for name, server in compare["servers"].items():
+            if "failed" in server:
+                console.print(f"{name} did not run: {server['failed']}")
     console.print(f"figures and per-request rows: {Path(result['out']) / 'result.json'}")
     for problem in result["problems"]:
         err.print(f"[red]FAIL:[/] {problem}", highlight=False, soft_wrap=True)

@@ -196,15 +196,20 @@ def test_compare_with_llama_cpp_server(tiny_gguf: Path, tmp_path: Path) -> None:
     why_not = unavailable("gguf")
     if why_not:
         pytest.skip(why_not)
+    formats = ("template", "no-such-format")  # (chatml-function-calling ran ~50 s past max_tokens on the random model)
     result = compare(tiny_gguf, threads=1, ctx=2048, port=0, out=tmp_path, categories=["simple_python", "live_simple"],
-                     per_category=1, max_tokens=16, timeout=60, wheel=real_wheel())
-    assert set(result["servers"]) == {"edgefc", "llama.cpp"}
+                     per_category=1, max_tokens=16, timeout=60, chat_formats=formats, wheel=real_wheel())
+    names = ["edgefc", *(f"llama.cpp ({f})" for f in formats)]
+    assert list(result["servers"]) == names and result["requests"] == 2
+    broken = result["servers"].pop(names[-1])  # a peer that cannot start is recorded, and the others still ran
+    assert "no-such-format" in broken["failed"] and Path(broken["log"]).exists()
     for name, server in result["servers"].items():
         s = server["summary"]
         assert s["requests"] == len(server["rows"]) == 2 and s["errors"] == 0, (name, server["rows"])
         assert s["validated"] <= s["with_tool_calls"] and s["with_tool_calls"] + s["call_in_content"] <= s["answered"]
         assert s["bfcl_pass"] <= s["bfcl_pass_reading_content"] <= s["answered"]
         assert s["mean_latency_s"] > 0 and server["stopped"]["clean"], (name, server["stopped"])
-        assert (tmp_path / f"compare-{name}.log").exists()
-    mine, theirs = (result["servers"][n]["summary"]["mean_latency_s"] for n in ("edgefc", "llama.cpp"))
-    assert result["latency_ratio"] == pytest.approx(mine / theirs)
+    assert (tmp_path / "compare-edgefc.log").exists() and (tmp_path / "compare-llama.cpp-template.log").exists()
+    mine = result["servers"]["edgefc"]["summary"]["mean_latency_s"]
+    assert result["latency_ratio"] == {n: pytest.approx(mine / result["servers"][n]["summary"]["mean_latency_s"])
+                                       for n in names[1:2]}
