@@ -171,7 +171,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "bfcl_pass_reading_content": sum(r["bfcl_pass_reading_content"] for r in ok),
             "mean_latency_s": sum(r["latency_s"] for r in ok) / n if n else None,
             "mean_completion_tokens": sum(r["completion_tokens"] for r in ok) / n if n else None,
-            "finish_reasons": {f: sum(r["finish_reason"] == f for r in ok) for f in sorted({r["finish_reason"] for r in ok})}}
+            "finish_reasons": {f: sum(r["finish_reason"] == f for r in ok)
+                               for f in sorted({r["finish_reason"] for r in ok})}}
 
 
 def llama_argv(model: Path, port: int, threads: int, ctx: int, chat_format: str = TEMPLATE) -> list[str]:

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from rich.console import Console
@@ -55,12 +55,14 @@ RSS_EVERY_S = 0.5
 NO_RETRY_AFTER_S = (0.2, 1.0)  # a 429 without Retry-After: wait a random pause in this range
 RETRY_JITTER = 0.25  # a 429 with Retry-After R: wait R * (1 + up to this), so refused clients do not return together
 # RSS may grow by this much from the warm-up to the end. After the warm-up every weight has been read (each
-# forward pass uses all layers) and llama.cpp allocated the KV cache and compute buffers when it created the
-# context; what can still become resident is the part of those buffers the short warm-up prompt did not touch
-# (the 0.5B model's KV cache is 12 KiB per token: a 600-token prompt touches ~7 MiB more than a 300-token one)
-# and the Python heap's high-water mark with up to --queue + 1 requests and --clients connections alive at
-# once (a few MiB). 64 MiB covers both with room; a leak of 256 KiB per request (one leaked copy of a request's
-# logits: 151,936 floats is 594 KiB) crosses it within ~250 requests.
+# forward pass uses all layers) and the context's buffers exist; what can still become resident, once, is the part
+# of the KV cache the warm-up's prompt did not reach (12 KiB per token for the 0.5B model, 48 MiB for a whole
+# 4096-token context; the load's prompts stay under 400 tokens, as the warm-up's does) and what concurrency brings
+# the first time it happens: the event loop's helper threads with their stacks and malloc arenas, buffers for
+# --clients connections (measured here: +10-12 MiB over the first dozen requests at 6-8 clients, flat after).
+# 64 MiB covers that with room, and a leak of 256 KiB per request (less than one copy of a request's logits,
+# 151,936 floats = 594 KiB) crosses it within 300 requests. The growth over the second half of the answers is
+# reported beside it: one-time costs stop, a leak keeps going.
 RSS_GROWTH_BOUND_MIB = 64
 
 
@@ -120,7 +122,8 @@ def free_port(requested: int = 0) -> int:
         try:
             sock.bind((HOST, requested))
         except OSError:
-            raise EdgefcError(f"port {requested} on {HOST} is in use; pick another with --port (0: a free one)") from None
+            raise EdgefcError(f"port {requested} on {HOST} is in use; pick another with --port (0: a free one)"
+                              ) from None
         return sock.getsockname()[1]
 
 
@@ -419,7 +422,7 @@ class Plan:
     seed: int = 0
 
 
-def run_load(port: int, plan: Plan, on_done: Any = None) -> tuple[list[Row], float]:
+def run_load(port: int, plan: Plan, on_done: Callable[[Row], None] | None = None) -> tuple[list[Row], float]:
     """Every request of the plan through `plan.clients` threads; the rows (in index order) and the wall time."""
     lock = threading.Lock()
     issued = iter(range(plan.requests))
@@ -534,7 +537,8 @@ def summarize(rows: list[Row], planned: int, wall_s: float) -> dict[str, Any]:
     }
 
 
-def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int, port: int, out: Path) -> dict[str, Any]:
+def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int, port: int,
+                 out: Path) -> dict[str, Any]:
     """Start `edgefc serve`, warm it, run the load, read its RSS and counters, stop it (see the module doc)."""
     port = free_port(port)
     argv = edgefc_argv(model, port, threads, ctx, queue)
@@ -562,13 +566,14 @@ def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int,
                 "expected_served": figures["answered"] + 1, "expected_rejected": figures["rejections"]}
     counters["agree"] = (counters["served"] == counters["expected_served"]
                          and counters["rejected"] == counters["expected_rejected"])
+    rss = {"start": _mib(rss_start), "at_half": half, "end": _mib(rss_end),
+           "peak": max([_mib(rss_end), _mib(rss_start), *(s[1] for s in sampler.samples)]),
+           "growth": growth, "growth_second_half": None if half is None else round(_mib(rss_end) - half, 1),
+           "bound": RSS_GROWTH_BOUND_MIB, "within_bound": growth <= RSS_GROWTH_BOUND_MIB}
+    samples = {"fields": ["seconds", "rss_mib", "server_cpu_s", "answered", "load_average_1m"], "every_s": RSS_EVERY_S,
+               "rows": sampler.samples}
     return {"command": argv, "warm_up_s": warm.seconds, "figures": figures, "server_counters": counters,
-            "rss_mib": {"start": _mib(rss_start), "at_half": half, "end": _mib(rss_end),
-                        "peak": max([_mib(rss_end), _mib(rss_start), *(s[1] for s in sampler.samples)]),
-                        "growth": growth, "bound": RSS_GROWTH_BOUND_MIB,
-                        "within_bound": growth <= RSS_GROWTH_BOUND_MIB},
-            "samples": {"fields": ["seconds", "rss_mib", "server_cpu_s", "answered", "load_average_1m"],
-                        "every_s": RSS_EVERY_S, "rows": sampler.samples}, "stopped": stopped, "rows": [asdict(r) for r in rows]}
+            "rss_mib": rss, "samples": samples, "stopped": stopped, "rows": [asdict(r) for r in rows]}
 
 
 def problems(load: dict[str, Any]) -> list[str]:
@@ -658,7 +663,8 @@ def table(result: dict[str, Any]) -> Table:
         ("server CPU use (of --threads)", f"{f['server_cpus_used']:.2f} of {result['threads']}"),
         ("load average at start / end", f"{result['load_average_start'][0]:.2f} / {result['load_average_end'][0]:.2f}"),
         ("RSS start / end / peak", f"{rss['start']} / {rss['end']} / {rss['peak']} MiB"),
-        ("RSS growth (bound)", f"{rss['growth']:+} MiB ({rss['bound']} MiB)"),
+        ("RSS growth (bound) · over the second half", f"{rss['growth']:+} MiB ({rss['bound']} MiB) · "
+                                                       f"{rss['growth_second_half'] or 0:+} MiB"),
         ("server counters agree", str(load["server_counters"]["agree"])),
         ("stopped on SIGINT", f"status {stopped['returncode']} in {stopped['seconds']:.1f} s"
                               + ("" if stopped["clean"] else f" · {stopped['problem']}")),

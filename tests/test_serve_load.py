@@ -76,32 +76,38 @@ CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", 
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-    return b"data: " + json.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).encode() + b"\n\n"
+    chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+def _answer(message: dict[str, Any], finish: str) -> list[bytes]:
+    return [json.dumps({**GOOD, "choices": [{"index": 0, "finish_reason": finish, "message": message}]}).encode()]
+
+
+def _args(fragment: str) -> bytes:
+    return _chunk({"tool_calls": [{"index": 0, "function": {"arguments": fragment}}]})
 
 
 USAGE = b'data: {"choices": [], "usage": {"completion_tokens": 5}}\n\n'
-STREAMED_CALL = [_chunk({"role": "assistant"}), _chunk({"tool_calls": [{**CALL, "index": 0, "function": {
-    "name": "get_weather", "arguments": ""}}]}), _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"city": '}}]}),
-    _chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"Hanoi"}'}}]}), _chunk({}, "tool_calls"), USAGE]
+OPENED = _chunk({"tool_calls": [{**CALL, "index": 0, "function": {"name": "get_weather", "arguments": ""}}]})
+STREAMED_CALL = [_chunk({"role": "assistant"}), OPENED, _args('{"city": '), _args('"Hanoi"}'), _chunk({}, "tool_calls"),
+                 USAGE]
+CUT_CALL = {**CALL, "function": {"name": "get_weather", "arguments": '{"city": '}}
+JSON, SSE = "application/json", "text/event-stream"
 ANSWERS: dict[str, tuple[int, str, list[bytes]]] = {  # path -> status, content type, body parts
-    "/good": (200, "application/json", [json.dumps(GOOD).encode()]),
-    "/good-call": (200, "application/json", [json.dumps({**GOOD, "choices": [{"index": 0, "finish_reason": "tool_calls",
-                                                         "message": {"role": "assistant", "content": None,
-                                                                     "tool_calls": [CALL]}}]}).encode()]),
-    "/broken-call": (200, "application/json", [json.dumps({**GOOD, "choices": [{"index": 0, "finish_reason": "tool_calls",
-                                                           "message": {"role": "assistant", "tool_calls": [
-                                                               {**CALL, "function": {"name": "get_weather",
-                                                                                     "arguments": '{"city": '}}]}}]}).encode()]),
-    "/not-json": (200, "application/json", [b"{oops"]),
-    "/no-choices": (200, "application/json", [b'{"choices": []}']),
-    "/500": (500, "application/json", [b'{"error": {"message": "boom"}}']),
-    "/400": (400, "application/json", [b'{"error": {"message": "bad"}}']),
-    "/429": (429, "application/json", [b'{"error": {"message": "busy"}}']),
-    "/stream": (200, "text/event-stream", [*STREAMED_CALL, b"data: [DONE]\n\n"]),
-    "/stream-no-done": (200, "text/event-stream", STREAMED_CALL),
-    "/stream-error": (200, "text/event-stream", [_chunk({"role": "assistant"}), b'data: {"error": {"message": "x"}}\n\n',
-                                                 b"data: [DONE]\n\n"]),
-    "/stream-after-done": (200, "text/event-stream", [*STREAMED_CALL, b"data: [DONE]\n\n", _chunk({})]),
+    "/good": (200, JSON, [json.dumps(GOOD).encode()]),
+    "/good-call": (200, JSON, _answer({"role": "assistant", "content": None, "tool_calls": [CALL]}, "tool_calls")),
+    "/broken-call": (200, JSON, _answer({"role": "assistant", "tool_calls": [CUT_CALL]}, "tool_calls")),
+    "/not-json": (200, JSON, [b"{oops"]),
+    "/no-choices": (200, JSON, [b'{"choices": []}']),
+    "/500": (500, JSON, [b'{"error": {"message": "boom"}}']),
+    "/400": (400, JSON, [b'{"error": {"message": "bad"}}']),
+    "/429": (429, JSON, [b'{"error": {"message": "busy"}}']),
+    "/stream": (200, SSE, [*STREAMED_CALL, b"data: [DONE]\n\n"]),
+    "/stream-no-done": (200, SSE, STREAMED_CALL),
+    "/stream-error": (200, SSE, [_chunk({"role": "assistant"}), b'data: {"error": {"message": "x"}}\n\n',
+                                 b"data: [DONE]\n\n"]),
+    "/stream-after-done": (200, SSE, [*STREAMED_CALL, b"data: [DONE]\n\n", _chunk({})]),
 }
 
 
