@@ -19,7 +19,8 @@ import pytest
 
 from edgefc.runtimes import Runtime, load
 from edgefc.serve.app import MAX_BODY_BYTES
-from edgefc.serve.output import ChatDeltas, read_calls
+from edgefc.protocol.parse import read_calls
+from edgefc.serve.output import ChatDeltas
 from edgefc.serve.server import is_loopback
 from tests.serving import serving
 

@@ -34,7 +34,8 @@ import numpy as np
 from llguidance import LLMatcher, LLTokenizer
 from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
 
-from edgefc.protocol.grammar import TAGS, ToolGrammar
+from edgefc.protocol.grammar import ToolGrammar
+from edgefc.protocol.parse import TAGS
 
 _CALL_OPENERS = (b"<", b"{", b"[", b"`")  # first characters of a call in any form parse reads
 _CALL_TAG = b"<tool_call>"

@@ -40,6 +40,7 @@ from typing import Any, Callable, Collection, Iterator, Literal, Mapping
 from llguidance import LLMatcher
 
 from edgefc.errors import EdgefcError
+from edgefc.protocol.parse import TAGS
 from edgefc.protocol.schema import normalize_tools
 
 Mode = Literal["auto", "none", "required", "function"]
@@ -47,12 +48,6 @@ MODES: tuple[str, ...] = ("auto", "none", "required")
 
 # JSON exactly as json.dumps (and so format_tool_calls) writes it.
 _JSON_LAYOUT = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
-
-# The tags the protocol writes, by rule name. Where a vocabulary has a tag as one special token (Qwen: llguidance
-# marks `<tool_call>` and `<think>` special in both the GGUF and the tokenizer.json forms) the rule names that
-# token, otherwise the text.
-TAGS: dict[str, str] = {"call_open": "<tool_call>", "call_close": "</tool_call>",
-                        "think_open": "<think>", "think_close": "</think>"}
 
 # \x1c-\x1f: Python's str.isspace() counts them (parse strips them), Unicode's White_Space (regex \s) does not.
 _TEXT_RULES = r"""TEXT: /[^<{\[`\s\x1c-\x1f](?s:.)*/ & ~(ANYTHING DISGUISE ANYTHING)
@@ -91,7 +86,9 @@ class ToolGrammar:
         return self.mode
 
     def lark(self, special_tags: Collection[str] = frozenset(TAGS.values())) -> str:
-        """The Lark text for llguidance; `special_tags` are the tags the vocabulary has as special tokens."""
+        """The Lark text for llguidance; `special_tags` are the tags the vocabulary has as special tokens (Qwen:
+        llguidance marks `<tool_call>` and `<think>` special in both the GGUF and tokenizer.json forms): a rule
+        names such a tag's token, and any other tag's text."""
         used = TAGS if self.thinking else {k: v for k, v in TAGS.items() if k.startswith("call_")}
         lines = [f"{rule}: {tag}" if tag in special_tags else f"{rule}: {json.dumps(tag)}" for rule, tag in used.items()]
         if self.thinking:

@@ -29,8 +29,11 @@ REFUSAL = "None of the provided tools can answer this question."
 Format = Literal["tool_call", "json_fence", "json", "none"]
 Kind = Literal["calls", "refusal", "text", "empty"]
 
-_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
-_CALL_OPEN, _CALL_CLOSE = "<tool_call>", "</tool_call>"
+# The tags of the protocol, by the grammar's rule names (edgefc.protocol.grammar writes them, this module reads them).
+TAGS: dict[str, str] = {"call_open": "<tool_call>", "call_close": "</tool_call>",
+                        "think_open": "<think>", "think_close": "</think>"}
+_THINK_OPEN, _THINK_CLOSE = TAGS["think_open"], TAGS["think_close"]
+_CALL_OPEN, _CALL_CLOSE = TAGS["call_open"], TAGS["call_close"]
 _FENCE = "```"
 _FENCE_LABEL = re.compile(r"[ \t]*[\w+.-]*")
 _CALL_FENCE_LABELS = frozenset({"", "json", "tool_call"})
@@ -148,6 +151,48 @@ def format_tool_calls(calls: Iterable[ToolCall]) -> str:
         f"{_CALL_CLOSE}"
         for call in calls
     )
+
+
+# --- Canonical calls in text that is still growing (a server streaming an answer made under the tool grammar) ---
+
+_CANONICAL_HEAD = re.compile(re.escape(_CALL_OPEN) + r'\n\{"name": ("(?:\\.|[^"\\])*"), "arguments": ')
+_CANONICAL_TAIL = "}\n" + _CALL_CLOSE  # what follows a call's arguments in format_tool_calls' text
+
+
+class PartialCall(NamedTuple):
+    """One call read from canonical text: its name, its arguments' text so far, and whether the call is closed."""
+
+    name: str
+    arguments: str
+    closed: bool
+
+
+def is_call_text(text: str) -> bool | None:
+    """Whether an answer is calls (True) or text (False); None while its start could still be either."""
+    head = text.lstrip()
+    if not head:
+        return None
+    if head.startswith(_CALL_OPEN):
+        return True
+    return None if _CALL_OPEN.startswith(head) else False
+
+
+def read_calls(text: str) -> list[PartialCall]:
+    """The calls in canonical call text (format_tool_calls' form, which the grammar enforces), the last possibly
+    still open: its arguments' text is cut where the closing `}` + `</tool_call>` could begin, so what is returned
+    is always a prefix of the final arguments."""
+    calls = []
+    for match in _CANONICAL_HEAD.finditer(text):
+        start = match.end()
+        end = text.find("\n" + _CALL_CLOSE, start)
+        if end >= 0:
+            calls.append(PartialCall(json.loads(match.group(1)), text[start:end - 1], True))
+            continue
+        rest = text[start:]
+        held = next((n for n in range(min(len(rest), len(_CANONICAL_TAIL)), 0, -1)
+                     if _CANONICAL_TAIL.startswith(rest[-n:])), 0)
+        calls.append(PartialCall(json.loads(match.group(1)), rest[: len(rest) - held], False))
+    return calls
 
 
 def _parse(text: str) -> ParseResult:

@@ -1,59 +1,18 @@
 """Model text -> what the OpenAI API returns: content, or tool calls with JSON-string arguments.
 
 Under the tool grammar a call is always the canonical `<tool_call>\\n{"name": N, "arguments": A}\\n</tool_call>`
-(see edgefc.protocol.grammar), so the calls can be read while the text grows: a streamed call's name is sent
-once it is complete, then its arguments' text as it arrives. The same reading of the final text gives the
+(see edgefc.protocol.grammar), so the calls can be read while the text grows (edgefc.protocol.parse.read_calls):
+a streamed call's name is sent once it is complete, then its arguments' text as it arrives. The same reading of the final text gives the
 non-streamed answer, so both forms always agree.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgefc.protocol.grammar import TAGS
-
-_CALL_OPEN, _CALL_CLOSE = TAGS["call_open"], TAGS["call_close"]
-_CALL_HEAD = re.compile(re.escape(_CALL_OPEN) + r'\n\{"name": ("(?:\\.|[^"\\])*"), "arguments": ')
-_CALL_TAIL = "}\n" + _CALL_CLOSE  # what follows a call's arguments
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call read from the text: its name, its arguments' text so far, and whether the call is closed."""
-
-    name: str
-    arguments: str
-    closed: bool
-
-
-def is_call_text(text: str) -> bool | None:
-    """Whether an answer is calls (True) or text (False); None while its start could still be either."""
-    head = text.lstrip()
-    if not head:
-        return None
-    if head.startswith(_CALL_OPEN):
-        return True
-    return None if _CALL_OPEN.startswith(head) else False
-
-
-def read_calls(text: str) -> list[Call]:
-    """The calls in canonical call text, the last one possibly still open (its arguments' text cut where the
-    closing `}` + `</tool_call>` could begin, so what is returned is always a prefix of the final arguments)."""
-    calls = []
-    for match in _CALL_HEAD.finditer(text):
-        start = match.end()
-        end = text.find("\n" + _CALL_CLOSE, start)
-        if end >= 0:
-            calls.append(Call(json.loads(match.group(1)), text[start:end - 1], True))
-            continue
-        rest = text[start:]
-        held = next((n for n in range(min(len(rest), len(_CALL_TAIL)), 0, -1) if _CALL_TAIL.startswith(rest[-n:])), 0)
-        calls.append(Call(json.loads(match.group(1)), rest[: len(rest) - held], False))
-    return calls
+from edgefc.protocol.parse import is_call_text, read_calls
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
