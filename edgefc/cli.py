@@ -88,11 +88,22 @@ def models(as_json: bool = JsonOpt) -> None:
 def pull(name: str = typer.Argument(DEFAULT_MODEL, help="Catalog name or hub ID."),
          fmt: Optional[str] = typer.Option(None, "--format", "-f", help="gguf (as published) or hf (a "
                                            "Hugging Face folder, dequantized, for export and training)."),
+         no_weights: bool = typer.Option(False, "--no-weights", help="With --format hf: only the config and "
+                                         "tokenizer (seconds), for tools that render prompts for a served model."),
          as_json: bool = JsonOpt) -> None:
     """Fetch a model into the cache (verified), optionally materialised as a Hugging Face folder."""
     from edgefc.models import resolve
+    from edgefc.models.resolve import LocalModel
 
-    local = resolve(name, want=fmt)
+    if no_weights and fmt != "hf":
+        raise EdgefcError("--no-weights applies to --format hf")
+    local = resolve(name, want=None if no_weights else fmt)
+    if no_weights:
+        from edgefc.models.materialize import cached_hf
+
+        if local.format != "gguf":
+            raise EdgefcError(f"--no-weights writes a GGUF's config and tokenizer; {local.name} is {local.format}")
+        local = LocalModel(cached_hf(local.path, weights=False), "hf", local.name)
     if as_json:
         print_json({"name": local.name, "format": local.format, "path": str(local.path)})
     else:

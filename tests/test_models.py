@@ -215,3 +215,22 @@ def test_materialise_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
     with pytest.raises(EdgefcError, match="dequantizing tiny-qwen3-f32.gguf to float32 needs about"):
         materialize_hf(tiny_gguf, tmp_path / "hf")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_materialise_without_weights_is_config_and_tokenizer(tiny_gguf: Path, tmp_path: Path) -> None:
+    """What BFCL's harness reads from --local-model-path for a served model: config and tokenizer, no weights."""
+    import transformers
+
+    from edgefc.models.materialize import materialize_hf
+    from edgefc.runtimes import load
+
+    out = materialize_hf(tiny_gguf, tmp_path / "hf", weights=False)
+    assert (out / "config.json").is_file() and (out / "tokenizer_config.json").is_file()
+    assert not list(out.glob("*.safetensors"))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(out)
+    rt = load(tiny_gguf, threads=1, n_ctx=512)
+    try:
+        text = rt.render([{"role": "user", "content": "Weather in Hà Nội?"}], [{"name": "w", "parameters": {}}])
+        assert tokenizer(text, add_special_tokens=False)["input_ids"] == rt.tokenize(text)
+    finally:
+        rt.close()

@@ -21,39 +21,57 @@ from edgefc.progress import console
 SOURCE_MARKER = "edgefc-source.json"  # {gguf, sha256, size_bytes, file_type}: the GGUF this folder came from
 
 
-def hf_dir_for(gguf: Path) -> Path:
-    """The cache folder for the HF form of a GGUF file, keyed by its path, size and mtime."""
+def hf_dir_for(gguf: Path, *, weights: bool = True) -> Path:
+    """The cache folder for the HF form of a GGUF file, keyed by its path, size and mtime (a config-and-tokenizer
+    folder, without weights, has its own)."""
     stat = gguf.stat()
     key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    return cache_dir() / "hf" / f"{gguf.stem}-{key}"
+    return cache_dir() / "hf" / f"{gguf.stem}-{key}{'' if weights else '-noweights'}"
 
 
-def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False) -> Path:
-    """Write the HF form (config, float32 safetensors, tokenizer with its chat template) of `gguf` to `out`."""
+def cached_hf(gguf: Path, *, weights: bool = True) -> Path:
+    """The HF form of `gguf` from the cache, written there first if it is not yet."""
+    out = hf_dir_for(gguf, weights=weights)
+    if not (out / "config.json").is_file():
+        materialize_hf(gguf, out, weights=weights)
+    return out
+
+
+def materialize_hf(gguf: Path, out: Path, *, overwrite: bool = False, weights: bool = True) -> Path:
+    """Write the HF form (config, float32 safetensors, tokenizer with its chat template) of `gguf` to `out`;
+    without `weights`, only the config and tokenizer: all that tools which render prompts and count tokens need
+    (BFCL's harness against a served model), in seconds instead of minutes."""
     transformers = require("transformers", "hf")
     require("gguf", "hf")
-    require("accelerate", "hf")
-    import torch
-
-    ensure_free_space(out.parent, float32_bytes(gguf), f"dequantizing {gguf.name} to float32")
+    if weights:
+        require("accelerate", "hf")
+        ensure_free_space(out.parent, float32_bytes(gguf), f"dequantizing {gguf.name} to float32")
+    what = "dequantizing {} into a Hugging Face folder (minutes for 0.5B)" if weights else \
+        "writing the config and tokenizer of {} as a Hugging Face folder"
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        with console.status(f"dequantizing {gguf.name} into a Hugging Face folder (minutes for 0.5B)"):
+        with console.status(what.format(gguf.name)):
             try:
                 tokenizer = load_tokenizer(gguf.parent, gguf_file=gguf.name)
-                model = transformers.AutoModelForCausalLM.from_pretrained(
-                    gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-                )
+                model = _dequantized(transformers, gguf) if weights else \
+                    transformers.AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
             except (ValueError, KeyError, RuntimeError) as exc:
                 raise ModelError(f"transformers cannot read {gguf.name}: {exc}") from exc
-            # The weights are now plain float32: drop the GGUF quantizer so save_pretrained writes them as such.
-            model.hf_quantizer = None
-            if hasattr(model.config, "quantization_config"):
-                del model.config.quantization_config
             _restore_added_tokens(tokenizer, gguf)
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             (tmp / SOURCE_MARKER).write_text(json.dumps(_gguf_lineage(gguf), indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def _dequantized(transformers: Any, gguf: Path) -> Any:
+    """The GGUF's model in float32, its quantizer dropped so save_pretrained writes plain weights."""
+    import torch
+
+    model = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    return model
 
 
 def _gguf_lineage(path: Path) -> dict[str, Any]:

@@ -88,12 +88,9 @@ def _nearest(path: Path) -> str:
 
 def _convert(model: LocalModel, want: str) -> LocalModel:
     if model.format == "gguf" and want == "hf":
-        from edgefc.models.materialize import hf_dir_for, materialize_hf
+        from edgefc.models.materialize import cached_hf
 
-        out = hf_dir_for(model.path)
-        if not (out / "config.json").is_file():
-            materialize_hf(model.path, out)
-        return LocalModel(out, "hf", model.name)
+        return LocalModel(cached_hf(model.path), "hf", model.name)
     raise ModelError(
         f"{model.name} is a {model.format} model and cannot be used as {want} here; "
         f"convert it with `edgefc export {model.name} --format {want}`"
