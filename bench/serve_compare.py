@@ -35,6 +35,10 @@ from edgefc.progress import step_progress
 from edgefc.protocol.parse import parse, to_bfcl
 
 DEFAULT_CATEGORIES = ("simple_python", "multiple", "live_simple")
+NOTES = ["the requests are plain OpenAI bodies; llama-cpp-python fills the fields they leave out with its defaults "
+         "(repeat_penalty 1.1, which changes even greedy choices; top_k 40 and min_p 0.05, which do not), edgefc "
+         "decodes greedily without a penalty",
+         "llama_cpp.server runs with --logits_all False (its default True computes logits for every prompt token)"]
 TEMPLATE = "template"  # --llama-chat-format value for the GGUF's own chat template (llama_cpp.server's default)
 
 
@@ -176,10 +180,12 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def llama_argv(model: Path, port: int, threads: int, ctx: int, chat_format: str = TEMPLATE) -> list[str]:
-    """llama-cpp-python's server on the same file, threads (prompt and generation) and context."""
+    """llama-cpp-python's server on the same file, threads (prompt and generation) and context. Its default
+    --logits_all True computes the logits of every prompt token (only logprobs need them; edgefc computes the
+    last position's): turned off, so the latency compared is the work both have to do."""
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", str(ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads),
-            "--verbose", "False"]
+            "--logits_all", "False", "--verbose", "False"]
     return argv + ([] if chat_format == TEMPLATE else ["--chat_format", chat_format])
 
 
@@ -207,7 +213,7 @@ def compare(model: Path, *, threads: int, ctx: int, port: int, out: Path, catego
     ratios = {name: mine / s["summary"]["mean_latency_s"] for name, s in servers.items()
               if name != "edgefc" and "summary" in s and mine and s["summary"]["mean_latency_s"]}
     return {"categories": categories, "per_category": per_category, "seed": seed, "max_tokens": max_tokens,
-            "requests": len(requests), "servers": servers, "latency_ratio": ratios}
+            "requests": len(requests), "servers": servers, "latency_ratio": ratios, "notes": NOTES}
 
 
 def problems(result: dict[str, Any]) -> list[str]:

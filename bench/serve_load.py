@@ -731,6 +731,8 @@ def main() -> None:
         for name, server in compare["servers"].items():
             if "failed" in server:
                 console.print(f"{name} did not run: {server['failed']}")
+    for note in [*result["notes"], *compare.get("notes", [])]:
+        console.print(f"note: {note}", highlight=False)
     console.print(f"figures and per-request rows: {Path(result['out']) / 'result.json'}")
     for problem in result["problems"]:
         err.print(f"[red]FAIL:[/] {problem}", highlight=False, soft_wrap=True)
