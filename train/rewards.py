@@ -1,0 +1,312 @@
+"""The four GRPO rewards (format, correctness, refusal, efficiency) and the batch metrics the trainer logs.
+
+Each reward has TRL's signature: `f(completions, calls, tools=None, **kwargs) -> list[float | None]`, where
+`completions` are texts or conversational `[[{"role": "assistant", "content": ...}]]`, and `calls` / `tools` are
+the dataset's columns (JSON strings, or lists already decoded). Every answer is read by
+`edgefc.protocol.parse.parse`, the one reader of the protocol. Stage weights live in the recipes, not here.
+
+None means "not scored" to TRL; it is used only where a reward has nothing to say for the whole group (correctness
+on a negative), never for single answers: under `normalize_then_sum` an unscored answer is left out of its group's
+normalisation and adds 0, which would rank it above the scored answers that fall below the group mean.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
+
+from edgefc.bench.bfcl.checker import standardize
+from edgefc.protocol.parse import REFUSAL, TAGS, ParseResult, ToolCall, format_tool_calls, parse
+
+Completion = str | list[dict[str, Any]]
+Reward = Callable[..., list[float | None]]
+
+# --- format: the reference form earns 1; the forms the tolerant parser also reads earn partial credit -------------
+# The embedded model fences every call and never samples <tool_call> (shared README), so a reward paying only for
+# tags is 0 for a whole group and gives GRPO no signal. Paying part for a call the parser can read ranks
+# "readable call" above "no call", and the gap up to 1.0 is the pull towards the tags. A fence ranks above bare
+# JSON because it is the tag form with other markers (marker, JSON line, closing marker): one substitution away.
+FORMAT_CREDIT: dict[str, float] = {"tool_call": 1.0, "json_fence": 0.5, "json": 0.3}
+# The refusal sentence inside other words is still read as a refusal, but is not the reference answer.
+WORDY_REFUSAL_CREDIT = 0.5
+# A call with prose around it, or beside a snippet that failed to parse, keeps half its form's credit.
+UNTIDY_FACTOR = 0.5
+
+# --- correctness: per expected call, matched by name, order-free ------------------------------------------------
+# Choosing the tool is the first decision, but a call is only useful with the right arguments: the name earns
+# this share of a matched call's score, the argument similarity the rest.
+NAME_CREDIT = 0.3
+# A value that is right but of the wrong JSON type ("5" for 5, "true" for true): half credit, a gradient towards it.
+TYPE_SLIP_CREDIT = 0.5
+
+# --- refusal --------------------------------------------------------------------------------------------------
+RIGHT_REFUSAL = 1.0  # truth [] and the refusal sentence
+FALSE_CALL = -1.0  # truth [] and a call
+FALSE_REFUSAL = -1.0  # a call was due and the answer refused
+# Truth [] and a non-empty answer with no call (a decline in other words): BFCL's irrelevance check passes it,
+# so it earns part of the right refusal; an empty answer earns nothing.
+NO_CALL_TEXT_CREDIT = 0.5
+
+# --- efficiency -----------------------------------------------------------------------------------------------
+# Length budget: this many times the length of the reference answer (the canonical text of the true calls, or the
+# refusal sentence), in characters, so it needs no tokenizer and reads text and conversational completions alike.
+# Beyond it the reward is budget / length: a smooth pull towards short answers at any length.
+LENGTH_BUDGET = 1.0
+THINK_FACTOR = 0.5  # any <think> block halves the reward (its text also counts in the length)
+
+
+def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                  **kwargs: Any) -> list[float | None]:
+    """How close each answer's form is to the protocol: 1 for <tool_call> blocks or exactly the refusal sentence."""
+    return [_format_score(row.result) for row in _rows(completions, calls, tools)]
+
+
+def correctness_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                       **kwargs: Any) -> list[float | None]:
+    """Calls against the truth in [0, 1] (names, then arguments; extra and missing calls dilute); None on negatives."""
+    return [_calls_score(row.result.calls, row.truth, row.tools) if row.truth else None
+            for row in _rows(completions, calls, tools)]
+
+
+def refusal_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                   **kwargs: Any) -> list[float | None]:
+    """+1 the refusal on a negative, -1 a call on a negative, -1 a refusal where a call was due, else 0."""
+    return [_refusal_score(row.result, row.truth) for row in _rows(completions, calls, tools)]
+
+
+def efficiency_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                      **kwargs: Any) -> list[float | None]:
+    """Shortness without <think>, in [0, 1], paid only for the kind of answer due (a valid call, the exact refusal)."""
+    return [_efficiency_score(row.result, row.truth, row.text) for row in _rows(completions, calls, tools)]
+
+
+REWARDS: dict[str, Reward] = {
+    "format": format_reward,
+    "correctness": correctness_reward,
+    "refusal": refusal_reward,
+    "efficiency": efficiency_reward,
+}
+
+
+def batch_metrics(completions: Sequence[Completion], calls: Sequence[Any],
+                  tools: Sequence[Any] | None = None) -> dict[str, float]:
+    """What to watch beside the rewards: false calls on negatives, false refusals on positives, tag use, length.
+
+    A false refusal is the refusal sentence (other no-call text is not counted); the length is in characters. A rate whose denominator is 0 in this batch is NaN; the counts come along so a logger can pool batches.
+    """
+    rows = list(_rows(completions, calls, tools))
+    negatives = [row.result for row in rows if not row.truth]
+    positives = [row.result for row in rows if row.truth]
+    call_answers = [row.result for row in rows if row.result.calls]
+    return {
+        "false_call_rate": _rate(sum(bool(r.calls) for r in negatives), len(negatives)),
+        "false_refusal_rate": _rate(sum(r.kind == "refusal" for r in positives), len(positives)),
+        "tag_rate": _rate(sum(r.format == "tool_call" for r in call_answers), len(call_answers)),
+        "think_rate": _rate(sum(_thinks(row.text) for row in rows), len(rows)),
+        "mean_completion_length": _rate(sum(len(row.text) for row in rows), len(rows)),
+        "negatives": float(len(negatives)),
+        "positives": float(len(positives)),
+        "call_answers": float(len(call_answers)),
+    }
+
+
+# --- reading the inputs -----------------------------------------------------------------------------------------
+
+
+def completion_text(completion: Completion) -> str:
+    """The text of one completion: a str as is, or the content of a conversational completion's messages.
+
+    Calls that a chat template's response parser already took out (`tool_calls`) are written back as
+    <tool_call> blocks, the form they were parsed from.
+    """
+    if isinstance(completion, str):
+        return completion
+    pieces = []
+    for message in completion:
+        pieces.append(message.get("content") or "")
+        pieces.extend(f"{TAGS['call_open']}\n{json.dumps(call, ensure_ascii=False)}\n{TAGS['call_close']}"
+                      for call in message.get("tool_calls") or [])
+    return "\n".join(piece for piece in pieces if piece)
+
+
+def _column(value: Any) -> Any:
+    """A dataset column value: a JSON string decoded, anything else as it is."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class _Row(NamedTuple):
+    """One completion: its text, parsed with its row's tools, beside the true calls."""
+
+    text: str
+    result: ParseResult
+    truth: list[ToolCall]
+    tools: list[Any] | None
+
+
+def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None) -> Iterator[_Row]:
+    """The rows of a batch, columns decoded (tools None: no tools column, nothing flagged as unknown)."""
+    row_tools = [None] * len(completions) if tools is None else tools
+    for completion, truth, offered in zip(completions, calls, row_tools, strict=True):
+        text = completion_text(completion)
+        offered = _column(offered)
+        yield _Row(text, parse(text, offered), _column(truth), offered)
+
+
+# --- format -----------------------------------------------------------------------------------------------------
+
+
+def _format_score(result: ParseResult) -> float:
+    """The form's credit: FORMAT_CREDIT for calls (halved when untidy), 1 or WORDY_REFUSAL_CREDIT for a refusal."""
+    if result.calls:
+        credit = FORMAT_CREDIT[result.format]
+        return credit * UNTIDY_FACTOR if result.content or result.errors else credit
+    if result.refusal:
+        return 1.0 if result.content == REFUSAL else WORDY_REFUSAL_CREDIT
+    return 0.0
+
+
+# --- correctness ------------------------------------------------------------------------------------------------
+
+
+def _calls_score(predicted: list[ToolCall], expected: list[ToolCall], tools: Any) -> float:
+    """Matched calls' scores summed over the larger of the two counts, so extra and missing calls both dilute.
+
+    Matching is order-free: greedily, best-scoring same-name pair first (exact for the usual one or two calls
+    per name).
+    """
+    defaults = _defaults(tools)
+    pairs = sorted(((_call_score(p, e, defaults.get(e["name"], {})), i, j)
+                    for i, p in enumerate(predicted) for j, e in enumerate(expected) if p["name"] == e["name"]),
+                   reverse=True)
+    used_predicted: set[int] = set()
+    used_expected: set[int] = set()
+    total = 0.0
+    for score, i, j in pairs:
+        if i not in used_predicted and j not in used_expected:
+            used_predicted.add(i)
+            used_expected.add(j)
+            total += score
+    return total / max(len(predicted), len(expected))
+
+
+def _call_score(predicted: ToolCall, expected: ToolCall, defaults: dict[str, Any]) -> float:
+    """One same-name pair: NAME_CREDIT plus the rest scaled by argument similarity."""
+    return NAME_CREDIT + (1.0 - NAME_CREDIT) * _arguments_score(predicted["arguments"], expected["arguments"], defaults)
+
+
+def _arguments_score(given: dict[str, Any], expected: dict[str, Any], defaults: dict[str, Any]) -> float:
+    """Value scores summed over the union of keys: a missing or extra key scores 0 and widens the union.
+
+    An extra key set to its schema default is not counted (the truth often leaves defaults out; BFCL treats such
+    parameters as optional).
+    """
+    extra = [key for key in given if key not in expected
+             and not (key in defaults and _normal(given[key]) == _normal(defaults[key]))]
+    keys = [*expected, *extra]
+    if not keys:
+        return 1.0
+    return sum(_value_score(given[key], expected[key]) for key in expected if key in given) / len(keys)
+
+
+def _value_score(given: Any, expected: Any) -> float:
+    """1 for equal values (BFCL-standardized strings, 1 == 1.0, bools apart), key-wise similarity for two objects,
+    TYPE_SLIP_CREDIT for the right value as a string or the string as a scalar, else 0."""
+    if _normal(given) == _normal(expected):
+        return 1.0
+    if isinstance(given, dict) and isinstance(expected, dict):
+        return _arguments_score(given, expected, {})
+    if _same_scalar(given, expected) or _same_scalar(expected, given):
+        return TYPE_SLIP_CREDIT
+    return 0.0
+
+
+def _normal(value: Any) -> Any:
+    """A value in comparable form: strings standardized as BFCL does, numbers as floats, bools kept apart."""
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    if isinstance(value, str):
+        return ("string", standardize(value))
+    if isinstance(value, list):
+        return ("list", tuple(_normal(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", tuple(sorted((str(key), _normal(item)) for key, item in value.items())))
+    return ("other", repr(value))
+
+
+def _same_scalar(text: Any, value: Any) -> bool:
+    """Whether a string spells a number, bool or null of the other side ("5" and 5, "true" and True)."""
+    if not isinstance(text, str) or isinstance(value, str):
+        return False
+    spelled = text.strip().lower()
+    if isinstance(value, bool) or value is None:
+        return spelled == json.dumps(value) or (value is None and spelled == "none")
+    if isinstance(value, (int, float)):
+        try:
+            return float(spelled) == value
+        except ValueError:
+            return False
+    return False
+
+
+def _defaults(tools: Any) -> dict[str, dict[str, Any]]:
+    """Each offered tool's parameter defaults, by tool name (canonical OpenAI tools; other shapes give none)."""
+    found: dict[str, dict[str, Any]] = {}
+    for tool in tools or []:
+        function = tool.get("function", tool) if isinstance(tool, dict) else None
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            continue
+        properties = (function.get("parameters") or {}).get("properties") or {}
+        found[function["name"]] = {key: spec["default"] for key, spec in properties.items()
+                                   if isinstance(spec, dict) and "default" in spec}
+    return found
+
+
+# --- refusal ----------------------------------------------------------------------------------------------------
+
+
+def _refusal_score(result: ParseResult, truth: list[ToolCall]) -> float:
+    """The refusal decision against the truth (see the constants)."""
+    if truth:
+        return FALSE_REFUSAL if result.kind == "refusal" else 0.0
+    if result.calls:
+        return FALSE_CALL
+    if result.refusal:
+        return RIGHT_REFUSAL
+    return NO_CALL_TEXT_CREDIT if result.content else 0.0
+
+
+# --- efficiency -------------------------------------------------------------------------------------------------
+
+
+def _efficiency_score(result: ParseResult, truth: list[ToolCall], text: str) -> float:
+    """min(1, budget / length), times THINK_FACTOR with <think>; 0 unless the answer is of the kind due.
+
+    The kind due is a valid call (parsed cleanly, offered tools only) where calls are true, the exact refusal
+    where none is: the refusal is the shortest answer there is, and must not win on length where a call was due.
+    """
+    due = _valid_call(result) if truth else (result.kind == "refusal" and result.content == REFUSAL)
+    if not due:
+        return 0.0
+    reference = format_tool_calls(truth) if truth else REFUSAL
+    length = len(text.strip())
+    score = min(1.0, LENGTH_BUDGET * len(reference) / length)
+    return score * THINK_FACTOR if _thinks(text) else score
+
+
+def _valid_call(result: ParseResult) -> bool:
+    """Calls parsed with no failed snippet and no call to a tool that was not offered."""
+    return bool(result.calls) and not result.errors and not result.unknown_tools
+
+
+def _thinks(text: str) -> bool:
+    """Whether the answer opened or closed a <think> block."""
+    return TAGS["think_open"] in text or TAGS["think_close"] in text
+
+
+def _rate(count: float, total: int) -> float:
+    """count / total, NaN when there is nothing to count."""
+    return count / total if total else math.nan
