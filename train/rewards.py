@@ -59,7 +59,10 @@ THINK_FACTOR = 0.5  # any <think> block halves the reward (its text also counts 
 
 def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
                   **kwargs: Any) -> list[float | None]:
-    """How close each answer's form is to the protocol: 1 for <tool_call> blocks or exactly the refusal sentence."""
+    """How close each answer's form is to the protocol: 1 for <tool_call> blocks or exactly the refusal sentence.
+
+    Form only: whether a call or the refusal was due is the refusal reward's question, <think> the efficiency's.
+    """
     return [_format_score(row.result) for row in _rows(completions, calls, tools)]
 
 
@@ -94,7 +97,8 @@ def batch_metrics(completions: Sequence[Completion], calls: Sequence[Any],
                   tools: Sequence[Any] | None = None) -> dict[str, float]:
     """What to watch beside the rewards: false calls on negatives, false refusals on positives, tag use, length.
 
-    A false refusal is the refusal sentence (other no-call text is not counted); the length is in characters. A rate whose denominator is 0 in this batch is NaN; the counts come along so a logger can pool batches.
+    A false refusal is the refusal sentence (other no-call text is not counted); the length is in characters.
+    A rate whose denominator is 0 in this batch is NaN; the counts come along so a logger can pool batches.
     """
     rows = list(_rows(completions, calls, tools))
     negatives = [row.result for row in rows if not row.truth]
