@@ -295,6 +295,42 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
 
 
 @app.command()
+def train(stage: int = typer.Option(1, "--stage", min=1, max=2, help="1, or 2 (starts from stage 1's result)."),
+          recipe: str = typer.Option("cpu-0.5b-lora", "--recipe", help="A shipped recipe (train/recipes) or a "
+                                     "YAML file."),
+          model: Optional[str] = typer.Option(None, "--model", "-m", help="Base model (default: the recipe's; "
+                                              "stage 2: stage 1's result)."),
+          data: Optional[Path] = typer.Option(None, "--data", help="Parquet of training records (edgefc dataset); "
+                                              "default: the recipe's synthetic tasks."),
+          out_dir: Path = typer.Option(Path("train-runs/run"), "--out", "-o", help="Run folder (stageN inside)."),
+          resume: bool = typer.Option(False, "--resume", help="Continue from the stage's last checkpoint."),
+          as_json: bool = JsonOpt) -> None:
+    """One GRPO stage of a recipe (TRL): rewards per step to log.jsonl, held-out scoring keeps the best
+    checkpoint, and the result is an HF folder (LoRA merged) for edgefc export and bench."""
+    from edgefc.train.config import load_recipe
+    from edgefc.train.run import train_stage
+
+    summary = train_stage(load_recipe(recipe), stage, out_dir, model=model, data=data, resume=resume)
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=f"edgefc train · recipe {summary['recipe']} · stage {stage}")
+    table.add_column("figure")
+    table.add_column("start", justify="right")
+    table.add_column("end", justify="right")
+    for key, start in summary["start"].items():
+        end = summary["end"].get(key)
+        table.add_row(key, "-" if start is None else f"{start:.3f}", "-" if end is None else f"{end:.3f}")
+    out.print(table)
+    held = summary["heldout"][-1] if summary["heldout"] else None
+    out.print(f"[dim]{summary['steps']} steps · {summary['seconds_per_step'] or 0:.1f} s/step · "
+              f"wall {summary['wall_s']:.0f} s · frac_reward_zero_std {summary['frac_reward_zero_std_mean']} · "
+              + (f"held-out {held['accuracy']:.0%} (tolerant {held['accuracy_tolerant']:.0%}), best step "
+                 f"{summary['best_step']} · " if held else "")
+              + f"model: {summary['model']}[/]", highlight=False)
+
+
+@app.command()
 def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised "
                                        "as HF first)."),
            fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),

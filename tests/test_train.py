@@ -1,0 +1,99 @@
+"""edgefc train on a tiny Qwen3: recipes, both GRPO stages with all four rewards logged, the warm-up, held-out
+selection, resume refusal, and the result through `edgefc export` (q8_0) and `edgefc bench`. A random tiny model
+learns nothing: these tests hold the wiring and the logs, not learning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edgefc.errors import EdgefcError
+from edgefc.train.config import load_recipe, parse_recipe, shipped
+from edgefc.train.heldout import score_answer, to_entry
+from edgefc.train.run import answer_text, train_stage
+
+RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
+          "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
+                                "parameters": {"type": "object", "properties": {
+                                    "city": {"type": "string"}, "unit": {"type": "string"},
+                                    "days": {"type": "array", "items": {"type": "integer"}}},
+                                    "required": ["city"]}}}]),
+          "calls": json.dumps([{"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}]),
+          "source": "synthetic", "negative_type": "", "language": "en"}
+
+
+def test_shipped_recipes_parse() -> None:
+    names = shipped()
+    assert {"gpu-full", "gpu-lora", "cpu-smoke", "cpu-0.5b-lora"} <= set(names)
+    for name in names:
+        recipe = load_recipe(name)
+        assert recipe.stage(1).rewards and set(recipe.stage(1).rewards) <= {"format", "correctness", "efficiency",
+                                                                          "refusal"}
+    full = load_recipe("gpu-full")
+    assert full.stage(1).rewards == {"format": 0.2, "correctness": 1.0, "efficiency": 0.2, "refusal": 0.3}
+    assert full.stage(2).rewards == {"format": 0.1, "correctness": 0.5, "efficiency": 1.0, "refusal": 0.3}
+    assert full.stage(1).grpo["learning_rate"] == 5e-7 and full.stage(2).grpo["learning_rate"] == 2e-7
+    assert full.stage(2).init == "stage1" and full.patience > 0
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"stages": {1: {"rewards": {"format": 1}}}, "modle": "x"}, "unknown field"),
+    ({"stages": {1: {"rewards": {"style": 1}}}}, "unknown: style"),
+    ({"stages": {3: {"rewards": {"format": 1}}}}, "stages are 1 and 2"),
+    ({"model": "x"}, "needs 'stages'"),
+])
+def test_bad_recipes_are_one_sentence(data: dict, message: str) -> None:
+    with pytest.raises(EdgefcError, match=message):
+        parse_recipe(data, "bad")
+
+
+def test_heldout_scorer_is_the_bench_checker() -> None:
+    entry = to_entry(RECORD)
+    assert entry.category == "simple_python"
+    assert entry.functions[0]["parameters"]["properties"]["days"] == {"type": "array", "items": {"type": "integer"}}
+    right = answer_text(RECORD)
+    assert right.startswith("<tool_call>\n") and score_answer(RECORD, right) == (True, True)
+    fenced = '```json\n{"name": "get_weather", "arguments": {"city": "oslo", "unit": "Celsius"}}\n```'
+    assert score_answer(RECORD, fenced) == (False, True)  # BFCL decodes no call from a fence; tolerant reads it
+    assert score_answer(RECORD, right.replace("Oslo", "Bergen")) == (False, False)
+    negative = {**RECORD, "calls": "[]"}
+    assert to_entry(negative).category == "irrelevance"
+    assert score_answer(negative, answer_text(negative))[0] and not score_answer(negative, right)[0]
+
+
+@pytest.mark.slow
+def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> None:
+    recipe = load_recipe("cpu-smoke")
+    out = tmp_path / "run"
+    one = train_stage(recipe, 1, out, model=str(tiny_qwen3))
+    log = [json.loads(line) for line in (out / "stage1" / "log.jsonl").read_text().splitlines()]
+    steps = [row for row in log if row.get("phase") == "stage1" and "reward" in row]
+    assert len(steps) == recipe.stage(1).grpo["max_steps"]
+    for name in ("format_reward", "correctness_reward", "refusal_reward", "efficiency_reward"):
+        assert all(f"rewards/{name}/mean" in row for row in steps), name
+    assert all("frac_reward_zero_std" in row and "batch/false_call_rate" in row for row in steps)
+    assert any(row.get("phase") == "warmup" for row in log)
+    held = [row for row in log if "heldout" in row]
+    assert held and held[0]["best"] and all(0 <= row["heldout"]["accuracy"] <= 1 for row in held)
+    assert one["steps"] == 3 and one["best_step"] in [row["step"] for row in held]
+    assert (out / "stage1" / "model" / "config.json").is_file() and (out / "stage1" / "curves.png").is_file()
+    assert not list((out / "stage1" / "model").glob("adapter_*")), "LoRA must be merged into the result"
+
+    with pytest.raises(EdgefcError, match="already holds this stage's result"):
+        train_stage(recipe, 1, out, model=str(tiny_qwen3))
+
+    two = train_stage(recipe, 2, out)  # starts from stage 1's result
+    assert two["base"] == str(out / "stage1" / "model") and two["steps"] == 2
+
+    from edgefc.bench.runner import BenchConfig, run
+    from edgefc.export.pipeline import run_export
+
+    exported = run_export(str(out / "stage2" / "model"), "gguf", ["q8_0"], tmp_path / "gguf", force=False,
+                          verify=True, threads=1, probe_limit=2, gate_overrides={}, keep_failed=True)
+    gguf = next(r.path for r in exported if r.path)
+    folder, summary = run(BenchConfig(models=[str(gguf)], suite="quick", threads=1, out=tmp_path / "bench",
+                                      categories=["simple_python", "irrelevance"], limit=2, max_tokens=16))
+    assert [m["model"] for m in summary["models"]] == [str(gguf)]
+    assert (folder / "results.jsonl").read_text().count("\n") == 4

@@ -1,0 +1,102 @@
+"""Trainer callbacks: the step log as JSON lines, held-out scoring that keeps the best checkpoint (and stops early),
+and a rich progress bar. Each is a transformers TrainerCallback, so TRL's trainers take them as they are."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from transformers import TrainerCallback
+
+from edgefc.progress import step_progress
+
+
+def _finite(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+class JsonlLog(TrainerCallback):
+    """Appends every log TRL emits (rewards per component, frac_reward_zero_std, loss, ...) plus `extra()` (the
+    batch metrics the rewards saw) to a JSON-lines file, one line per logging step, with the step and time."""
+
+    def __init__(self, path: Path, extra: Callable[[], dict[str, Any]] = dict):
+        self.path, self.extra, self.start = path, extra, time.time()
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if not logs or not state.is_world_process_zero:
+            return
+        row = {"step": state.global_step, "time_s": round(time.time() - self.start, 2),
+               **{k: _finite(v) for k, v in logs.items()}, **self.extra()}
+        with self.path.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps(row) + "\n")
+
+
+class HeldoutSelector(TrainerCallback):
+    """Every `every` steps (and at the end), scores the held-out split with `score(model)` and calls
+    `keep(model, step)` on a new best; after `patience` scorings without one, stops training (0: never)."""
+
+    def __init__(self, score: Callable[[Any], dict[str, float]], keep: Callable[[Any, int], None], every: int,
+                 patience: int, log: Path):
+        self.score, self.keep, self.every, self.patience, self.log = score, keep, every, patience, log
+        self.best: tuple[float, float] | None = None
+        self.best_step: int | None = None
+        self.stale = 0
+        self.scored_at: int | None = None
+
+    def restore(self, log: Path) -> None:
+        """Take up the best score and staleness a resumed run had reached (from its log's held-out lines)."""
+        for line in log.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if "heldout" in row:
+                key = (row["heldout"]["accuracy"], row["heldout"]["accuracy_tolerant"])
+                if row.get("best"):
+                    self.best, self.best_step, self.stale = key, row["step"], 0
+                else:
+                    self.stale += 1
+
+    def _evaluate(self, model: Any, step: int, control: Any) -> None:
+        result = self.score(model)
+        self.scored_at = step
+        key = (result["accuracy"], result["accuracy_tolerant"])
+        improved = self.best is None or key > self.best
+        if improved:
+            self.best, self.best_step, self.stale = key, step, 0
+            self.keep(model, step)
+        else:
+            self.stale += 1
+        with self.log.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps({"step": step, "heldout": result, "best": improved}) + "\n")
+        if self.patience and self.stale >= self.patience:
+            control.should_training_stop = True
+
+    def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        if self.every and state.global_step % self.every == 0 and state.is_world_process_zero:
+            self._evaluate(model, state.global_step, control)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        if self.scored_at != state.global_step and state.is_world_process_zero:
+            self._evaluate(model, state.global_step, control)
+
+
+class RichProgress(TrainerCallback):
+    """A step bar with the latest total reward (transformers' own tqdm bar is turned off)."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.task = label, step_progress(), None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task(self.label, total=state.max_steps, completed=state.global_step)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.bar.update(self.task, completed=state.global_step)
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if logs and "reward" in logs:
+            self.bar.update(self.task, description=f"{self.label} · reward {logs['reward']:.3f}")
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.bar.stop()

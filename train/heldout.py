@@ -1,0 +1,81 @@
+"""Held-out scoring with the bench's scorer: a training record becomes a BFCL entry, its greedy answer is decoded
+as BFCL decodes it and judged by edgefc's BFCL checker (the one tests hold equal to bfcl-eval's).
+
+A record with no call is an irrelevance entry; one call among one tool is simple, among several multiple; several
+calls are parallel_multiple (any order). Tools become BFCL function docs (JSON Schema types mapped to BFCL's), the
+ground truth one option per argument, and optional parameters the truth leaves out may be left out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from edgefc.bench.bfcl.checker import check
+from edgefc.bench.bfcl.data import Entry
+from edgefc.bench.bfcl.decode import official_decode
+from edgefc.protocol.parse import parse, to_bfcl
+
+_BFCL_TYPES = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean", "array": "array",
+               "object": "dict"}
+_PY_TYPES = {str: "string", int: "integer", float: "float", bool: "boolean", list: "array", dict: "dict"}
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _bfcl_type(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    """A JSON Schema property as a BFCL doc property (arrays keep an item type: the checker reads it)."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    name = _BFCL_TYPES.get(kind) if kind else _PY_TYPES.get(type(example), "any")
+    out: dict[str, Any] = {"type": name or "any"}
+    if out["type"] == "array":
+        first = example[0] if isinstance(example, list) and example else None
+        out["items"] = _bfcl_type(schema.get("items") or {}, first)
+    return out
+
+
+def to_entry(record: dict[str, Any]) -> Entry:
+    """The BFCL entry a training record stands for (see the module doc)."""
+    tools = _loads(record["tools"])
+    calls = _loads(record["calls"])
+    truth = {call["name"]: call["arguments"] for call in calls}
+    docs = []
+    for tool in tools:
+        fn = tool["function"]
+        params = fn.get("parameters") or {}
+        given = truth.get(fn["name"], {})
+        properties = {key: _bfcl_type(schema, given.get(key)) for key, schema in (params.get("properties") or {}).items()}
+        docs.append({"name": fn["name"], "description": fn.get("description", ""),
+                     "parameters": {"type": "dict", "properties": properties, "required": params.get("required", [])}})
+    if not calls:
+        category, answer = "irrelevance", None
+    else:
+        category = "parallel_multiple" if len(calls) > 1 else "multiple" if len(tools) > 1 else "simple_python"
+        answer = []
+        for call in calls:
+            doc = next(d for d in docs if d["name"] == call["name"])
+            options = {key: [value] for key, value in call["arguments"].items()}
+            options.update({key: [""] for key in doc["parameters"]["properties"] if key not in options})
+            answer.append({call["name"]: options})
+    return Entry(id=str(record.get("id", "")), category=category, question=_loads(record["messages"]),
+                 functions=docs, answer=answer)
+
+
+def score_answer(record: dict[str, Any], text: str) -> tuple[bool, bool]:
+    """(BFCL-decoded verdict, verdict on edgefc's tolerant reading) of one answer to one record."""
+    entry = to_entry(record)
+    parsed = parse(text, _loads(record["tools"]))
+    tolerant = None if parsed.errors and not parsed.calls else to_bfcl(parsed.calls)
+    return check(entry, official_decode(text)).valid, check(entry, tolerant).valid
+
+
+def score(records: list[dict[str, Any]], answer: Callable[[dict[str, Any]], str]) -> dict[str, float]:
+    """Accuracy of `answer` (record -> model text) over held-out records: BFCL-decoded and tolerant."""
+    verdicts = [score_answer(r, answer(r)) for r in records]
+    n = max(len(verdicts), 1)
+    return {"accuracy": sum(v[0] for v in verdicts) / n, "accuracy_tolerant": sum(v[1] for v in verdicts) / n,
+            "n": len(verdicts)}

@@ -1,0 +1,1 @@
+"""Shipped training recipes (YAML), read by edgefc.train.config."""

@@ -1,0 +1,324 @@
+"""`edgefc train`: one GRPO stage of a recipe, from records to a merged Hugging Face folder.
+
+A stage folder (OUT/stageN) holds: checkpoints/ (TRL's, resumable), warmup/ (stage 1 with a warm-up: the model
+after supervised steps on canonical answers), best/ (the adapter or weights of the best held-out score so far),
+model/ (the result: an HF folder, LoRA merged, that `edgefc export` and `edgefc bench` take as they are),
+log.jsonl (TRL's logs per step, the reward batch metrics, held-out scores), curves.png and summary.json.
+
+Prompts are rendered here with the model's chat template and each record's tools (GRPO does not render a
+per-row tools column), through edgefc's renderer, so training sees the prompts the runtimes will send.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgefc.errors import EdgefcError, require
+from edgefc.fsutil import atomic_dir, atomic_file
+from edgefc.protocol.parse import REFUSAL, format_tool_calls
+from edgefc.protocol.render import ChatTemplate
+from edgefc.train.config import Recipe
+
+LOG, SUMMARY, CURVES = "log.jsonl", "summary.json", "curves.png"
+
+
+@dataclass(frozen=True)
+class StageDirs:
+    """Where one stage writes (see the module doc)."""
+
+    root: Path
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def warmup(self) -> Path:
+        return self.root / "warmup"
+
+    @property
+    def best(self) -> Path:
+        return self.root / "best"
+
+    @property
+    def model(self) -> Path:
+        return self.root / "model"
+
+    @property
+    def log(self) -> Path:
+        return self.root / LOG
+
+
+def _loads(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
+    """Training records: a parquet file or folder of them (`edgefc dataset`), else the recipe's synthetic count."""
+    if data is not None:
+        datasets = require("datasets", "train")
+        files = sorted(data.glob("*.parquet")) if data.is_dir() else [data]
+        if not files or not all(f.is_file() for f in files):
+            raise EdgefcError(f"{data} holds no parquet file of training records (build one with `edgefc dataset`)")
+        return list(datasets.Dataset.from_parquet([str(f) for f in files]))
+    if recipe.synthetic <= 0:
+        raise EdgefcError(f"recipe {recipe.name!r} generates no data (synthetic: 0): give --data")
+    from edgefc.train.data.synthetic import generate
+
+    return [dict(r) for r in generate(recipe.synthetic, seed=recipe.seed)]
+
+
+def answer_text(record: dict[str, Any]) -> str:
+    """The reference answer of a record: its calls in the canonical form, or the refusal sentence."""
+    calls = _loads(record["calls"])
+    return format_tool_calls(calls) if calls else REFUSAL
+
+
+def render_rows(records: list[dict[str, Any]], template: ChatTemplate, recipe: Recipe,
+                count_tokens: Any) -> tuple[list[dict[str, Any]], int]:
+    """Rows with a rendered `prompt` (the record's messages, the recipe's system line, the record's tools) and the
+    columns the rewards read; prompts longer than the recipe allows are dropped (their count is returned)."""
+    rows, dropped = [], 0
+    for record in records:
+        messages = _loads(record["messages"])
+        if recipe.system_prompt:
+            messages = [{"role": "system", "content": recipe.system_prompt}, *messages]
+        prompt = template.render(messages, _loads(record["tools"]), add_generation_prompt=True,
+                                 enable_thinking=recipe.enable_thinking)
+        if count_tokens(prompt) > recipe.max_prompt_tokens:
+            dropped += 1
+            continue
+        rows.append({"prompt": prompt, "calls": record["calls"] if isinstance(record["calls"], str)
+                     else json.dumps(record["calls"]), "tools": record["tools"] if isinstance(record["tools"], str)
+                     else json.dumps(record["tools"]), "id": record.get("id", ""),
+                     "source": record.get("source", ""), "negative_type": record.get("negative_type", ""),
+                     "language": record.get("language", ""), "messages": record["messages"]})
+    return rows, dropped
+
+
+def split(rows: list[dict[str, Any]], heldout: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held-out): a fixed-seed sample of `heldout` rows kept out of training."""
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    held = set(order[:heldout])
+    return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
+
+
+def base_folder(recipe: Recipe, stage: int, model: str | None, out: Path) -> Path:
+    """The HF folder the stage starts from: the recipe's (or --model's) base, or stage 1's result."""
+    if recipe.stage(stage).init == "stage1" and model is None:
+        result = StageDirs(out / "stage1").model
+        if not (result / "config.json").is_file():
+            raise EdgefcError(f"stage {stage} starts from stage 1's result, and {result} has none: run --stage 1 "
+                              "first (same --out), or give --model")
+        return result
+    ref = model or recipe.model
+    if ref is None:
+        raise EdgefcError(f"recipe {recipe.name!r} names no model: give --model")
+    from edgefc.models import resolve
+
+    return resolve(ref, want="hf").path
+
+
+def _device() -> dict[str, Any]:
+    """TRL/transformers arguments for this machine: the CPU in float32 unless a GPU is there."""
+    import torch
+
+    if torch.cuda.is_available():
+        return {}
+    return {"use_cpu": True, "bf16": False, "fp16": False, "model_init_kwargs": {"dtype": "float32"}}
+
+
+def _lora(recipe: Recipe) -> Any:
+    if not recipe.lora:
+        return None
+    peft = require("peft", "train")
+    return peft.LoraConfig(task_type="CAUSAL_LM", **recipe.lora)
+
+
+def _save_merged(model: Any, tokenizer: Any, dest: Path) -> None:
+    """An HF folder of `model` with any LoRA adapter merged into its weights (the model in training untouched)."""
+    with atomic_dir(dest, overwrite=True) as tmp:
+        if hasattr(model, "peft_config"):
+            import copy
+
+            merged = copy.deepcopy(model).merge_and_unload()
+            merged.save_pretrained(tmp)
+        else:
+            model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+
+
+def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDirs, tokenizer: Any) -> Path:
+    """Supervised steps on the reference answers (prompt -> canonical calls or the refusal), LoRA merged: gives a
+    model that never writes the protocol the format, so GRPO's groups have variance. Reused once written."""
+    if (dirs.warmup / "config.json").is_file():
+        return dirs.warmup
+    datasets = require("datasets", "train")
+    trl = require("trl", "train")
+    eos = tokenizer.eos_token or ""
+    data = datasets.Dataset.from_list([{"prompt": r["prompt"], "completion": answer_text(r) + eos} for r in rows])
+    config = trl.SFTConfig(output_dir=str(dirs.root / "warmup-checkpoints"), report_to="none", disable_tqdm=True,
+                           save_strategy="no", seed=recipe.seed, completion_only_loss=True,
+                           **{**(recipe.warmup or {}), **_device()})
+    trainer = trl.SFTTrainer(model=str(base), args=config, train_dataset=data, processing_class=tokenizer,
+                             peft_config=_lora(recipe))
+    trainer.add_callback(_jsonl(dirs.log, "warmup"))
+    trainer.train()
+    _save_merged(trainer.model, tokenizer, dirs.warmup)
+    return dirs.warmup
+
+
+def _jsonl(path: Path, phase: str) -> Any:
+    from edgefc.train.callbacks import JsonlLog
+
+    return JsonlLog(path, lambda: {"phase": phase})
+
+
+def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = None, data: Path | None = None,
+                resume: bool = False) -> dict[str, Any]:
+    """Run one stage of `recipe` into OUT/stageN and return its summary (see the module doc)."""
+    torch = require("torch", "train")
+    trl = require("trl", "train")
+    datasets = require("datasets", "train")
+    from edgefc.models.hftokenizer import load_tokenizer
+    from edgefc.train import heldout
+    from edgefc.train.callbacks import HeldoutSelector, JsonlLog, RichProgress
+    from edgefc.train.rewards import REWARDS, batch_metrics
+
+    spec = recipe.stage(stage)
+    dirs = StageDirs(out / f"stage{stage}")
+    has_checkpoint = dirs.checkpoints.is_dir() and any(dirs.checkpoints.glob("checkpoint-*"))
+    if (dirs.model / "config.json").is_file() and not resume:
+        raise EdgefcError(f"{dirs.model} already holds this stage's result; use another --out")
+    if has_checkpoint and not resume:
+        raise EdgefcError(f"{dirs.checkpoints} holds checkpoints of an earlier run: --resume continues it, or use "
+                          "another --out")
+    dirs.root.mkdir(parents=True, exist_ok=True)
+    base = base_folder(recipe, stage, model, out)
+    tokenizer = load_tokenizer(base)
+    template = ChatTemplate.from_hf_dir(base)
+    rows, dropped = render_rows(load_records(recipe, data), template, recipe,
+                                lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]))
+    train_rows, held = split(rows, recipe.heldout, recipe.seed)
+    if not train_rows:
+        raise EdgefcError("no training rows are left after the held-out split and the prompt-length filter")
+    started = time.time()
+    if stage == 1 and recipe.warmup and spec.init == "model":
+        base = warmup(recipe, base, train_rows, dirs, tokenizer)
+
+    metrics: dict[str, Any] = {}
+    funcs = [_tapped(REWARDS[name], metrics, batch_metrics) if i == 0 else REWARDS[name]
+             for i, name in enumerate(spec.rewards)]
+    device = _device()
+    config = trl.GRPOConfig(output_dir=str(dirs.checkpoints), report_to="none", disable_tqdm=True,
+                            seed=recipe.seed, reward_weights=list(spec.rewards.values()),
+                            **{**spec.grpo, **device})
+    trainer = trl.GRPOTrainer(model=str(base), reward_funcs=funcs, args=config, processing_class=tokenizer,
+                              train_dataset=datasets.Dataset.from_list(train_rows), peft_config=_lora(recipe))
+
+    def answer(model_in_training: Any) -> Any:
+        def one(row: dict[str, Any]) -> str:
+            ids = tokenizer(row["prompt"], return_tensors="pt", add_special_tokens=False).to(model_in_training.device)
+            with torch.no_grad():
+                output = model_in_training.generate(**ids, max_new_tokens=recipe.eval_max_tokens, do_sample=False,
+                                                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+            return tokenizer.decode(output[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        return one
+
+    def score(model_in_training: Any) -> dict[str, float]:
+        was_training = model_in_training.training
+        model_in_training.eval()
+        try:
+            return heldout.score(held, answer(model_in_training))
+        finally:
+            model_in_training.train(was_training)
+
+    selector = HeldoutSelector(score, lambda m, step: _save_merged(m, tokenizer, dirs.best), recipe.eval_every,
+                               recipe.patience, dirs.log)
+    if resume and dirs.log.is_file():
+        selector.restore(dirs.log)
+    for callback in (JsonlLog(dirs.log, lambda: {"phase": f"stage{stage}", **metrics}), selector,
+                     RichProgress(f"stage {stage}")):
+        trainer.add_callback(callback)
+    trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
+    if held:
+        if dirs.model.exists():
+            shutil.rmtree(dirs.model)
+        shutil.copytree(dirs.best, dirs.model)
+    else:
+        _save_merged(trainer.model, tokenizer, dirs.model)
+    summary = summarize(dirs.log, stage=stage, recipe=recipe.name, base=str(base), rows=len(rows),
+                        dropped=dropped, heldout=len(held), wall_s=time.time() - started,
+                        best_step=selector.best_step, model=str(dirs.model))
+    with atomic_file(dirs.root / SUMMARY) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    plot_curves(dirs.log, dirs.root / CURVES)
+    return summary
+
+
+def _tapped(reward: Any, sink: dict[str, Any], measure: Any) -> Any:
+    """`reward` as TRL calls it, also recording the batch's metrics (false calls, false refusals, tag rate) in
+    `sink` for the step log: the completions are only seen inside reward functions."""
+    def tapped(completions: list[Any], **kwargs: Any) -> list[float | None]:
+        sink.clear()
+        sink.update({f"batch/{k}": v for k, v in measure(completions, kwargs.get("calls"), kwargs.get("tools")).items()})
+        return reward(completions, **kwargs)
+
+    tapped.__name__ = getattr(reward, "__name__", "reward")
+    return tapped
+
+
+def summarize(log: Path, **facts: Any) -> dict[str, Any]:
+    """A stage's figures from its log: steps, time per step, each logged reward at the start and the end, the mean
+    frac_reward_zero_std, and the held-out scores."""
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stage_rows = [r for r in rows if r.get("phase", "").startswith("stage") and "reward" in r]
+    heldout = [r for r in rows if "heldout" in r]
+    keys = sorted({k for r in stage_rows for k in r if k.startswith(("rewards/", "batch/")) or k == "reward"})
+    first, last = (stage_rows[0], stage_rows[-1]) if stage_rows else ({}, {})
+    zero_std = [r["frac_reward_zero_std"] for r in stage_rows if r.get("frac_reward_zero_std") is not None]
+    steps = last.get("step", 0)
+    return {**facts, "steps": steps, "seconds_per_step": (last.get("time_s", 0) / steps) if steps else None,
+            "start": {k: first.get(k) for k in keys}, "end": {k: last.get(k) for k in keys},
+            "frac_reward_zero_std_mean": sum(zero_std) / len(zero_std) if zero_std else None,
+            "heldout": [{"step": r["step"], **r["heldout"]} for r in heldout]}
+
+
+def plot_curves(log: Path, dest: Path) -> None:
+    """Reward components and held-out accuracy against steps, as a PNG (skipped without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stage_rows = [r for r in rows if "reward" in r and r.get("phase", "").startswith("stage")]
+    keys = sorted({k for r in stage_rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    for key in ["reward", *keys]:
+        points = [(r["step"], r[key]) for r in stage_rows if r.get(key) is not None]
+        if points:
+            top.plot(*zip(*points), label=key.removeprefix("rewards/").removesuffix("/mean"))
+    top.set_ylabel("reward (mean)")
+    top.legend(fontsize=8)
+    held = [r for r in rows if "heldout" in r]
+    for key in ("accuracy", "accuracy_tolerant"):
+        points = [(r["step"], r["heldout"][key]) for r in held]
+        if points:
+            bottom.plot(*zip(*points), marker="o", label=f"held-out {key}")
+    bottom.set_xlabel("step")
+    bottom.set_ylabel("accuracy")
+    bottom.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_file(dest) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
