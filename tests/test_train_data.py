@@ -91,7 +91,7 @@ def test_xlam_json_lines() -> None:
         ([user("Is 'hello' a rotation of 'llohe'?")], ["is_rotation"],
          [{"name": "is_rotation", "arguments": {"str1": "hello", "str2": "llohe"}}], "", "en")]
     assert skipped == {"a line that is not valid JSON": 1,
-                       "tools: tool 'live_giveaways_by_type' parameter 'type' has unknown type 'Frobnicate'": 1}
+                       "tools: tool … parameter … has unknown type 'Frobnicate'": 1}
 
 
 def test_toolace() -> None:
@@ -258,6 +258,7 @@ def test_negatives_skip_what_cannot_be_derived() -> None:
 
 def test_synthetic_tasks() -> None:
     records = synthetic.generate(120, seed=7)
+    assert len({r.key for r in records}) == len(records) == 120
     assert records == synthetic.generate(120, seed=7)
     assert records != synthetic.generate(120, seed=8)
     summary = summarize(records)

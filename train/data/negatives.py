@@ -164,7 +164,7 @@ def domain_mismatch(base: Record, pool: Sequence[Record], rng: random.Random) ->
     """The question kept, the tools swapped for another record's whose words it shares none of."""
     topic = text_words(_question(base)) | _tools_topic(base.tools)
     names = {t["function"]["name"] for t in base.tools}
-    for other in rng.sample(list(pool), min(DOMAIN_CANDIDATES, len(pool))):
+    for other in rng.sample(pool, min(DOMAIN_CANDIDATES, len(pool))):
         other_names = {t["function"]["name"] for t in other.tools}
         if other is not base and not (other_names & names) and not (_tools_topic(other.tools) & topic):
             return _negative(base, copy.deepcopy(other.tools), "domain_mismatch")

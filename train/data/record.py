@@ -32,6 +32,7 @@ DEFAULT_NGRAM = 13  # words; BFCL questions shorter than this are caught by the 
 _VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 _VIETNAMESE_WORD_SHARE = 0.25  # "What's the weather in Đà Nẵng?" stays English, "Thời tiết ở Huế?" is Vietnamese
 _WORD = re.compile(r"\w+")
+_NAMED = re.compile(r"\b(tool|parameter|named) '(?:[^'\\]|\\.)*'")
 
 
 class RecordError(ValueError):
@@ -91,8 +92,8 @@ def make_record(messages: Sequence[dict[str, str]], tools: object, calls: Sequen
     """A checked record: tools canonicalised, calls naming offered tools, roles known; RecordError otherwise."""
     try:
         canonical = normalize_tools(tools)
-    except SchemaError as exc:
-        raise RecordError(f"tools: {exc}") from exc
+    except SchemaError as exc:  # counted by reason: the tool's and parameter's names left out, the type kept
+        raise RecordError(f"tools: {_NAMED.sub(lambda m: f'{m[1]} …', str(exc))}") from exc
     names = {tool["function"]["name"] for tool in canonical}
     checked_calls = [_checked_call(call, names) for call in calls]
     checked_messages = [_checked_message(message) for message in messages]

@@ -15,6 +15,7 @@ from edgefc.train.data.record import LANGUAGES, Record, make_record
 
 SOURCE = "synthetic"
 NEGATIVE_SHARE = 0.3
+MAX_TRIES_PER_RECORD = 20  # draws per wanted record before giving up on finding new distinct ones
 
 Call = dict[str, Any]
 Task = Callable[[random.Random, str], tuple[str, list[Call]]]
@@ -71,11 +72,12 @@ GUEST_NOTE = " Guests cannot change the temperature; the current user is signed 
 
 CITIES = [("Hanoi", "Hà Nội"), ("Ho Chi Minh City", "Thành phố Hồ Chí Minh"), ("Da Nang", "Đà Nẵng"),
           ("Hue", "Huế"), ("Hai Phong", "Hải Phòng"), ("Can Tho", "Cần Thơ"), ("Tokyo", "Tokyo"),
-          ("Paris", "Paris"), ("Oslo", "Oslo"), ("Seoul", "Seoul")]
+          ("Paris", "Paris"), ("Oslo", "Oslo"), ("Seoul", "Seoul"), ("Nha Trang", "Nha Trang"),
+          ("Da Lat", "Đà Lạt"), ("Vung Tau", "Vũng Tàu"), ("Bangkok", "Bangkok"), ("London", "London")]
 TITLES = [("Team meeting", "Họp nhóm"), ("Dentist appointment", "Khám răng"), ("Lunch with Lan", "Ăn trưa với Lan"),
           ("Project review", "Họp tổng kết dự án"), ("Yoga class", "Lớp yoga")]
 UNITS = {"celsius": ("Celsius", "độ C"), "fahrenheit": ("Fahrenheit", "độ F")}
-AMOUNTS = [20, 50, 75, 100, 250, 500]
+AMOUNTS = [10, 20, 30, 50, 75, 100, 150, 200, 250, 300, 500, 1000]
 TIMES = ["08:00", "09:30", "12:15", "14:00", "16:45", "19:00"]
 
 
@@ -271,21 +273,30 @@ NEGATIVES: dict[str, Negative] = {
 
 
 def generate(n: int, seed: int = 0, negative_share: float = NEGATIVE_SHARE) -> list[Record]:
-    """`n` records alternating English and Vietnamese, about `negative_share` of them negatives (types in turn)."""
+    """`n` distinct records alternating English and Vietnamese, about `negative_share` of them negatives (types in
+    turn); fewer only if the templates run out of distinct values."""
     rng = random.Random(seed)
-    records = []
+    records: list[Record] = []
+    seen: set[str] = set()
     kinds = list(NEGATIVES)
-    for index in range(n):
-        lang = LANGUAGES[index % len(LANGUAGES)]
+    made_negatives = 0
+    for _ in range(n * MAX_TRIES_PER_RECORD):
+        if len(records) >= n:
+            break
+        lang = LANGUAGES[len(records) % len(LANGUAGES)]
         if rng.random() < negative_share:
-            kind = kinds[sum(1 for r in records if r.negative_type) % len(kinds)]  # every type in turn
+            kind = kinds[made_negatives % len(kinds)]  # every type in turn
             question, tools = NEGATIVES[kind](rng, lang)
-            records.append(make_record([{"role": "user", "content": question}], tools, [], SOURCE, kind, lang))
-            continue
-        family = rng.choice(list(POSITIVES))
-        question, calls = rng.choice(POSITIVES[family])(rng, lang)
-        other = rng.choice([name for name in TOOLS if name not in FAMILIES[family]])
-        tools = _tools(*FAMILIES[family])
-        tools.insert(rng.randint(0, len(tools)), TOOLS[other])
-        records.append(make_record([{"role": "user", "content": question}], tools, calls, SOURCE, "", lang))
+            record = make_record([{"role": "user", "content": question}], tools, [], SOURCE, kind, lang)
+        else:
+            family = rng.choice(list(POSITIVES))
+            question, calls = rng.choice(POSITIVES[family])(rng, lang)
+            other = rng.choice([name for name in TOOLS if name not in FAMILIES[family]])
+            tools = _tools(*FAMILIES[family])
+            tools.insert(rng.randint(0, len(tools)), TOOLS[other])
+            record = make_record([{"role": "user", "content": question}], tools, calls, SOURCE, "", lang)
+        if record.key not in seen:
+            seen.add(record.key)
+            records.append(record)
+            made_negatives += bool(record.negative_type)
     return records
