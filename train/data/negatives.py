@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from edgefc.train.data.record import Record, RecordError, make_record
+from edgefc.train.data.record import Record, make_record
 
 SOURCE = "negatives"
 DOMAIN_CANDIDATES = 64  # other records tried, at random, when looking for unrelated tools
@@ -90,12 +90,9 @@ def _single_turn(record: Record) -> bool:
 
 
 def _negative(base: Record, tools: list[dict[str, Any]], kind: str,
-              messages: list[dict[str, str]] | None = None) -> Record | None:
-    """The negative record, or None when the changed tools are no longer valid."""
-    try:
-        return make_record(messages or base.messages, tools, [], SOURCE, kind, base.language)
-    except RecordError:
-        return None
+              messages: list[dict[str, str]] | None = None) -> Record:
+    """The negative record: the base's conversation (or `messages`), `tools`, no calls."""
+    return make_record(messages or base.messages, tools, [], SOURCE, kind, base.language)
 
 
 # --- words and names --------------------------------------------------------------------------
@@ -152,7 +149,7 @@ def _unrelated(tools: Iterable[dict[str, Any]], removed: Iterable[str]) -> list[
 def _verb(name: str) -> tuple[str, str] | None:
     """(verb, family) when a tool name starts with a known action verb followed by more words."""
     parts = name_parts(name)
-    if len(parts) < 2:
+    if len(parts) < 2 or not name.lower().startswith(parts[0]):
         return None
     return next(((parts[0], family) for family, verbs in VERBS.items() if parts[0] in verbs), None)
 
@@ -180,6 +177,8 @@ def action_mismatch(base: Record, pool: Sequence[Record], rng: random.Random) ->
     tool = found[1]["function"]
     new_verb = MISMATCHED_VERB[verb[1]]
     new_name = (new_verb.capitalize() if tool["name"][0].isupper() else new_verb) + tool["name"][len(verb[0]):]
+    if any(t["function"]["name"] == new_name for t in base.tools):
+        return None  # the tool that cannot do it is already offered beside the one that can
     obj = " ".join(name_parts(tool["name"])[1:])
     description = MISMATCHED_DESCRIPTION[new_verb].format(obj=obj, verb=verb[0])
     mismatched = {"type": "function", "function": {**copy.deepcopy(tool), "name": new_name, "description": description}}

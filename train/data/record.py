@@ -28,7 +28,7 @@ LANGUAGES = ("en", "vi")
 POSITIVE = "positive"  # how the summary counts records whose negative_type is ""
 DEFAULT_NGRAM = 13  # words; BFCL questions shorter than this are caught by the exact match
 
-# Letters only Vietnamese uses among Latin scripts: ă â đ ê ô ơ ư and the tone-marked vowels of U+1EA0-U+1EF9.
+# Letters Vietnamese writes and English never does: ă â đ ê ô ơ ư and the tone-marked vowels of U+1EA0-U+1EF9.
 _VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 _VIETNAMESE_WORD_SHARE = 0.25  # "What's the weather in Đà Nẵng?" stays English, "Thời tiết ở Huế?" is Vietnamese
 _WORD = re.compile(r"\w+")
@@ -114,7 +114,7 @@ def _checked_call(call: object, names: set[str]) -> dict[str, Any]:
         raise RecordError("a call without a name")
     arguments = call.get("arguments", {})
     if not isinstance(arguments, dict):
-        raise RecordError(f"call {call['name']!r} has arguments that are not an object")
+        raise RecordError("a call whose arguments are not an object")
     if call["name"] not in names:
         raise RecordError("a call to a tool not offered")
     return {"name": call["name"], "arguments": arguments}
@@ -123,14 +123,14 @@ def _checked_call(call: object, names: set[str]) -> dict[str, Any]:
 def _checked_message(message: object) -> dict[str, str]:
     """A chat message with a known role and string content."""
     if not isinstance(message, dict) or message.get("role") not in ROLES:
-        raise RecordError(f"a message with an unknown role: {str(message)[:60]!r}")
+        raise RecordError("a message with an unknown role")
     if not isinstance(message.get("content"), str):
         raise RecordError(f"a {message['role']} message without text content")
     return {"role": message["role"], "content": message["content"]}
 
 
 def language_of(text: str) -> str:
-    """ "vi" when at least a quarter of the words carry letters only Vietnamese uses, else "en"."""
+    """ "vi" when at least a quarter of the words carry Vietnamese letters (a place name alone does not), else "en"."""
     words = _WORD.findall(text)
     if not words:
         return "en"
