@@ -9,7 +9,8 @@ waits its Retry-After (plus jitter; a short jittered pause without one) and is s
 counted. Every request sent ends answered, lost (no response, a timeout, a status other than 200 and 429, a
 body that is not a well-formed chat completion, a stream that ends without [DONE]) or abandoned (still
 being refused when the time budget ran out). The server's RSS is read after the warm-up, while the load
-runs and at the end; then it gets SIGINT and must exit cleanly. Exit 1 when a request was lost, RSS grew
+runs and at the end; then it gets SIGINT and must exit cleanly. How the answers spread over the clients is
+reported too: a client that honours Retry-After can lose each freed place to a client that resubmits at once. Exit 1 when a request was lost, RSS grew
 past its bound, the server did not stop cleanly or its counters disagree with what the clients saw.
 
 By default the same run then compares tool calls with llama-cpp-python's own server on the same GGUF
@@ -514,9 +515,10 @@ def spread(values: list[float]) -> dict[str, float] | None:
             "max": float(a.max()), "n": len(values)}
 
 
-def summarize(rows: list[Row], planned: int, wall_s: float) -> dict[str, Any]:
-    """Counts, latency percentiles and throughput of a load run."""
+def summarize(rows: list[Row], planned: int, wall_s: float, clients: int) -> dict[str, Any]:
+    """Counts, latency percentiles, throughput and fairness (answers per client) of a load run."""
     answered = [r for r in rows if r.outcome == "answered"]
+    per_client = [sum(r.client == c for r in answered) for c in range(clients)]
     lost = [r for r in rows if r.outcome == "lost"]
     tokens = sum(r.completion_tokens or 0 for r in answered)
     by_kind = {k: {"answered": sum(r.kind == k for r in answered), "lost": sum(r.kind == k for r in lost),
@@ -526,6 +528,7 @@ def summarize(rows: list[Row], planned: int, wall_s: float) -> dict[str, Any]:
         "lost": len(lost), "abandoned": sum(r.outcome == "abandoned" for r in rows),
         "rejections": sum(r.rejections for r in rows), "requests_rejected": sum(r.rejections > 0 for r in rows),
         "max_rejections_one_request": max((r.rejections for r in rows), default=0),
+        "answers_per_client": {"min": min(per_client), "max": max(per_client), "all": per_client},
         "latency_s": spread([r.latency_s for r in answered]),  # the answered attempt, server queueing included
         "total_s": spread([r.total_s for r in answered]),  # from the first attempt, pauses after 429 included
         "stream_ttft_s": spread([r.ttft_s for r in answered if r.ttft_s is not None]),
@@ -558,7 +561,7 @@ def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int,
         rss_end, cpu_s = server.rss_bytes(), server.cpu_seconds() - cpu_start
         health = get_json(port, "/health")[1]
         stopped = server.stop()
-    figures = summarize(rows, plan.requests, wall_s)
+    figures = summarize(rows, plan.requests, wall_s, plan.clients)
     figures |= {"server_cpu_s": cpu_s, "server_cpus_used": cpu_s / wall_s if wall_s else 0.0}
     half = next((s[1] for s in sampler.samples if s[3] >= figures["answered"] / 2), None)
     growth = _mib(rss_end - rss_start)
@@ -656,6 +659,9 @@ def table(result: dict[str, Any]) -> Table:
         ("rejected (429, each retry counted)", f"{f['rejections']} over {f['requests_rejected']} requests"),
         ("lost", str(f["lost"])),
         ("abandoned (time budget)", str(f["abandoned"])),
+        ("most 429s for one request · answers per client", f"{f['max_rejections_one_request']} · "
+                                                           f"{f['answers_per_client']['min']} to "
+                                                           f"{f['answers_per_client']['max']}"),
         ("latency p50 / p95 (answered attempt)", f"{lat.get('p50', 0):.2f} / {lat.get('p95', 0):.2f} s"),
         ("latency p50 / p95 (with 429 pauses)", f"{total.get('p50', 0):.2f} / {total.get('p95', 0):.2f} s"),
         ("throughput", f"{f['answered_per_s']:.2f} answers/s · {f['completion_tokens_per_s']:.1f} tokens/s"),

@@ -39,7 +39,8 @@ def test_load_run_accounts_for_every_request(tiny_gguf: Path, tmp_path: Path) ->
     assert sorted(r["index"] for r in rows) == list(range(24)) and {r["kind"] for r in rows} == set(KINDS)
     # 6 clients against one generation + one waiting: some were refused, retried and then answered.
     assert f["rejections"] >= 1 and f["rejections"] == sum(r["rejections"] for r in rows)
-    assert 1 <= f["requests_rejected"] <= f["rejections"]
+    assert 1 <= f["requests_rejected"] <= f["rejections"] and f["max_rejections_one_request"] >= 1
+    assert sum(f["answers_per_client"]["all"]) == 24 and len(f["answers_per_client"]["all"]) == 6
     assert load["server_counters"]["rejected"] == f["rejections"]
     assert load["server_counters"]["served"] == f["answered"] + 1  # the warm-up
     for spread in (f["latency_s"], f["total_s"]):
