@@ -10,8 +10,9 @@ counted. Every request sent ends answered, lost (no response, a timeout, a statu
 body that is not a well-formed chat completion, a stream that ends without [DONE]) or abandoned (still
 being refused when the time budget ran out). The server's RSS is read after the warm-up, while the load
 runs and at the end; then it gets SIGINT and must exit cleanly. How the answers spread over the clients is
-reported too: a client that honours Retry-After can lose each freed place to a client that resubmits at once. Exit 1 when a request was lost, RSS grew
-past its bound, the server did not stop cleanly or its counters disagree with what the clients saw.
+reported too: a client that honours Retry-After can lose each freed place to a client that resubmits at once.
+Exit 1 when a request was lost, RSS grew past its bound, the server did not stop cleanly or its counters
+disagree with what the clients saw.
 
 By default the same run then compares tool calls with llama-cpp-python's own server on the same GGUF
 (edgefc.bench.serve_compare). It writes `result.json` (all figures and one row per request) and the
