@@ -295,6 +295,45 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
 
 
 @app.command()
+def dataset(out_file: Path = typer.Argument(..., help="Parquet file to write (a summary JSON goes beside it)."),
+            xlam: Optional[list[Path]] = typer.Option(None, "--xlam", help="xLAM function-calling-60k files "
+                                                      "(.json or .jsonl); repeatable."),
+            toolace: Optional[list[Path]] = typer.Option(None, "--toolace", help="ToolACE files; repeatable."),
+            toucan: Optional[list[Path]] = typer.Option(None, "--toucan", help="Toucan-1.5M parquet files; "
+                                                        "repeatable."),
+            negatives: int = typer.Option(0, "--negatives", min=0, help="Up to N synthetic negatives of each of "
+                                          "the seed's types, derived from the loaded positives."),
+            synthetic: int = typer.Option(0, "--synthetic", min=0, help="N bilingual (en/vi) synthetic tasks."),
+            seed: int = typer.Option(0, "--seed"),
+            decontaminate: bool = typer.Option(True, "--decontaminate/--no-decontaminate", help="Drop records "
+                                               "whose question is a BFCL question (exact or a shared 13-word run)."),
+            as_json: bool = JsonOpt) -> None:
+    """Training records from local copies of xLAM, ToolACE and Toucan plus generated negatives and tasks, in one
+    unified form, deduplicated and decontaminated against BFCL, as parquet with counts by source and type."""
+    from edgefc.train.data.build import build
+
+    sources = {name: paths for name, paths in (("xlam", xlam), ("toolace", toolace), ("toucan", toucan)) if paths}
+    if not sources and not synthetic:
+        raise EdgefcError("nothing to build: give source files (--xlam, --toolace, --toucan) or --synthetic N")
+    summary = build(sources, out_file, negatives_per_type=negatives, synthetic_count=synthetic, seed=seed,
+                    decontaminate_bfcl=decontaminate)
+    if as_json:
+        print_json(summary)
+        return
+    table = Table(title=f"edgefc dataset · {summary['records']} records")
+    table.add_column("by")
+    table.add_column("value")
+    table.add_column("records", justify="right")
+    for group in ("by_source", "by_negative_type", "by_language"):
+        for value, count in summary[group].items():
+            table.add_row(group.removeprefix("by_"), value, str(count))
+    out.print(table)
+    out.print(f"[dim]dropped: {summary['duplicates_dropped']} duplicates, {summary['bfcl_contaminated_dropped']} "
+              f"BFCL questions; skipped rows: {summary['skipped'] or 'none'} · records in {out_file}[/]",
+              highlight=False)
+
+
+@app.command()
 def train(stage: int = typer.Option(1, "--stage", min=1, max=2, help="1, or 2 (starts from stage 1's result)."),
           recipe: str = typer.Option("cpu-0.5b-lora", "--recipe", help="A shipped recipe (train/recipes) or a "
                                      "YAML file."),

@@ -97,3 +97,20 @@ def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> 
                                       categories=["simple_python", "irrelevance"], limit=2, max_tokens=16))
     assert [m["model"] for m in summary["models"]] == [str(gguf)]
     assert (folder / "results.jsonl").read_text().count("\n") == 4
+
+
+def test_dataset_and_train_commands(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from edgefc.cli import app
+
+    runner = CliRunner()
+    built = runner.invoke(app, ["dataset", str(tmp_path / "d.parquet"), "--synthetic", "12", "--json"])
+    assert built.exit_code == 0, built.output
+    summary = json.loads(built.output)
+    assert summary["records"] == 12 and set(summary["by_language"]) == {"en", "vi"}
+    assert (tmp_path / "d.parquet").is_file()
+    refused = runner.invoke(app, ["train", "--recipe", "no-such-recipe", "--out", str(tmp_path / "run")])
+    assert isinstance(refused.exception, EdgefcError) and "shipped:" in str(refused.exception)
+    missing = runner.invoke(app, ["train", "--stage", "2", "--recipe", "cpu-smoke", "--out", str(tmp_path / "run")])
+    assert isinstance(missing.exception, EdgefcError) and "run --stage 1 first" in str(missing.exception)

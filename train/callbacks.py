@@ -29,7 +29,7 @@ class JsonlLog(TrainerCallback):
         if not logs or not state.is_world_process_zero:
             return
         row = {"step": state.global_step, "time_s": round(time.time() - self.start, 2),
-               **{k: _finite(v) for k, v in logs.items()}, **self.extra()}
+               **{k: _finite(v) for k, v in {**logs, **self.extra()}.items()}}
         with self.path.open("a", encoding="utf-8") as sink:
             sink.write(json.dumps(row) + "\n")
 

@@ -60,18 +60,19 @@ def _loads(value: Any) -> Any:
 
 
 def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
-    """Training records: a parquet file or folder of them (`edgefc dataset`), else the recipe's synthetic count."""
+    """Training records as rows: a parquet file or folder of them (`edgefc dataset`), else the recipe's synthetic
+    tasks."""
+    from edgefc.train.data.record import read_records
+    from edgefc.train.data.synthetic import generate
+
     if data is not None:
-        datasets = require("datasets", "train")
         files = sorted(data.glob("*.parquet")) if data.is_dir() else [data]
         if not files or not all(f.is_file() for f in files):
             raise EdgefcError(f"{data} holds no parquet file of training records (build one with `edgefc dataset`)")
-        return list(datasets.Dataset.from_parquet([str(f) for f in files]))
+        return [r.to_row() for f in files for r in read_records(f)]
     if recipe.synthetic <= 0:
         raise EdgefcError(f"recipe {recipe.name!r} generates no data (synthetic: 0): give --data")
-    from edgefc.train.data.synthetic import generate
-
-    return [dict(r) for r in generate(recipe.synthetic, seed=recipe.seed)]
+    return [r.to_row() for r in generate(recipe.synthetic, seed=recipe.seed)]
 
 
 def answer_text(record: dict[str, Any]) -> str:
@@ -172,6 +173,7 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     trainer.add_callback(_jsonl(dirs.log, "warmup"))
     trainer.train()
     _save_merged(trainer.model, tokenizer, dirs.warmup)
+    shutil.rmtree(config.output_dir, ignore_errors=True)  # nothing is saved there (save_strategy "no")
     return dirs.warmup
 
 
