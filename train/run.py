@@ -203,6 +203,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
         raise EdgefcError(f"{dirs.checkpoints} holds checkpoints of an earlier run: --resume continues it, or use "
                           "another --out")
     dirs.root.mkdir(parents=True, exist_ok=True)
+    datasets.disable_progress_bars()  # TRL's dataset preparation bars would interleave with the stage's own bar
     base = base_folder(recipe, stage, model, out)
     tokenizer = load_tokenizer(base)
     template = ChatTemplate.from_hf_dir(base)
