@@ -114,3 +114,28 @@ def test_dataset_and_train_commands(tmp_path: Path) -> None:
     assert isinstance(refused.exception, EdgefcError) and "shipped:" in str(refused.exception)
     missing = runner.invoke(app, ["train", "--stage", "2", "--recipe", "cpu-smoke", "--out", str(tmp_path / "run")])
     assert isinstance(missing.exception, EdgefcError) and "run --stage 1 first" in str(missing.exception)
+
+
+@pytest.mark.slow
+def test_a_killed_stage_resumes_from_its_last_checkpoint(tiny_qwen3: Path, tmp_path: Path) -> None:
+    """A stage stopped after its step-2 checkpoint (result never written) continues at step 3 with --resume, its
+    held-out best carried over; without --resume the checkpoints are not silently reused."""
+    import dataclasses
+    import shutil
+
+    smoke = load_recipe("cpu-smoke")
+
+    def with_steps(steps: int) -> object:
+        stage = dataclasses.replace(smoke.stage(1), grpo={**smoke.stage(1).grpo, "max_steps": steps, "save_steps": 2})
+        return dataclasses.replace(smoke, stages={1: stage}, warmup=None, eval_every=0)
+
+    out = tmp_path / "run"
+    train_stage(with_steps(2), 1, out, model=str(tiny_qwen3))
+    shutil.rmtree(out / "stage1" / "model")  # killed before the end: only checkpoints and the log remain
+    with pytest.raises(EdgefcError, match="--resume continues it"):
+        train_stage(with_steps(4), 1, out, model=str(tiny_qwen3))
+    summary = train_stage(with_steps(4), 1, out, model=str(tiny_qwen3), resume=True)
+    steps = [json.loads(line)["step"] for line in (out / "stage1" / "log.jsonl").read_text().splitlines()
+             if "reward" in json.loads(line)]
+    assert steps == [1, 2, 3, 4] and summary["steps"] == 4
+    assert (out / "stage1" / "model" / "config.json").is_file()
