@@ -170,11 +170,20 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
                            **{**(recipe.warmup or {}), **_device()})
     trainer = trl.SFTTrainer(model=str(base), args=config, train_dataset=data, processing_class=tokenizer,
                              peft_config=_lora(recipe))
+    _quiet(trainer)
     trainer.add_callback(_jsonl(dirs.log, "warmup"))
     trainer.train()
     _save_merged(trainer.model, tokenizer, dirs.warmup)
     shutil.rmtree(config.output_dir, ignore_errors=True)  # nothing is saved there (save_strategy "no")
     return dirs.warmup
+
+
+def _quiet(trainer: Any) -> None:
+    """Drop transformers' printer of log dicts (what it uses with its tqdm bar off): stdout stays clean for
+    --json, and the logs go to log.jsonl instead."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
 
 
 def _jsonl(path: Path, phase: str) -> Any:
@@ -247,6 +256,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
                                recipe.patience, dirs.log)
     if resume and dirs.log.is_file():
         selector.restore(dirs.log)
+    _quiet(trainer)
     for callback in (JsonlLog(dirs.log, lambda: {"phase": f"stage{stage}", **metrics}), selector,
                      RichProgress(f"stage {stage}")):
         trainer.add_callback(callback)
