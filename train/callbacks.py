@@ -57,7 +57,8 @@ class HeldoutSelector(TrainerCallback):
                 else:
                     self.stale += 1
 
-    def _evaluate(self, model: Any, step: int, control: Any) -> None:
+    def evaluate(self, model: Any, step: int, control: Any = None) -> None:
+        """Score `model` now, keep it on a new best, log the result (and stop training once patience runs out)."""
         result = self.score(model)
         self.scored_at = step
         key = (result["accuracy"], result["accuracy_tolerant"])
@@ -69,16 +70,16 @@ class HeldoutSelector(TrainerCallback):
             self.stale += 1
         with self.log.open("a", encoding="utf-8") as sink:
             sink.write(json.dumps({"step": step, "heldout": result, "best": improved}) + "\n")
-        if self.patience and self.stale >= self.patience:
+        if self.patience and self.stale >= self.patience and control is not None:
             control.should_training_stop = True
 
     def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if self.every and state.global_step % self.every == 0 and state.is_world_process_zero:
-            self._evaluate(model, state.global_step, control)
+            self.evaluate(model, state.global_step, control)
 
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if self.scored_at != state.global_step and state.is_world_process_zero:
-            self._evaluate(model, state.global_step, control)
+            self.evaluate(model, state.global_step, control)
 
 
 class RichProgress(TrainerCallback):

@@ -260,6 +260,8 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     for callback in (JsonlLog(dirs.log, lambda: {"phase": f"stage{stage}", **metrics}), selector,
                      RichProgress(f"stage {stage}")):
         trainer.add_callback(callback)
+    if held and not (resume and has_checkpoint):
+        selector.evaluate(trainer.model, 0)  # the starting point (after any warm-up): GRPO must beat it to replace it
     trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
     if held:
         if dirs.model.exists():
