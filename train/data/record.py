@@ -11,7 +11,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,19 @@ class Record:
         """A record back from its row (JSON strings or already-decoded lists)."""
         return cls(messages=_loads(row["messages"]), tools=_loads(row["tools"]), calls=_loads(row["calls"]),
                    source=row["source"], negative_type=row["negative_type"], language=row["language"])
+
+
+def records_from(rows: Iterable[dict[str, Any]], convert: Callable[[dict[str, Any]], list[Record]],
+                 skipped: Counter[str]) -> Iterator[Record]:
+    """Each source row's records through `convert`; a row it rejects (RecordError) is counted in `skipped` by
+    its reason, never raised: one bad row must not stop a load of thousands."""
+    for row in rows:
+        try:
+            records = convert(row)
+        except RecordError as exc:
+            skipped[str(exc)] += 1
+            continue
+        yield from records
 
 
 def _dumps(value: object) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from edgefc.protocol.parse import format_tool_calls
 from edgefc.train.data.jsonrows import read_rows
-from edgefc.train.data.record import Record, RecordError, make_record
+from edgefc.train.data.record import Record, RecordError, make_record, records_from
 
 SOURCE = "toolace"
 COLUMNS = ("system", "conversations")
@@ -32,13 +32,7 @@ _OPENERS = {"(": ")", "[": "]", "{": "}"}
 
 def load(path: str | Path, skipped: Counter[str]) -> Iterator[Record]:
     """The records of a ToolACE .json list or .jsonl file; bad rows are counted in `skipped` by reason."""
-    for row in read_rows(path, "ToolACE", COLUMNS, skipped):
-        try:
-            records = _records(row)
-        except RecordError as exc:
-            skipped[str(exc)] += 1
-            continue
-        yield from records
+    yield from records_from(read_rows(path, "ToolACE", COLUMNS, skipped), _records, skipped)
 
 
 def _records(row: dict[str, Any]) -> list[Record]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from edgefc.errors import EdgefcError, require
 from edgefc.protocol.parse import format_tool_calls
-from edgefc.train.data.record import Record, RecordError, make_record
+from edgefc.train.data.record import Record, RecordError, make_record, records_from
 
 SOURCE = "toucan"
 COLUMNS = ("uuid", "subset_name", "messages", "available_tools")
@@ -39,14 +39,9 @@ def load(path: str | Path, skipped: Counter[str]) -> Iterator[Record]:
     missing = [column for column in COLUMNS if column not in names]
     if missing:
         raise EdgefcError(f"{path} is not Toucan data: it has no column {', '.join(map(repr, missing))}")
-    for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(COLUMNS)):
-        for row in batch.to_pylist():
-            try:
-                records = _records(row)
-            except RecordError as exc:
-                skipped[str(exc)] += 1
-                continue
-            yield from records
+    rows = (row for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=list(COLUMNS))
+            for row in batch.to_pylist())
+    yield from records_from(rows, _records, skipped)
 
 
 def _records(row: dict[str, Any]) -> list[Record]:

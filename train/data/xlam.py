@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.train.data.jsonrows import read_rows
-from edgefc.train.data.record import Record, RecordError, make_record
+from edgefc.train.data.record import Record, RecordError, make_record, records_from
 
 SOURCE = "xlam"
 COLUMNS = ("query", "answers", "tools")
@@ -21,11 +21,8 @@ COLUMNS = ("query", "answers", "tools")
 
 def load(path: str | Path, skipped: Counter[str]) -> Iterator[Record]:
     """The records of an xLAM .json list or .jsonl file; bad rows are counted in `skipped` by reason."""
-    for row in read_rows(path, "xLAM function-calling", COLUMNS, skipped):
-        try:
-            yield _record(row)
-        except RecordError as exc:
-            skipped[str(exc)] += 1
+    yield from records_from(read_rows(path, "xLAM function-calling", COLUMNS, skipped), lambda row: [_record(row)],
+                            skipped)
 
 
 def _record(row: dict[str, Any]) -> Record:
