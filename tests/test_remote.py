@@ -147,3 +147,43 @@ def test_chat_endpoint(base: str, tiny_gguf: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["runtime"] == "remote" and data["constrained"] is False and data["timings"]["prompt_tokens"] > 0
+
+
+def test_a_cut_stream_is_an_endpoint_error(tiny_gguf: Path) -> None:
+    """A server whose stream stops before any finish_reason (a crash, a dropped connection) fails the request
+    loudly: the partial text is not an answer to score."""
+    import http.server
+    import threading
+
+    class Cut(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"object": "list", "data": [{"id": "m", "object": "model"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            chunk = {"id": "c", "object": "text_completion", "created": 0, "model": "m",
+                     "choices": [{"index": 0, "text": "<tool_call>", "finish_reason": None}]}
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            self.close_connection = True
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    remote = load(tiny_gguf, endpoint=f"http://127.0.0.1:{server.server_address[1]}/v1")
+    try:
+        with pytest.raises(EndpointError, match="ended its stream before the answer finished"):
+            remote.generate(ASK, max_tokens=8)
+    finally:
+        remote.close()
+        server.shutdown()

@@ -10,6 +10,7 @@ The endpoint decodes freely: `/v1/completions` carries no tool grammar, so const
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 from pathlib import Path
@@ -73,7 +74,7 @@ class RemoteRuntime(Runtime):
 
     def __init__(self, path: Path, endpoint: str, *, served_model: str | None = None):
         openai = require("openai", "remote")
-        self._openai, self._httpx = openai, require("httpx", "remote")
+        self._openai, self._transport_errors = openai, _transport_errors()
         self._vocab = _LocalVocab(path)
         super().__init__(path, self._vocab.template, None)
         self.endpoint = endpoint.rstrip("/")
@@ -101,7 +102,7 @@ class RemoteRuntime(Runtime):
                 raise EdgefcError(f"{self.endpoint} refused the request ({exc.status_code}): {message}") from None
             hint = f" (set {API_KEY_ENV})" if exc.status_code in (401, 403) else ""
             raise EndpointError(f"{self.endpoint} answered {exc.status_code}: {message}{hint}") from None
-        except (self._openai.APIError, self._httpx.HTTPError) as exc:  # refused, timed out, cut mid-stream
+        except (self._openai.APIError, *self._transport_errors) as exc:  # refused, timed out, cut mid-stream
             raise EndpointError(f"cannot use {self.endpoint}: {exc}") from None
 
     def answer(self, prompt: str, tools: Any = None, *, max_tokens: int = 256, sampling: Sampling = Sampling(),
@@ -133,7 +134,7 @@ class RemoteRuntime(Runtime):
             model=self.served_model, prompt=prompt, max_tokens=max_tokens, stream=True,
             stream_options={"include_usage": True}, **options))
         parts: list[str] = []
-        finish, usage = "stop", None
+        finish, usage = None, None
         try:
             for chunk in _chunks(stream, self._call):
                 usage = chunk.usage or usage
@@ -146,6 +147,9 @@ class RemoteRuntime(Runtime):
                     finish = choice.finish_reason or finish
         except _Stopped:
             stream.close()
+            finish = "stop"
+        if finish is None:  # the body ended before any finish_reason: a cut connection, not an answer
+            raise EndpointError(f"{self.endpoint} ended its stream before the answer finished")
         text = "".join(parts)
         prompt_tokens = usage.prompt_tokens if usage else len(self.tokenize(prompt))
         completion_tokens = usage.completion_tokens if usage else len(self.tokenize(text))
@@ -178,6 +182,18 @@ class RemoteRuntime(Runtime):
         self.client.close()
         if self._vocab.llm is not None:
             self._vocab.llm.close()
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """The HTTP library errors the openai client lets through while a stream is read: httpx2's (openai 3.x) or
+    httpx's (earlier releases), whichever are installed."""
+    errors = []
+    for module in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(module).HTTPError)
+        except ImportError:
+            continue
+    return tuple(errors)
 
 
 class _Stopped(Exception):
