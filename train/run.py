@@ -83,8 +83,9 @@ def answer_text(record: dict[str, Any]) -> str:
 
 def render_rows(records: list[dict[str, Any]], template: ChatTemplate, recipe: Recipe,
                 count_tokens: Any) -> tuple[list[dict[str, Any]], int]:
-    """Rows with a rendered `prompt` (the record's messages, the recipe's system line, the record's tools) and the
-    columns the rewards read; prompts longer than the recipe allows are dropped (their count is returned)."""
+    """Record rows (JSON columns, as Record.to_row writes them) with a rendered `prompt` added (the record's
+    messages, the recipe's system line, the record's tools); prompts longer than the recipe allows are dropped
+    (their count is returned). The other columns stay for the rewards."""
     rows, dropped = [], 0
     for record in records:
         messages = _loads(record["messages"])
@@ -95,11 +96,7 @@ def render_rows(records: list[dict[str, Any]], template: ChatTemplate, recipe: R
         if count_tokens(prompt) > recipe.max_prompt_tokens:
             dropped += 1
             continue
-        rows.append({"prompt": prompt, "calls": record["calls"] if isinstance(record["calls"], str)
-                     else json.dumps(record["calls"]), "tools": record["tools"] if isinstance(record["tools"], str)
-                     else json.dumps(record["tools"]), "id": record.get("id", ""),
-                     "source": record.get("source", ""), "negative_type": record.get("negative_type", ""),
-                     "language": record.get("language", ""), "messages": record["messages"]})
+        rows.append({**record, "prompt": prompt})
     return rows, dropped
 
 
