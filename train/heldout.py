@@ -8,21 +8,17 @@ ground truth one option per argument, and optional parameters the truth leaves o
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from edgefc.bench.bfcl.checker import check
 from edgefc.bench.bfcl.data import Entry
 from edgefc.bench.bfcl.decode import official_decode
 from edgefc.protocol.parse import parse, to_bfcl
+from edgefc.train.data.record import column_value
 
 _BFCL_TYPES = {"string": "string", "integer": "integer", "number": "float", "boolean": "boolean", "array": "array",
                "object": "dict"}
 _PY_TYPES = {str: "string", int: "integer", float: "float", bool: "boolean", list: "array", dict: "dict"}
-
-
-def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _bfcl_type(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
@@ -40,8 +36,8 @@ def _bfcl_type(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
 
 def to_entry(record: dict[str, Any]) -> Entry:
     """The BFCL entry a training record stands for (see the module doc)."""
-    tools = _loads(record["tools"])
-    calls = _loads(record["calls"])
+    tools = column_value(record["tools"])
+    calls = column_value(record["calls"])
     truth = {call["name"]: call["arguments"] for call in calls}
     docs = []
     for tool in tools:
@@ -61,14 +57,14 @@ def to_entry(record: dict[str, Any]) -> Entry:
             options = {key: [value] for key, value in call["arguments"].items()}
             options.update({key: [""] for key in doc["parameters"]["properties"] if key not in options})
             answer.append({call["name"]: options})
-    return Entry(id=str(record.get("id", "")), category=category, question=_loads(record["messages"]),
+    return Entry(id=str(record.get("id", "")), category=category, question=column_value(record["messages"]),
                  functions=docs, answer=answer)
 
 
 def score_answer(record: dict[str, Any], text: str) -> tuple[bool, bool]:
     """(BFCL-decoded verdict, verdict on edgefc's tolerant reading) of one answer to one record."""
     entry = to_entry(record)
-    parsed = parse(text, _loads(record["tools"]))
+    parsed = parse(text, column_value(record["tools"]))
     tolerant = None if parsed.errors and not parsed.calls else to_bfcl(parsed.calls)
     return check(entry, official_decode(text)).valid, check(entry, tolerant).valid
 

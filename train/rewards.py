@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from edgefc.bench.bfcl.checker import standardize
 from edgefc.protocol.parse import REFUSAL, TAGS, ParseResult, ToolCall, format_tool_calls, parse
+from edgefc.train.data.record import column_value
 
 Completion = str | list[dict[str, Any]]
 Reward = Callable[..., list[float | None]]
@@ -135,11 +136,6 @@ def completion_text(completion: Completion) -> str:
     return "\n".join(piece for piece in pieces if piece)
 
 
-def _column(value: Any) -> Any:
-    """A dataset column value: a JSON string decoded, anything else as it is."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
 class _Row(NamedTuple):
     """One completion: its text, parsed with its row's tools, beside the true calls."""
 
@@ -154,8 +150,8 @@ def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequen
     row_tools = [None] * len(completions) if tools is None else tools
     for completion, truth, offered in zip(completions, calls, row_tools, strict=True):
         text = completion_text(completion)
-        offered = _column(offered)
-        yield _Row(text, parse(text, offered), _column(truth), offered)
+        offered = column_value(offered)
+        yield _Row(text, parse(text, offered), column_value(truth), offered)
 
 
 # --- format -----------------------------------------------------------------------------------------------------

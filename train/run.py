@@ -24,6 +24,7 @@ from edgefc.fsutil import atomic_dir, atomic_file
 from edgefc.protocol.parse import REFUSAL, format_tool_calls
 from edgefc.protocol.render import ChatTemplate
 from edgefc.train.config import Recipe
+from edgefc.train.data.record import column_value
 
 LOG, SUMMARY, CURVES = "log.jsonl", "summary.json", "curves.png"
 
@@ -55,10 +56,6 @@ class StageDirs:
         return self.root / LOG
 
 
-def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
     """Training records as rows: a parquet file or folder of them (`edgefc dataset`), else the recipe's synthetic
     tasks."""
@@ -77,7 +74,7 @@ def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
 
 def answer_text(record: dict[str, Any]) -> str:
     """The reference answer of a record: its calls in the canonical form, or the refusal sentence."""
-    calls = _loads(record["calls"])
+    calls = column_value(record["calls"])
     return format_tool_calls(calls) if calls else REFUSAL
 
 
@@ -88,10 +85,10 @@ def render_rows(records: list[dict[str, Any]], template: ChatTemplate, recipe: R
     (their count is returned). The other columns stay for the rewards."""
     rows, dropped = [], 0
     for record in records:
-        messages = _loads(record["messages"])
+        messages = column_value(record["messages"])
         if recipe.system_prompt:
             messages = [{"role": "system", "content": recipe.system_prompt}, *messages]
-        prompt = template.render(messages, _loads(record["tools"]), add_generation_prompt=True,
+        prompt = template.render(messages, column_value(record["tools"]), add_generation_prompt=True,
                                  enable_thinking=recipe.enable_thinking)
         if count_tokens(prompt) > recipe.max_prompt_tokens:
             dropped += 1

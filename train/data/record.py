@@ -75,7 +75,7 @@ class Record:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Record:
         """A record back from its row (JSON strings or already-decoded lists)."""
-        return cls(messages=_loads(row["messages"]), tools=_loads(row["tools"]), calls=_loads(row["calls"]),
+        return cls(messages=column_value(row["messages"]), tools=column_value(row["tools"]), calls=column_value(row["calls"]),
                    source=row["source"], negative_type=row["negative_type"], language=row["language"])
 
 
@@ -96,7 +96,9 @@ def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _loads(value: object) -> Any:
+def column_value(value: object) -> Any:
+    """A record column's value: JSON text decoded, anything already decoded as it is (TRL and the trainer hand
+    columns over in either form)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
