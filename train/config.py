@@ -46,6 +46,7 @@ class Recipe:
     seed: int = 0
     lora: dict[str, Any] | None = None  # peft.LoraConfig arguments; merged into the weights at the end
     warmup: dict[str, Any] | None = None  # SFTConfig arguments for a supervised warm-up before stage 1
+    warmup_tag_lr_scale: float = 1.0  # with LoRA, the warm-up trains the call tags' own rows at this multiple of its LR
 
     def stage(self, number: int) -> Stage:
         if number not in self.stages:
@@ -102,6 +103,9 @@ def parse_recipe(data: Any, name: str) -> Recipe:
         init = value.get("init", "model")
         if init not in ("model", "stage1"):
             raise EdgefcError(f"recipe {name!r} stage {number}: init is 'model' or 'stage1', not {init!r}")
+        extra = sorted(set(value) - {"rewards", "grpo", "init"})
+        if extra:
+            raise EdgefcError(f"recipe {name!r} stage {number}: unknown field(s) {', '.join(extra)}")
         stages[number] = Stage({k: float(v) for k, v in rewards.items()}, dict(value.get("grpo") or {}), init)
     known = {f for f in Recipe.__dataclass_fields__ if f not in ("name", "stages")}
     unknown = sorted(set(data) - known)
