@@ -1,0 +1,109 @@
+"""BFCL multi-turn entries (base, miss_func, miss_param, long_context) read out of the pinned bfcl-eval wheel.
+
+An entry's functions are every doc of its involved classes, minus the ones a miss_func entry withholds until a
+later turn, as bfcl-eval's populate_test_cases_with_predefined_functions builds them; `path` is only data.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edgefc.bench.bfcl.data import _read_jsonl, wheel_path
+from edgefc.errors import EdgefcError
+
+CATEGORIES = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
+
+# The simulated API classes of these categories: module in func_source_code, function-doc file.
+API_CLASSES = {
+    "GorillaFileSystem": ("gorilla_file_system", "gorilla_file_system.json"),
+    "MathAPI": ("math_api", "math_api.json"),
+    "MessageAPI": ("message_api", "message_api.json"),
+    "TwitterAPI": ("posting_api", "posting_api.json"),
+    "TicketAPI": ("ticket_api", "ticket_api.json"),
+    "TradingBot": ("trading_bot", "trading_bot.json"),
+    "TravelAPI": ("travel_booking", "travel_booking.json"),
+    "VehicleControlAPI": ("vehicle_control", "vehicle_control.json"),
+}
+# bfcl-eval's base_handler: the user message of a miss_func turn that brings the withheld functions back
+# (DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC), and the steps per turn after which it force-quits an entry
+# (MAXIMUM_STEP_LIMIT; the entry then fails).
+ADDITIONAL_FUNCTION_PROMPT = "I have updated some more functions you can choose from. What about now?"
+MAX_STEPS_PER_TURN = 20
+
+_DATA = "bfcl_eval/data"
+
+
+@dataclass(frozen=True)
+class MultiTurnEntry:
+    """One multi-turn entry: user messages per turn (an empty turn of miss_func brings back `missed_function`),
+    the APIs' classes and starting state, the functions offered from turn 0, and the ground-truth calls per turn."""
+
+    id: str
+    category: str
+    turns: list[list[dict[str, Any]]]
+    involved_classes: list[str]
+    initial_config: dict[str, Any]
+    path: list[str]
+    functions: list[dict[str, Any]]
+    missed_function: dict[int, list[dict[str, Any]]]
+    ground_truth: list[list[str]]
+
+    @property
+    def long_context(self) -> bool:
+        """Whether the APIs load their long-context extras, as bfcl-eval decides it (by the category name)."""
+        return "long_context" in self.category
+
+
+def functions_at(entry: MultiTurnEntry, turn: int) -> list[dict[str, Any]]:
+    """The function docs offered at `turn`: the entry's, plus every withheld one brought back at or before it."""
+    added = [doc for at, docs in sorted(entry.missed_function.items()) if at <= turn for doc in docs]
+    return entry.functions + added
+
+
+def load_multi_turn(category: str, limit: int | None = None, seed: int = 0,
+                    wheel: str | Path | None = None) -> list[MultiTurnEntry]:
+    """All entries of a multi-turn category, or a fixed-seed sample of `limit` of them, in file order."""
+    if category not in CATEGORIES:
+        raise EdgefcError(f"unknown BFCL multi-turn category {category!r}; valid: {', '.join(CATEGORIES)}")
+    if limit is not None and limit < 1:
+        raise EdgefcError(f"the BFCL sample size must be at least 1, not {limit}")
+    path = wheel_path(wheel)
+    prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
+    answers = _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
+    if len(answers) != len(prompts):
+        raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
+    docs = function_docs(path)
+    indices = range(len(prompts))
+    if limit is not None and limit < len(prompts):
+        indices = sorted(random.Random(seed).sample(indices, limit))
+    return [_entry(prompts[i], answers[i], category, docs) for i in indices]
+
+
+def function_docs(wheel: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each API class's function docs (multi_turn_func_doc), in file order."""
+    return {name: _read_jsonl(wheel, f"{_DATA}/multi_turn_func_doc/{doc_file}")
+            for name, (_, doc_file) in API_CLASSES.items()}
+
+
+def _entry(prompt: dict[str, Any], answer: dict[str, Any], category: str,
+           docs: dict[str, list[dict[str, Any]]]) -> MultiTurnEntry:
+    """An entry from its prompt line and its possible-answer line (paired by position, as bfcl-eval does)."""
+    unknown = [name for name in prompt["involved_classes"] if name not in API_CLASSES]
+    if unknown:
+        raise EdgefcError(f"BFCL entry {prompt['id']} involves unknown API classes {unknown}")
+    functions = [copy.deepcopy(doc) for name in prompt["involved_classes"] for doc in docs[name]]
+    missed: dict[int, list[dict[str, Any]]] = {}
+    for turn, names in prompt.get("missed_function", {}).items():
+        missed[int(turn)] = []
+        for name in names:  # as bfcl-eval: the first doc of that name moves over; an unknown name is skipped
+            found = next((i for i, doc in enumerate(functions) if doc["name"] == name), None)
+            if found is not None:
+                missed[int(turn)].append(functions.pop(found))
+    return MultiTurnEntry(
+        id=prompt["id"], category=category, turns=prompt["question"], involved_classes=prompt["involved_classes"],
+        initial_config=prompt.get("initial_config", {}), path=prompt.get("path", []), functions=functions,
+        missed_function=missed, ground_truth=answer["ground_truth"])
