@@ -15,8 +15,9 @@ from edgefc.bench.bfcl.multiturn import worker
 from edgefc.bench.bfcl.multiturn.apis import MODULES, PACKAGE, api_root
 from edgefc.bench.bfcl.multiturn.calls import parse_call
 from edgefc.bench.bfcl.multiturn.checker import TurnRecord, check
-from edgefc.bench.bfcl.multiturn.data import (API_CLASSES, CATEGORIES, MultiTurnEntry, function_docs,
-                                              functions_at, load_multi_turn)
+from edgefc.bench.bfcl.multiturn.data import API_CLASSES, CATEGORIES, MultiTurnEntry, function_docs, load_multi_turn
+from edgefc.bench.bfcl.multiturn.prompts import ADDITIONAL_FUNCTION_PROMPT, tools_at, turn_messages
+from edgefc.bench.bfcl.prompts import PYTHON_HINT
 from edgefc.bench.bfcl.multiturn.executor import Executor
 from edgefc.errors import EdgefcError
 from tests.bfcl_support import real_wheel
@@ -46,9 +47,21 @@ def test_each_category_loads_with_bfcls_function_list(wheel: Path, category: str
         assert sorted(offered + withheld) == sorted(every) and not set(offered) & set(withheld)
         for turn, held in entry.missed_function.items():
             assert entry.turns[turn] == [] and entry.ground_truth[turn - 1] == []  # asked before, brought back here
-            assert held[0] in functions_at(entry, turn) and held[0] not in functions_at(entry, turn - 1)
+            names = [tool["function"]["name"] for tool in tools_at(entry, turn)]
+            assert names[-len(held):] == [doc["name"] for doc in held]
+            assert held[0]["name"] not in [tool["function"]["name"] for tool in tools_at(entry, turn - 1)]
+            assert turn_messages(entry, turn) == [{"role": "user", "content": ADDITIONAL_FUNCTION_PROMPT}]
     assert any(e.missed_function for e in entries) == (category == "multi_turn_miss_func")
     assert all(e.long_context for e in entries) == (category == "multi_turn_long_context")
+
+
+def test_tools_carry_bfcls_python_hint_except_returned_ones(wheel: Path) -> None:
+    entry = next(e for e in load_multi_turn("multi_turn_miss_func", wheel=wheel) if e.missed_function)
+    turn, held = next(iter(entry.missed_function.items()))
+    tools = [tool["function"] for tool in tools_at(entry, turn)]
+    assert all(tool["description"].endswith(PYTHON_HINT) for tool in tools[:-len(held)])
+    assert not any(tool["description"].endswith(PYTHON_HINT) for tool in tools[-len(held):])
+    assert tools[0]["parameters"]["type"] == "object" and turn_messages(entry, 0) == entry.turns[0]
 
 
 def test_sample_is_fixed_and_in_file_order(wheel: Path) -> None:
@@ -91,7 +104,8 @@ def test_unknown_names_and_bad_arguments_come_back_as_error_text(wheel: Path) ->
     entry = _entry(wheel, "multi_turn_base", {"GorillaFileSystem"})
     with Executor(entry, wheel=wheel) as executor:
         before = executor.state()
-        assert executor.execute("no_such_tool", {"x": 1}) == "Error during execution: name 'no_such_tool' is not defined"
+        assert executor.execute("no_such_tool", {"x": 1}) == \
+            "Error during execution: name 'no_such_tool' is not defined"
         assert executor.execute("_load_scenario", {}).startswith("Error during execution: name ")
         assert executor.execute("cd", {"nope": 1}) == \
             "Error during execution: GorillaFileSystem.cd() got an unexpected keyword argument 'nope'"

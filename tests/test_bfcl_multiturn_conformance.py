@@ -1,8 +1,9 @@
-"""edgefc's BFCL multi-turn verdict against bfcl-eval's own, case by case: on a fixed sample of real entries of
-every multi-turn category, the same model-side call sequences (the ground truth, split into steps, with a call
-dropped, an argument changed, a turn left empty, an unknown or repeated call added, calls made in a turn meant to have none,
-a turn missing) go through edgefc (two API workers + checker.check) and through bfcl-eval's eval_runner in
-$EDGEFC_BFCL_PYTHON (tests/bfcl_official_multiturn_check.py). Without that venv the test skips (fails under CI).
+"""edgefc's BFCL multi-turn verdict against bfcl-eval's own, case by case: on a fixed sample of real entries
+of every multi-turn category, the same model-side call sequences (the ground truth, split into steps, with a
+call dropped, an argument changed, a turn left empty, an unknown or repeated call added, calls made in a turn
+meant to have none, a turn missing) go through edgefc (two API workers + checker.check) and through bfcl-eval's
+eval_runner in $EDGEFC_BFCL_PYTHON (tests/bfcl_official_multiturn_check.py). Without that venv the test skips
+(fails under CI).
 """
 
 from __future__ import annotations

@@ -28,12 +28,6 @@ API_CLASSES = {
     "TravelAPI": ("travel_booking", "travel_booking.json"),
     "VehicleControlAPI": ("vehicle_control", "vehicle_control.json"),
 }
-# bfcl-eval's base_handler: the user message of a miss_func turn that brings the withheld functions back
-# (DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC), and the steps per turn after which it force-quits an entry
-# (MAXIMUM_STEP_LIMIT; the entry then fails).
-ADDITIONAL_FUNCTION_PROMPT = "I have updated some more functions you can choose from. What about now?"
-MAX_STEPS_PER_TURN = 20
-
 _DATA = "bfcl_eval/data"
 
 
@@ -56,12 +50,6 @@ class MultiTurnEntry:
     def long_context(self) -> bool:
         """Whether the APIs load their long-context extras, as bfcl-eval decides it (by the category name)."""
         return "long_context" in self.category
-
-
-def functions_at(entry: MultiTurnEntry, turn: int) -> list[dict[str, Any]]:
-    """The function docs offered at `turn`: the entry's, plus every withheld one brought back at or before it."""
-    added = [doc for at, docs in sorted(entry.missed_function.items()) if at <= turn for doc in docs]
-    return entry.functions + added
 
 
 def load_multi_turn(category: str, limit: int | None = None, seed: int = 0,
