@@ -98,6 +98,27 @@ def test_executor_reaches_the_state_of_an_in_process_run(wheel: Path) -> None:
             assert executor.run(turn) == expected
             assert executor.state() == json.loads(json.dumps(worker.snapshot(instances)))
         assert executor.state() != start
+        pid = executor.pid
+    with pytest.raises(ChildProcessError):  # closed and reaped
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_state_data_is_equal_exactly_when_bfcl_finds_it_equal() -> None:
+    def same(a: object, b: object) -> bool:
+        return json.loads(json.dumps(worker.encode(a))) == json.loads(json.dumps(worker.encode(b)))
+
+    assert same({"b": 1, "a": [1.0, None]}, {"a": [1, None], "b": True})  # Python's == for numbers
+    assert same({3, 1, 2}, {2, 3, 1}) and not same({1, 2}, [1, 2]) and not same((1, 2), [1, 2])
+    assert not same({0: "x"}, {"0": "x"}) and same({0: "x", 5: "y"}, {5: "y", 0: "x"})
+
+    class Directory:  # the file system's: parent is not compared
+        def __init__(self, name: str, parent: object) -> None:
+            self.name, self.parent, self.contents = name, parent, {}
+
+    assert same(Directory("a", None), Directory("a", Directory("b", None)))
+    assert not same(Directory("a", None), Directory("c", None))
+    with pytest.raises(TypeError):
+        worker.encode(object())
 
 
 def test_unknown_names_and_bad_arguments_come_back_as_error_text(wheel: Path) -> None:
