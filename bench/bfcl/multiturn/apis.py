@@ -13,6 +13,7 @@ from edgefc.bench.bfcl.data import wheel_path
 from edgefc.bench.bfcl.multiturn.data import API_CLASSES
 from edgefc.errors import EdgefcError
 from edgefc.fsutil import atomic_dir
+from edgefc.models import store
 
 PACKAGE = "edgefc_bfcl_apis"
 SOURCE = "bfcl_eval/eval_checker/multi_turn_eval/func_source_code"
@@ -22,9 +23,9 @@ MODULES = ("__init__", "long_context", *sorted({module for module, _ in API_CLAS
 
 
 def api_root(wheel: str | Path | None = None) -> Path:
-    """The folder to put on sys.path to import PACKAGE: extracted next to the wheel on first use."""
+    """The folder to put on sys.path to import PACKAGE: extracted into the edgefc cache on first use."""
     path = wheel_path(wheel)
-    root = path.parent / f"multiturn-apis-{_digest(path.resolve(), path.stat().st_mtime_ns)[:16]}"
+    root = store.cache_dir() / "bfcl" / f"multiturn-apis-{_digest(path.resolve(), path.stat().st_mtime_ns)[:16]}"
     if not (root / PACKAGE / "__init__.py").is_file():
         with atomic_dir(root, overwrite=True) as partial:
             _extract(path, partial / PACKAGE)
