@@ -67,13 +67,18 @@ class Agent:
     """A model, its tools, and one conversation; `send` runs a user message to its answer."""
 
     def __init__(self, runtime: Runtime, toolbox: Toolbox, *, system: str | None = None, limits: Limits = Limits(),
-                 sampling: Sampling = Sampling(), confirm: Confirm | None = None, thinking: bool = False):
+                 sampling: Sampling = Sampling(), confirm: Confirm | None = None, thinking: bool = False,
+                 constrain: bool | None = None, refuse_repeats: bool = True):
+        """`constrain` is the runtime's (None: the tool grammar when there are tools); `refuse_repeats=False`
+        runs a repeated call again and forces no text-only answer (a benchmark harness that has no such guard)."""
         self.runtime = runtime
         self.toolbox = toolbox
         self.limits = limits
         self.sampling = sampling
         self.confirm = confirm
         self.thinking = thinking
+        self.constrain = constrain
+        self.refuse_repeats = refuse_repeats
         self.conversation = Conversation(runtime.template, toolbox.specs() or None, system=system, thinking=thinking)
         self.events: list[Event] = []
         self._validators = {name: _validator(tool) for name, tool in toolbox.tools.items()}
@@ -97,7 +102,7 @@ class Agent:
             prompt = self.conversation.prompt()
             gen = self.runtime.answer(prompt, self.toolbox.specs() or None, max_tokens=self.limits.max_tokens,
                                       sampling=self.sampling, enable_thinking=self.thinking,
-                                      tool_choice="none" if text_only else "auto")
+                                      constrain=self.constrain, tool_choice="none" if text_only else "auto")
             parsed = gen.parsed
             calls = [{"id": self._call_id(), "type": "function",
                       "function": {"name": c["name"], "arguments": c["arguments"]}} for c in parsed.calls]
@@ -112,7 +117,9 @@ class Agent:
                                   arguments=call["function"]["arguments"])
             outcomes = self._loop.run(self._run_all(calls, seen))
             # Only repeats: calling again cannot tell the model more, so its next answer must be text.
-            text_only = bool(outcomes) and all(outcome.repeated for outcome in outcomes)
+            # (free decoding cannot forbid calls, so then the repeats' refusals are all the model gets)
+            text_only = (self.refuse_repeats and self.constrain is not False and bool(outcomes)
+                         and all(outcome.repeated for outcome in outcomes))
             results = []
             for call, outcome in zip(calls, outcomes):
                 results.append({"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"],
@@ -161,7 +168,7 @@ class Agent:
         if problems:
             where = "/".join(str(p) for p in problems[0].path) or "arguments"
             return f"invalid arguments for {name}: {where}: {problems[0].message}"
-        if key in seen:
+        if key in seen and self.refuse_repeats:
             return f"this exact call was already made for this message; its result was: {seen[key]}"
         seen[key] = "(not back yet: the same call earlier in this answer)"
         tool: Tool = self.toolbox[name]
