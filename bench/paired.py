@@ -19,8 +19,7 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
                   resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """other - base on the entries both scored: per category {n, delta, low, high, gained, lost} and per
     aggregate {delta, low, high} (None where the aggregate needs a category not scored by both)."""
-    from edgefc.bench.bfcl.data import CATEGORIES, OPTIONAL_CATEGORIES
-    from edgefc.bench.bfcl.score import aggregates
+    from edgefc.bench.bfcl.score import ORDER, aggregates
 
     base_by_id = {r["id"]: r for r in base}
     pairs: dict[str, list[tuple[bool, bool]]] = {}
@@ -29,7 +28,7 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
             pairs.setdefault(r["category"], []).append((bool(base_by_id[r["id"]]["valid"]), bool(r["valid"])))
     rng = np.random.default_rng(seed)
     categories, boot_base, boot_other = {}, {}, {}
-    for category in sorted(pairs, key=(CATEGORIES + OPTIONAL_CATEGORIES).index):
+    for category in sorted(pairs, key=ORDER.index):
         both = np.array(pairs[category], dtype=float)  # column 0: base, column 1: other
         picks = both[rng.integers(0, len(both), size=(resamples, len(both)))]
         boot_base[category], boot_other[category] = picks[:, :, 0].mean(axis=1), picks[:, :, 1].mean(axis=1)

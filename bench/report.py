@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.runner import LATENCY, RESULTS, Variant, read_jsonl, variants
+from edgefc.bench.runner import LATENCY, MULTI_TURN, RESULTS, Variant, read_jsonl, variants
 from edgefc.fsutil import atomic_file
 
 
@@ -36,7 +36,7 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     decode = [r["decode_tps"] for r in answered if r["decode_tps"] > 0]
     constrained = [r for r in answered if r.get("constrain")]
     generated = sum(r["completion_tokens"] for r in constrained)
-    return {
+    block = {
         "entries": len(rows),
         "failed": len(rows) - len(answered),
         "scores": summarize(rows),
@@ -56,6 +56,24 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "grammar_ms_per_token": 1000 * sum(r["grammar_s"] for r in constrained) / generated if generated else None,
         "forced_share": sum(r["forced_tokens"] for r in constrained) / generated if generated else None,
     }
+    multi = [r for r in rows if r["category"] in MULTI_TURN]
+    if multi:
+        block["multi_turn"] = _multi_turn_block(multi)
+    return block
+
+
+def _multi_turn_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The multi-turn entries' work: turns, calls, model answers, prompt tokens (evaluated vs from the prefix
+    cache, which keeps each conversation's earlier turns) and wall time (model, APIs and ground truth)."""
+    total = {key: sum(r.get(key, 0) for r in rows) for key in ("calls", "generations", "prompt_tokens",
+                                                                "cached_tokens", "total_s")}
+    return {"entries": len(rows), "failed": sum("error" in r for r in rows),
+            "turns": sum(len(r.get("turns", [])) for r in rows), "calls": total["calls"],
+            "generations": total["generations"], "prompt_tokens": total["prompt_tokens"],
+            "cached_tokens": total["cached_tokens"],
+            "evaluated_tokens": total["prompt_tokens"] - total["cached_tokens"],
+            "cached_share": total["cached_tokens"] / total["prompt_tokens"] if total["prompt_tokens"] else None,
+            "wall_s": total["total_s"]}
 
 
 def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
@@ -197,6 +215,14 @@ def tables(summary: dict[str, Any]) -> list[Table]:
                           ".1%") for m in scored]
             cats.add_row(f"[bold]{agg['name']}[/]", *cells)
         out.append(cats)
+    v4 = _v4_rows(summary)
+    if v4:
+        table = Table(title=f"BFCL Overall: single-turn, and V4's weights over what edgefc measures ({V4_NOTE})")
+        for col in ("model", *V4_COLUMNS):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for name, cells in v4:
+            table.add_row(escape(name), *cells)
+        out.append(table)
     paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
     if paired:
         deltas = Table(title="BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]")
@@ -257,6 +283,15 @@ def markdown(summary: dict[str, Any]) -> str:
                       f"{b['think_share']:.1%} · wall {b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
                       f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
                       f"prefill {b['prefill_tps']:.0f} tok/s"]
+    v4 = _v4_rows(summary)
+    if v4:
+        lines += ["", "## BFCL V4 Overall over what edgefc measures", "",
+                  f"overall_v4 = (10*non_live + 10*live + 10*irrelevance + 30*multi_turn) / 60: BFCL V4's Overall "
+                  f"weights renormalised over the measured parts; {V4_NOTE}. 'overall' is the single-turn one "
+                  "(10/10/10). Multi-turn entries run through edgefc's agent loop against BFCL's simulated APIs; "
+                  "tokens are the conversations' prompt tokens, evaluated vs reused from the prefix cache.", "",
+                  "| model | " + " | ".join(V4_COLUMNS) + " |", "|---|" + "---|" * len(V4_COLUMNS)]
+        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in v4]
     paired = [d for d in summary["deltas"] if d.get("bfcl_paired")]
     if paired:
         lines += ["", "## Paired deltas", "",
@@ -269,6 +304,29 @@ def markdown(summary: dict[str, Any]) -> str:
         for name, cells in _paired_rows(paired):
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+V4_NOTE = ("agentic (40%: web search, memory) is not measured: it needs live web-search and memory backends an "
+           "offline bench does not have")
+V4_COLUMNS = ("overall (single-turn)", "multi_turn", "overall_v4 (measured parts)", "multi-turn entries",
+              "prompt tokens", "evaluated", "from cache", "multi-turn wall s")
+
+
+def _v4_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(model, cells) for the variants that scored multi-turn entries: the overalls and the multi-turn work."""
+    rows = []
+    for m in summary["models"]:
+        bfcl = m.get("bfcl") or {}
+        mt = bfcl.get("multi_turn")
+        if not mt:
+            continue
+        value = {a["name"]: a["value"] for a in bfcl["scores"]["aggregates"]}
+        rows.append((Path(m["model"]).name, [
+            _fmt(value.get("overall"), ".1%"), _fmt(value.get("multi_turn"), ".1%"),
+            _fmt(value.get("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
+            f"{mt['prompt_tokens']:,}", f"{mt['evaluated_tokens']:,}",
+            f"{mt['cached_tokens']:,} ({_fmt(mt['cached_share'], '.0%')})", f"{mt['wall_s']:.0f}"]))
+    return rows
 
 
 def _vs_raw(model: dict[str, Any]) -> str:

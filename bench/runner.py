@@ -8,6 +8,11 @@ results.jsonl as soon as it is scored (an entry that cannot run is a failed row 
 keyed by id, so the order never changes a score. Latency is measured per variant in a fresh process
 (latency.json). The summary, the Markdown report and the plot are rebuilt from those files at the end.
 
+BFCL's multi-turn categories (`--categories multi_turn_base,...`, or `multi_turn` for all four) run each entry
+through edgefc's agent loop against BFCL's simulated APIs (edgefc.bench.bfcl.multiturn.runner), one row per
+entry; the model is loaded for them with a context of MULTI_TURN_CONTEXT tokens, as their conversations grow
+past the single-turn prompts' 8K. The suites' default categories stay the ten single-turn ones.
+
 A run compares variants: each model decoded under the tool grammar (constrained, the runtimes' default with
 tools), freely, or both (`--constrain`). Results are keyed by the variant's label; a model is loaded once for
 all its variants, which run one after the other over the same entries.
@@ -24,10 +29,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
+from edgefc.bench.bfcl.multiturn.data import CATEGORIES as MULTI_TURN
 from edgefc.errors import EdgefcError, EndpointError
 from edgefc.fsutil import atomic_file
 from edgefc.progress import step_progress
 
+MULTI_TURN_CONTEXT = 32768  # Qwen2.5's and Qwen3's trained context: a long multi-turn conversation needs it
 RESULTS = "results.jsonl"
 LATENCY = "latency.json"
 SETTINGS = "run.json"
@@ -102,19 +109,32 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
     from edgefc.bench.bfcl import data
     from edgefc.bench.bfcl.prompts import PROMPT_FORMAT
 
-    return {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime, "threads": cfg.threads,
-            "categories": (cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None,
-            "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
-            "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "endpoint": cfg.endpoint,
-            "served_model": cfg.served_model, "edgefc_version": __version__,
-            "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
+    categories = expand_categories(cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None
+    values = {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime,
+              "threads": cfg.threads, "categories": categories,
+              "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
+              "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "endpoint": cfg.endpoint,
+              "served_model": cfg.served_model, "edgefc_version": __version__,
+              "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
+    if any(c in MULTI_TURN for c in categories or []):  # only then, so runs from before resume as they were
+        from edgefc.bench.bfcl.multiturn.runner import HARNESS
+
+        values.update(multi_turn=HARNESS, multi_turn_context=MULTI_TURN_CONTEXT)
+    return values
+
+
+def expand_categories(categories: list[str]) -> list[str]:
+    """The categories asked for, `multi_turn` standing for BFCL's four multi-turn ones."""
+    return [c for name in categories for c in (MULTI_TURN if name == "multi_turn" else (name,))]
 
 
 def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
     """The BFCL entries a run scores, per category, in id order (empty for a latency-only run)."""
     from edgefc.bench.bfcl import data
+    from edgefc.bench.bfcl.multiturn.data import load_multi_turn
 
-    return {c: data.load_category(c, limit=run_settings["limit"], seed=run_settings["seed"])
+    return {c: (load_multi_turn if c in MULTI_TURN else data.load_category)(c, limit=run_settings["limit"],
+                                                                           seed=run_settings["seed"])
             for c in run_settings["categories"] or []}
 
 
@@ -224,6 +244,31 @@ def load_variant_model(cfg: BenchConfig, model: str) -> Any:
     return load(model, cfg.runtime, threads=cfg.threads, endpoint=cfg.endpoint, served_model=cfg.served_model)
 
 
+def by_tools(entries: list[Any]) -> list[Any]:
+    """Multi-turn entries ordered by the tools of their first turn, then id: entries of the same APIs run back to
+    back, so the prefix cache keeps their tools block."""
+    from edgefc.bench.bfcl.multiturn.prompts import tools_at
+
+    return sorted(entries, key=lambda e: (json.dumps(tools_at(e, 0)), e.id))
+
+
+def score_multi_turn(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[str, Any]:
+    """Run one multi-turn entry through the agent loop and score it (see edgefc.bench.bfcl.multiturn.runner)."""
+    from edgefc.bench.bfcl.multiturn.runner import run_entry
+
+    return run_entry(rt, entry, max_tokens=max_tokens, constrain=constrain)
+
+
+def load_multi_turn_model(cfg: BenchConfig, model: str) -> Any:
+    """A model of the run for multi-turn entries: llama.cpp's context sized to MULTI_TURN_CONTEXT (the other
+    runtimes and an endpoint have no fixed context to size)."""
+    from edgefc.runtimes import DEFAULT_FOR_FORMAT, load, resolve
+
+    if cfg.endpoint is None and (cfg.runtime or DEFAULT_FOR_FORMAT[resolve(model).format]) == "llamacpp":
+        return load(model, cfg.runtime, threads=cfg.threads, n_ctx=MULTI_TURN_CONTEXT)
+    return load_variant_model(cfg, model)
+
+
 def check_endpoint(cfg: BenchConfig) -> None:
     """An endpoint run measures one served model, decoded freely (its /v1/completions has no tool grammar)."""
     if cfg.endpoint is None:
@@ -237,10 +282,11 @@ def check_endpoint(cfg: BenchConfig) -> None:
         raise EdgefcError("--endpoint runs the model on the server: --runtime does not apply")
 
 
-def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix) -> None:
-    """Score every (variant, entry) not yet in results.jsonl, in `order`, appending each row as it finishes;
-    each model is loaded once and runs its variants one after the other (each over all entries, so each sees
-    the prefix cache the same way)."""
+def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix, score: Any = score_entry,
+             load_model: Any = load_variant_model) -> None:
+    """Score every (variant, entry) not yet in results.jsonl with `score`, in `order`, appending each row as it
+    finishes; each model is loaded once (by `load_model`) and runs its variants one after the other (each over
+    all entries, so each sees the prefix cache the same way)."""
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
@@ -250,12 +296,12 @@ def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_pr
         tasks = [bar.add_task(f"BFCL {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
                  for v, left in todo]
         for model in dict.fromkeys(v.model for v, left in todo if left):
-            rt = load_variant_model(cfg, model)
+            rt = load_model(cfg, model)
             try:
                 for (v, left), task in zip(todo, tasks):
                     for entry in left if v.model == model else []:
                         row = {"model": v.label, "constrain": v.constrain,
-                               **score_entry(rt, entry, cfg.max_tokens, v.constrain)}
+                               **score(rt, entry, cfg.max_tokens, v.constrain)}
                         sink.write(json.dumps(row, ensure_ascii=False) + "\n")
                         sink.flush()
                         bar.advance(task)
@@ -302,7 +348,12 @@ def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
     if suite.latency:
         run_latency(cfg, out, suite.repeats)
     if suite.bfcl:
-        run_bfcl(cfg, out, [e for es in planned.values() for e in es])
+        single = [e for c, es in planned.items() if c not in MULTI_TURN for e in es]
+        multi = [e for c, es in planned.items() if c in MULTI_TURN for e in es]
+        if single:
+            run_bfcl(cfg, out, single)
+        if multi:
+            run_bfcl(cfg, out, multi, order=by_tools, score=score_multi_turn, load_model=load_multi_turn_model)
     meta["wall_s"] = time.time() - started
     summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
     write_reports(out, summary)

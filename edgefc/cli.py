@@ -414,7 +414,10 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
           device: str = typer.Option("cpu", "--device", help="Only cpu: edgefc measures edge CPUs."),
           suite: str = typer.Option("quick", "--suite", "-s", help="quick, latency, bfcl or full."),
           categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
-                                                   "categories (default: the ten AST categories)."),
+                                                   "categories (default: the ten AST categories); multi_turn_base, "
+                                                   "multi_turn_miss_func, multi_turn_miss_param, "
+                                                   "multi_turn_long_context (or multi_turn: all four) run the "
+                                                   "agent loop against BFCL's simulated APIs."),
           limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
                                               help="Entries per category, sampled with --seed."),
           seed: int = typer.Option(0, "--seed"),

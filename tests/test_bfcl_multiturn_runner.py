@@ -109,3 +109,59 @@ def test_a_runtime_failure_is_a_failed_row(wheel: Path) -> None:
     row = run_entry(TooLong([]), entry(wheel, "multi_turn_base_100"), wheel=wheel)
     assert not row["valid"] and row["error_type"] == "edgefc:generation_failed"
     assert "exceeds the context" in row["error"] and len(row["turns"]) == 1
+
+
+def test_multi_turn_aggregates_weigh_bfcl_v4s_measured_parts() -> None:
+    from edgefc.bench.bfcl.score import aggregates
+
+    single = {"simple_python": 0.8, "multiple": 0.6, "parallel": 0.5, "parallel_multiple": 0.3,
+              "irrelevance": 0.9, "live_simple": 0.5, "live_multiple": 0.4, "live_parallel": 0.25,
+              "live_parallel_multiple": 0.5, "live_irrelevance": 0.7}
+    multi = {"multi_turn_base": 0.2, "multi_turn_miss_func": 0.1, "multi_turn_miss_param": 0.15,
+             "multi_turn_long_context": 0.05}
+    values = {a["name"]: a["value"] for a in aggregates({**single, **multi})}
+    assert values["multi_turn"] == pytest.approx(0.125)
+    overall = (0.55 + 566.2 / 1351 + 0.8) / 3  # the single-turn overall, unchanged
+    assert values["overall"] == pytest.approx(overall)
+    assert values["overall_v4"] == pytest.approx((10 * 0.55 + 10 * 566.2 / 1351 + 10 * 0.8 + 30 * 0.125) / 60)
+    only_multi = {a["name"]: a["value"] for a in aggregates(multi)}
+    assert only_multi["multi_turn"] == pytest.approx(0.125) and only_multi["overall_v4"] is None
+    assert "overall_v4" not in {a["name"] for a in aggregates(single)}  # single-turn runs report as before
+
+
+def test_a_tiny_model_runs_two_entries_through_edgefc_bench_and_resumes(tiny_gguf: Path, wheel: Path,
+                                                                         tmp_path: Path) -> None:
+    from edgefc.bench.runner import read_jsonl
+    from tests.test_bench_runner import _bench
+
+    out = tmp_path / "run"
+    args = (str(tiny_gguf), "--suite", "bfcl", "--categories", "multi_turn_base", "--limit", "2", "--max-tokens", "8",
+            "--threads", "1", "--out", str(out))
+    proc = _bench(*args, "--json", home=tmp_path, wheel=wheel)
+    stdout, stderr = proc.communicate(timeout=900)
+    assert proc.returncode == 0, stderr
+    rows = list(read_jsonl(out / "results.jsonl"))
+    assert len(rows) == 2 and {r["category"] for r in rows} == {"multi_turn_base"}
+    for row in rows:  # a random model fails them; the wiring is what is checked
+        assert row["valid"] is False and row["error_type"].startswith(("multi_turn:", "edgefc:"))
+        assert row["turns"] and row["generations"] >= len(row["turns"]) and row["model"] == str(tiny_gguf)
+        assert row["prompt_tokens"] == row["evaluated_tokens"] + row["cached_tokens"] > 0
+    bfcl = json.loads(stdout)["models"][0]["bfcl"]
+    assert bfcl["scores"]["categories"]["multi_turn_base"]["n"] == 2
+    assert bfcl["multi_turn"]["entries"] == 2 and bfcl["multi_turn"]["cached_tokens"] > 0  # later turns hit
+    assert "## BFCL V4 Overall over what edgefc measures" in (out / "report.md").read_text()
+    # resume: the entry whose row is gone runs again, the other is kept as it was
+    lines = (out / "results.jsonl").read_text().splitlines(keepends=True)
+    (out / "results.jsonl").write_text(lines[0])
+    again = _bench(*args, "--resume", home=tmp_path, wheel=wheel)
+    _, stderr = again.communicate(timeout=900)
+    assert again.returncode == 0, stderr
+    after = list(read_jsonl(out / "results.jsonl"))
+    assert [r["id"] for r in after] == [r["id"] for r in rows] and after[0] == rows[0]
+
+
+def test_multi_turn_stands_for_the_four_categories() -> None:
+    from edgefc.bench.bfcl.multiturn.data import CATEGORIES
+    from edgefc.bench.runner import expand_categories
+
+    assert expand_categories(["simple_python", "multi_turn"]) == ["simple_python", *CATEGORIES]

@@ -9,6 +9,11 @@ The groups follow bfcl-eval's leaderboard code (eval_runner_helper.generate_lead
 - irrelevance = mean(irrelevance, live_irrelevance) (its "Irrelevance Detection");
 - overall = mean(non_live, live, irrelevance): bfcl-eval V4's Overall (10% non-live, 10% live, 10%
   irrelevance, 30% multi-turn, 40% agentic) restricted to its single-turn parts, weights renormalised;
+- with multi-turn categories scored: multi_turn = mean(multi_turn_base, multi_turn_miss_func,
+  multi_turn_miss_param, multi_turn_long_context) (its "Multi Turn Overall Acc"), and overall_v4 = V4's weights
+  over the parts edgefc measures, renormalised: (10 non_live + 10 live + 10 irrelevance + 30 multi_turn) / 60.
+  Agentic (40%: web search, memory) is not measured: it needs a live web-search backend and BFCL's memory
+  backends, which an offline on-device bench does not have;
 - category_avg = mean of the accuracies of the categories run.
 The seed model card's "BFCL Overall" and "Category Avg" cannot be recomputed from its own per-category
 table (no mean, count-weighted mean or BFCL group formula of those figures gives them for its four
@@ -23,12 +28,16 @@ import statistics
 from typing import Any, Iterable, Mapping
 
 from edgefc.bench.bfcl.data import CATEGORIES, ENTRY_COUNTS, OPTIONAL_CATEGORIES
+from edgefc.bench.bfcl.multiturn.data import CATEGORIES as MULTI_TURN
 from edgefc.errors import EdgefcError
 
 SIMPLE = ("simple_python", "simple_java", "simple_javascript")
 NON_LIVE = ("multiple", "parallel", "parallel_multiple")
 LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
 IRRELEVANCE = ("irrelevance", "live_irrelevance")
+ORDER = CATEGORIES + OPTIONAL_CATEGORIES + MULTI_TURN  # every category a result may have, in report order
+# BFCL V4 Overall's weights of the parts edgefc measures (agentic, 40%, is not measured).
+V4_WEIGHTS = {"non_live": 10, "live": 10, "irrelevance": 10, "multi_turn": 30}
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -47,13 +56,13 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     counts: dict[str, list[int]] = {}
     for row in rows:
         category = row["category"]
-        if category not in CATEGORIES + OPTIONAL_CATEGORIES:
+        if category not in ORDER:
             raise EdgefcError(f"a BFCL result has unknown category {category!r}")
         tally = counts.setdefault(category, [0, 0])
         tally[0] += bool(row["valid"])
         tally[1] += 1
     categories = {}
-    for category in [c for c in CATEGORIES + OPTIONAL_CATEGORIES if c in counts]:
+    for category in [c for c in ORDER if c in counts]:
         correct, n = counts[category]
         low, high = wilson(correct, n)
         categories[category] = {"n": n, "correct": correct, "accuracy": correct / n, "low": low, "high": high}
@@ -66,7 +75,7 @@ def aggregates(accuracy: Mapping[str, float]) -> list[dict[str, Any]]:
     non_live = _mean([statistics.mean(simple) if simple else None, *(accuracy.get(c) for c in NON_LIVE)])
     live = _weighted({c: accuracy.get(c) for c in LIVE})
     irrelevance = _mean([accuracy.get(c) for c in IRRELEVANCE])
-    return [
+    groups = [
         {"name": "non_live", "value": non_live,
          "formula": "mean(simple, multiple, parallel, parallel_multiple); simple = mean of the simple_python, "
                     "simple_java, simple_javascript run"},
@@ -76,8 +85,26 @@ def aggregates(accuracy: Mapping[str, float]) -> list[dict[str, Any]]:
         {"name": "overall", "value": _mean([non_live, live, irrelevance]),
          "formula": "mean(non_live, live, irrelevance): BFCL V4 Overall's single-turn parts (10/10/10), "
                     "multi-turn and agentic left out"},
+        *(_multi_turn_groups(accuracy, {"non_live": non_live, "live": live, "irrelevance": irrelevance})
+          if any(c in accuracy for c in MULTI_TURN) else []),
         {"name": "category_avg", "value": statistics.mean(accuracy.values()) if accuracy else None,
          "formula": ("mean of the accuracies of " + ", ".join(accuracy)) if accuracy else "no category run"},
+    ]
+    return groups
+
+
+def _multi_turn_groups(accuracy: Mapping[str, float], single_turn: dict[str, float | None]) -> list[dict[str, Any]]:
+    """multi_turn (BFCL's mean of its four categories) and overall_v4 (V4's weights over what is measured)."""
+    values = {**single_turn, "multi_turn": _mean([accuracy.get(c) for c in MULTI_TURN])}
+    weighted = None if None in values.values() else \
+        sum(V4_WEIGHTS[name] * values[name] for name in V4_WEIGHTS) / sum(V4_WEIGHTS.values())
+    return [
+        {"name": "multi_turn", "value": values["multi_turn"], "formula": "mean(" + ", ".join(MULTI_TURN) + ")"},
+        {"name": "overall_v4", "value": weighted,
+         "formula": "(" + " + ".join(f"{w}*{name}" for name, w in V4_WEIGHTS.items()) +
+                    f") / {sum(V4_WEIGHTS.values())}: BFCL V4 Overall's weights renormalised over what edgefc "
+                    "measures; agentic (40%: web search, memory) is not measured, it needs live web-search and "
+                    "memory backends"},
     ]
 
 
