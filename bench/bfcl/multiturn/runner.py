@@ -16,8 +16,9 @@ Where the run differs from bfcl-eval's harness (QwenFCHandler + base_handler.inf
   writes names and arguments from the same schemas. The issue asks for validated calls, so this stays.
 - Results are given to the model whole (no cut at Limits.max_output_chars), as bfcl-eval does.
 - Parsing: the calls are the ones edgefc's parser reads from the answer, not bfcl-eval's decode_execute; under
-  the grammar both read the same calls. With free decoding an unreadable answer gets the Agent's error note
-  and another step, where bfcl-eval ends the turn; the note is not recorded as a call result.
+  the grammar both read the same calls. An unreadable answer (free decoding, or a call cut at max_tokens) gets
+  the Agent's error note and another step (counted towards the limit), where bfcl-eval ends the turn; the note
+  is not recorded as a call result.
 - Prompt: the Agent extends its prompt append-only (the model's answers kept verbatim), where bfcl-eval renders
   the whole chat again each step with the same template; the turn where functions come back starts a new
   Agent over the same messages, so the tools block is rendered again as bfcl-eval's recompiled tools are.
