@@ -64,6 +64,7 @@ def efficiency(text: str, truth: list[dict[str, Any]], think: bool = False) -> f
 
 FENCED = fenced(OSLO)
 BARE = json.dumps(OSLO)
+UNCLOSED = tagged(OSLO).removesuffix("</tool_call>").rstrip()  # BFCL's decoding reads no call from it
 STRING_DAYS = tagged({"name": "get_weather", "arguments": {"city": "Oslo", "days": "3"}})
 LOWER_ZONE = tagged({"name": "get_time", "arguments": {"timezone": "europe/oslo "}})
 THINKING = "<think>The user wants the weather in Oslo, so I call get_weather.</think>\n" + tagged(OSLO)
@@ -94,6 +95,7 @@ CASES = [
     ("fenced JSON with prose", "Here is the call:\n" + FENCED, ONE, FORMAT_CREDIT["json_fence"] * UNTIDY_FACTOR,
      1.0, 0.0, efficiency("Here is the call:\n" + FENCED, ONE)),
     ("bare JSON", BARE, ONE, FORMAT_CREDIT["json"], 1.0, 0.0, 1.0),
+    ("<tool_call> never closed", UNCLOSED, ONE, UNTIDY_FACTOR, 1.0, 0.0, efficiency(UNCLOSED, ONE)),
     ("fenced call on a negative", FENCED, NONE, FORMAT_CREDIT["json_fence"], None, FALSE_CALL, 0.0),
     ("call to a tool not offered", tagged({"name": "book_flight", "arguments": {"to": "Oslo"}}), ONE, 1.0, 0.0,
      0.0, 0.0),

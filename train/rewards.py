@@ -32,7 +32,8 @@ Reward = Callable[..., list[float | None]]
 FORMAT_CREDIT: dict[str, float] = {"tool_call": 1.0, "json_fence": 0.5, "json": 0.3}
 # The refusal sentence inside other words is still read as a refusal, but is not the reference answer.
 WORDY_REFUSAL_CREDIT = 0.5
-# A call with prose around it, or beside a snippet that failed to parse, keeps half its form's credit.
+# A call with prose around it, beside a snippet that failed to parse, or whose <tool_call> is never closed (BFCL's
+# decoding reads no call from it; measured: the warmed-up 0.5B left some open) keeps half its form's credit.
 UNTIDY_FACTOR = 0.5
 
 # --- correctness: per expected call, matched by name, order-free ------------------------------------------------
@@ -64,7 +65,7 @@ def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools
 
     Form only: whether a call or the refusal was due is the refusal reward's question, <think> the efficiency's.
     """
-    return [_format_score(row.result) for row in _rows(completions, calls, tools)]
+    return [_format_score(row.result, row.text) for row in _rows(completions, calls, tools)]
 
 
 def correctness_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
@@ -157,11 +158,12 @@ def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequen
 # --- format -----------------------------------------------------------------------------------------------------
 
 
-def _format_score(result: ParseResult) -> float:
+def _format_score(result: ParseResult, text: str) -> float:
     """The form's credit: FORMAT_CREDIT for calls (halved when untidy), 1 or WORDY_REFUSAL_CREDIT for a refusal."""
     if result.calls:
         credit = FORMAT_CREDIT[result.format]
-        return credit * UNTIDY_FACTOR if result.content or result.errors else credit
+        unclosed = result.format == "tool_call" and text.count(TAGS["call_close"]) < text.count(TAGS["call_open"])
+        return credit * UNTIDY_FACTOR if result.content or result.errors or unclosed else credit
     if result.refusal:
         return 1.0 if result.content == REFUSAL else WORDY_REFUSAL_CREDIT
     return 0.0
