@@ -40,6 +40,7 @@ def test_shipped_recipes_parse() -> None:
 
 @pytest.mark.parametrize("data, message", [
     ({"stages": {1: {"rewards": {"format": 1}}}, "modle": "x"}, "unknown field"),
+    ({"stages": {1: {"rewards": {"format": 1}, "lr": 1e-5}}}, "stage 1: unknown field"),
     ({"stages": {1: {"rewards": {"style": 1}}}}, "unknown: style"),
     ({"stages": {3: {"rewards": {"format": 1}}}}, "stages are 1 and 2"),
     ({"model": "x"}, "needs 'stages'"),

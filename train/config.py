@@ -46,7 +46,7 @@ class Recipe:
     seed: int = 0
     lora: dict[str, Any] | None = None  # peft.LoraConfig arguments; merged into the weights at the end
     warmup: dict[str, Any] | None = None  # SFTConfig arguments for a supervised warm-up before stage 1
-    warmup_tag_lr_scale: float = 1.0  # with LoRA, the warm-up trains the call tags' own rows at this multiple of its LR
+    warmup_tag_lr_scale: float = 1.0  # with LoRA: the call tags' own rows learn at this x the warm-up's LR (0: frozen)
 
     def stage(self, number: int) -> Stage:
         if number not in self.stages:

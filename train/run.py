@@ -285,8 +285,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
                             seed=recipe.seed, reward_weights=list(spec.rewards.values()),
                             **{**spec.grpo, **device})
     trainer = trl.GRPOTrainer(model=str(base), reward_funcs=funcs, args=config, processing_class=tokenizer,
-                              train_dataset=datasets.Dataset.from_list(train_rows),
-                              peft_config=_lora(recipe))
+                              train_dataset=datasets.Dataset.from_list(train_rows), peft_config=_lora(recipe))
 
     def answer(model_in_training: Any) -> Any:
         def one(row: dict[str, Any]) -> str:
