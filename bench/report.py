@@ -122,7 +122,7 @@ def delta_pairs(runs: list[Variant]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _headline(model: dict[str, Any]) -> dict[str, float | None]:
+def headline(model: dict[str, Any]) -> dict[str, float | None]:
     """The few numbers a comparison is about."""
     lat, bfcl = model.get("latency") or {}, model.get("bfcl") or {}
     def overall(key: str) -> float | None:
@@ -150,7 +150,7 @@ def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], rows_by_
     by_label = {m["model"]: m for m in models}
     out = []
     for base_label, label in pairs:
-        base, h = _headline(by_label[base_label]), _headline(by_label[label])
+        base, h = headline(by_label[base_label]), headline(by_label[label])
         both = rows_by_model.get(base_label) and rows_by_model.get(label)
         out.append({"model": label, "against": base_label,
                     **{k: (h[k] - base[k]) if h[k] is not None and base[k] is not None else None for k in h},
@@ -178,7 +178,7 @@ def tables(summary: dict[str, Any]) -> list[Table]:
                 "size", "resp. tokens", "grammar ms/tok", "forced"):
         head.add_column(col, justify="left" if col == "model" else "right")
     for m in summary["models"]:
-        h = _headline(m)
+        h = headline(m)
         raw = ((m.get("latency") or {}).get("raw_llama_cpp") or {}).get("decode_tps", {}).get("median")
         head.add_row(_name(m["model"]), _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
                      _fmt(h["decode_tps"], ".1f"),
@@ -254,7 +254,7 @@ def markdown(summary: dict[str, Any]) -> str:
              "| resp. tokens | grammar ms/tok | forced | vs raw |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in summary["models"]:
-        h = _headline(m)
+        h = headline(m)
         lines.append(f"| {Path(m['model']).name} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
                      f"{_fmt(h['decode_tps'], '.1f')} | "
                      f"{_fmt(h['cold_ttft_s'], '.2f')} | {_fmt(h['warm_ttft_s'], '.2f')} | "
@@ -373,7 +373,7 @@ def _paired_rows(paired: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
 
 def plot(summary: dict[str, Any], path: Path) -> bool:
     """Accuracy against decode tokens/s, marker area by file size; False when there is nothing to plot."""
-    points = [(_headline(m), Path(m["model"]).name) for m in summary["models"]]
+    points = [(headline(m), Path(m["model"]).name) for m in summary["models"]]
     points = [(h, n) for h, n in points if h["overall"] is not None and h["decode_tps"]]
     if not points:
         return False

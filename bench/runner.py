@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from edgefc.bench.bfcl.multiturn.data import CATEGORIES as MULTI_TURN
 from edgefc.errors import EdgefcError, EndpointError
@@ -38,6 +38,11 @@ MULTI_TURN_CONTEXT = 32768  # Qwen2.5's and Qwen3's trained context: a long mult
 RESULTS = "results.jsonl"
 LATENCY = "latency.json"
 SETTINGS = "run.json"
+OnStep = Callable[[int], None]  # told how many more units of work (entries, latency measurements) are done
+
+
+def _no_step(done: int) -> None:
+    """The default OnStep: nobody is watching the whole plan."""
 
 
 @dataclass(frozen=True)
@@ -283,10 +288,11 @@ def check_endpoint(cfg: BenchConfig) -> None:
 
 
 def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix, score: Any = score_entry,
-             load_model: Any = load_variant_model) -> None:
+             load_model: Any = load_variant_model, on_step: OnStep = _no_step) -> None:
     """Score every (variant, entry) not yet in results.jsonl with `score`, in `order`, appending each row as it
     finishes; each model is loaded once (by `load_model`) and runs its variants one after the other (each over
-    all entries, so each sees the prefix cache the same way)."""
+    all entries, so each sees the prefix cache the same way). `on_step` hears of the rows already there, then of
+    each new one."""
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
@@ -295,6 +301,7 @@ def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_pr
     with step_progress() as bar, results.open("a", encoding="utf-8") as sink:
         tasks = [bar.add_task(f"BFCL {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
                  for v, left in todo]
+        on_step(sum(len(entries) - len(left) for _, left in todo))
         for model in dict.fromkeys(v.model for v, left in todo if left):
             rt = load_model(cfg, model)
             try:
@@ -305,12 +312,14 @@ def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_pr
                         sink.write(json.dumps(row, ensure_ascii=False) + "\n")
                         sink.flush()
                         bar.advance(task)
+                        on_step(1)
             finally:
                 rt.close()
 
 
-def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
-    """Measure each variant not yet in latency.json, each in its own process; rewrite the file after each."""
+def run_latency(cfg: BenchConfig, out: Path, repeats: int, on_step: OnStep = _no_step) -> None:
+    """Measure each variant not yet in latency.json, each in its own process; rewrite the file after each.
+    `on_step` hears of the variants already measured, then of each new one."""
     from edgefc.bench.latency import measure_in_subprocess
 
     path = out / LATENCY
@@ -318,6 +327,7 @@ def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
     planned = variants(cfg.models, cfg.constrain)
     with step_progress() as bar:
         task = bar.add_task("latency", total=len(planned), completed=sum(v.label in measured for v in planned))
+        on_step(sum(v.label in measured for v in planned))
         for v in [v for v in planned if v.label not in measured]:
             measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
                                                       constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
@@ -326,10 +336,20 @@ def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
             with atomic_file(path) as tmp:
                 tmp.write_text(json.dumps(measured, indent=2))
             bar.advance(task)
+            on_step(1)
 
 
-def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
-    """Run the configured suite; returns the run folder and its summary."""
+def work_units(cfg: BenchConfig) -> int:
+    """How many units `run` reports to its on_step: a latency measurement per variant, a row per (variant,
+    entry)."""
+    suite = SUITES[cfg.suite]
+    entries = sum(len(es) for es in plan(settings(cfg, suite)).values())
+    return len(variants(cfg.models, cfg.constrain)) * (int(suite.latency) + entries)
+
+
+def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, Any]]:
+    """Run the configured suite; returns the run folder and its summary. `on_step` follows the work (see
+    work_units)."""
     from edgefc.bench.report import build_summary, write_reports
 
     if cfg.suite not in SUITES:
@@ -346,14 +366,15 @@ def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
     meta = {**run_settings, "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                                         "loadavg": os.getloadavg()}}
     if suite.latency:
-        run_latency(cfg, out, suite.repeats)
+        run_latency(cfg, out, suite.repeats, on_step)
     if suite.bfcl:
         single = [e for c, es in planned.items() if c not in MULTI_TURN for e in es]
         multi = [e for c, es in planned.items() if c in MULTI_TURN for e in es]
         if single:
-            run_bfcl(cfg, out, single)
+            run_bfcl(cfg, out, single, on_step=on_step)
         if multi:
-            run_bfcl(cfg, out, multi, order=by_tools, score=score_multi_turn, load_model=load_multi_turn_model)
+            run_bfcl(cfg, out, multi, order=by_tools, score=score_multi_turn, load_model=load_multi_turn_model,
+                     on_step=on_step)
     meta["wall_s"] = time.time() - started
     summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
     write_reports(out, summary)

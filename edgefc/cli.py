@@ -458,6 +458,54 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
     out.print(f"[dim]results, summary.json, report.md and plot.png in {folder}[/]", highlight=False)
 
 
+@app.command()
+def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised as HF "
+                                     "first): the source every file is weighed against."),
+         formats: str = typer.Option("gguf,onnx", "--formats", help="Comma-separated export formats."),
+         quants: Optional[str] = typer.Option(None, "--quants", help="Comma-separated quants, each in the formats "
+                                              "that have it (default: those the registries mark as tune "
+                                              "candidates: gguf f16,q8_0,q5_K_M,q4_K_M,q4_0; onnx int8,int4)."),
+         budget: float = typer.Option(1.0, "--budget", help="BFCL accuracy points (overall, or the mean of the "
+                                      "categories run) a file may lose against the source (point estimate; the "
+                                      "paired interval is reported)."),
+         speed: str = typer.Option("decode", "--speed", help="What 'fastest' means: decode or prefill tok/s."),
+         categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
+                                                  "categories (default: the ten AST categories)."),
+         limit: int = typer.Option(25, "--limit", "-n", min=1, help="Entries per category, sampled with --seed."),
+         seed: int = typer.Option(0, "--seed"),
+         threads: Optional[int] = ThreadsOpt,
+         out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Tune folder (default "
+                                                "tune-results/NAME); --pick copies the chosen file here."),
+         exports: Optional[Path] = typer.Option(None, "--exports", help="Where candidates are exported, and "
+                                                "reused from when their manifest names the same source (default "
+                                                "OUT/exports)."),
+         resume: bool = typer.Option(False, "--resume", help="Continue a killed tune in --out."),
+         probes: int = typer.Option(16, "--probes", min=1, help="Export verification probes per file (the gate's "
+                                    "verdict is reported; BFCL decides)."),
+         max_tokens: int = typer.Option(256, "--max-tokens", min=1),
+         pick: bool = typer.Option(False, "--pick", help="Copy the recommended file and its manifest to --out."),
+         as_json: bool = JsonOpt) -> None:
+    """Export every candidate file, bench each beside the source on the same BFCL entries, and recommend the
+    fastest whose accuracy loss stays within --budget."""
+    import os
+
+    from edgefc.bench.tune.report import table
+    from edgefc.bench.tune.run import TuneConfig, run_tune
+
+    cfg = TuneConfig(model=model, formats=[f.strip() for f in formats.split(",") if f.strip()],
+                     quants=[q.strip() for q in quants.split(",") if q.strip()] if quants else None, budget=budget,
+                     speed=speed, categories=[c.strip() for c in categories.split(",")] if categories else None,
+                     limit=limit, seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, exports=exports,
+                     resume=resume, probes=probes, max_tokens=max_tokens, pick=pick)
+    folder, result = run_tune(cfg)
+    if as_json:
+        print_json(result)
+        return
+    out.print(table(result))
+    out.print(f"[dim]tune.json, tune.md and tune.png in {folder}; the bench run in {result['bench']}[/]",
+              highlight=False)
+
+
 def _print_exports(results: list[Any]) -> None:
     fmt = results[0].format if results else ""
     table = Table(title=f"edgefc export {fmt}: agreement with the source [95% interval]")

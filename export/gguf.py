@@ -38,6 +38,7 @@ class GGUFQuant:
     gate: Gate
     bits_per_weight: float  # upper estimate on small models (tied embeddings stay at 6-8 bits)
     tensor_type: str | None = None  # gguf.GGMLQuantizationType of 2-D weights when written directly
+    tune: bool = False  # one of `edgefc tune`'s default candidates
 
     @property
     def by_llama_cpp(self) -> bool:
@@ -47,13 +48,13 @@ class GGUFQuant:
 
 GGUF_QUANTS: dict[str, GGUFQuant] = {q.name: q for q in [
     GGUFQuant("f32", "ALL_F32", LOSSLESS, 32, tensor_type="F32"),
-    GGUFQuant("f16", "MOSTLY_F16", HALF, 16, tensor_type="F16"),
+    GGUFQuant("f16", "MOSTLY_F16", HALF, 16, tensor_type="F16", tune=True),
     GGUFQuant("bf16", "MOSTLY_BF16", HALF, 16, tensor_type="BF16"),
-    GGUFQuant("q8_0", "MOSTLY_Q8_0", EIGHT_BIT, 8.5),
+    GGUFQuant("q8_0", "MOSTLY_Q8_0", EIGHT_BIT, 8.5, tune=True),
     GGUFQuant("q6_K", "MOSTLY_Q6_K", SIX_BIT, 7),
-    GGUFQuant("q5_K_M", "MOSTLY_Q5_K_M", SIX_BIT, 6.5),
-    GGUFQuant("q4_K_M", "MOSTLY_Q4_K_M", FOUR_BIT, 6),
-    GGUFQuant("q4_0", "MOSTLY_Q4_0", FOUR_BIT, 5.5),
+    GGUFQuant("q5_K_M", "MOSTLY_Q5_K_M", SIX_BIT, 6.5, tune=True),
+    GGUFQuant("q4_K_M", "MOSTLY_Q4_K_M", FOUR_BIT, 6, tune=True),
+    GGUFQuant("q4_0", "MOSTLY_Q4_0", FOUR_BIT, 5.5, tune=True),
 ]}
 
 

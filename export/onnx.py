@@ -68,15 +68,16 @@ class OnnxQuant:
     gate: Gate
     bits_per_weight: float  # upper estimate for the free-space check
     make: Callable[[Path, Path], None] | None = None
+    tune: bool = False  # one of `edgefc tune`'s default candidates
 
 
 ONNX_QUANTS: dict[str, OnnxQuant] = {q.name: q for q in [
     OnnxQuant("fp32", "float32 weights, as exported", LOSSLESS, 32),
     OnnxQuant("int8", "weight-only 8-bit MatMulNBits, block 32, symmetric, float activations; embedding "
-                      "table (and a tied lm_head) float32", EIGHT_BIT, 16, _int8),
+                      "table (and a tied lm_head) float32", EIGHT_BIT, 16, _int8, tune=True),
     OnnxQuant("int8-dynamic", "per-channel int8 weights (QInt8), int8 activations quantized at run time",
               DYNAMIC_INT8, 9, _int8_dynamic),
-    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4", FOUR_BIT, 10, _int4),
+    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4", FOUR_BIT, 10, _int4, tune=True),
 ]}
 
 

@@ -72,6 +72,10 @@ def test_chat_table_output(tiny_gguf: Path, tmp_path: Path) -> None:
     (["chat", "hi", "--tools", str(WEATHER), "--tool-choice", "nope"], "error: tool_choice names the function 'nope'"),
     (["pull", "someorg/some-model"], "error: 'someorg/some-model' lives on the Hugging Face Hub"),
     (["pull", "--format", "tflite"], "error: unknown model format 'tflite'"),
+    (["tune", "--speed", "size"], "error: unknown --speed 'size'; choose one of decode, prefill"),
+    (["tune", "--formats", "tflite"], "error: unknown format 'tflite'"),
+    (["tune", "--quants", "q3_K"], "error: no chosen format has quant q3_k"),
+    (["tune", "no-such-model"], "error: 'no-such-model' is not a catalog model"),
 ])
 def test_user_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
     proc = edgefc(*args, home=tmp_path)
