@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from edgefc.bench.runner import LATENCY, MULTI_TURN, RESULTS, Variant, read_jsonl, variants
-from edgefc.fsutil import atomic_file
+from edgefc.fsutil import atomic_file, write_png
 
 
 def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -392,9 +392,7 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     ax.set_title("Accuracy vs speed (marker area ~ file size)")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    write_png(fig, path, dpi=120)
     return True
 
 

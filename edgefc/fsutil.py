@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from edgefc.errors import EdgefcError
 
@@ -104,6 +104,15 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
         raise
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def write_png(fig: Any, final: str | Path, dpi: int) -> None:
+    """Save a matplotlib figure as a PNG at `final`, atomically, and release it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_file(final) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError, require
-from edgefc.fsutil import atomic_dir, atomic_file
+from edgefc.fsutil import atomic_dir, atomic_file, write_png
 from edgefc.protocol.parse import REFUSAL, TAGS, format_tool_calls
 from edgefc.protocol.render import ChatTemplate
 from edgefc.train.config import Recipe
@@ -386,6 +386,4 @@ def plot_curves(log: Path, dest: Path) -> None:
     bottom.set_ylabel("accuracy")
     bottom.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_file(dest) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    write_png(fig, dest, dpi=100)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from edgefc.bench.tune.front import AXES
-from edgefc.fsutil import atomic_file
+from edgefc.fsutil import atomic_file, write_png
 
 COLUMNS = ("file", "gate", "BFCL accuracy", "loss vs source [95%]", *(f"{a.label} {a.unit}" for a in AXES.values()),
            "resp. tokens", "front")
@@ -112,9 +112,7 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"edgefc tune: accuracy against cost ({Path(tune['settings']['source']).name})")
     fig.tight_layout()
-    with atomic_file(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    write_png(fig, path, dpi=110)
     return True
 
 
