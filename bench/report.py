@@ -45,6 +45,8 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
                                             for c, rs in by_cat.items()},
                             "mean": statistics.mean(r["completion_tokens"] for r in answered) if answered else None},
         "think_share": sum(r["think"] for r in answered) / len(answered) if answered else 0.0,
+        # <tool_call> blocks left open: BFCL's decoding reads no call from them (an irrelevance entry then passes)
+        "unclosed_calls": sum(r.get("unclosed_calls", 0) for r in answered),
         "wall_s": sum(r["total_s"] for r in answered),
         "prompt_tokens": prompt,
         "cached_tokens": cached,
@@ -280,7 +282,8 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
         lines += [f"| {a['name']} | {_fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
         lines += ["", f"entries {b['entries']} ({b['failed']} failed to run, counted wrong) · think share "
-                      f"{b['think_share']:.1%} · wall {b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
+                      f"{b['think_share']:.1%} · unclosed <tool_call> {b['unclosed_calls']} · wall "
+                      f"{b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
                       f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
                       f"prefill {b['prefill_tps']:.0f} tok/s"]
     v4 = _v4_rows(summary)

@@ -235,7 +235,8 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
     t = gen.timings
     return {"category": entry.category, "id": entry.id, "valid": verdict.valid, "error_type": verdict.error_type,
             "valid_edgefc": tolerant_verdict.valid, "decoded": official, "decoded_edgefc": tolerant,
-            "format": gen.parsed.format, "kind": gen.parsed.kind, "think": bool(gen.parsed.think) or "<think>" in gen.text,
+            "format": gen.parsed.format, "kind": gen.parsed.kind, "unclosed_calls": gen.parsed.unclosed_calls,
+            "think": bool(gen.parsed.think) or "<think>" in gen.text,
             "prompt_tokens": t.prompt_tokens, "cached_tokens": t.cached_tokens,
             "completion_tokens": t.completion_tokens, "ttft_s": t.ttft_s, "decode_tps": t.decode_tps,
             "total_s": t.total_s, "grammar_s": t.grammar_s, "forced_tokens": t.forced_tokens,

@@ -47,6 +47,7 @@ def test_bfcl_suite_streams_scores_and_reports(tiny_gguf: Path, wheel: Path, tmp
     assert bfcl["scores"]["categories"]["irrelevance"]["accuracy"] == 1.0
     assert bfcl["scores"]["categories"]["simple_python"]["high"] < 1.0  # a real interval, not a point
     assert bfcl["response_tokens"]["mean"] > 0 and 0.0 <= bfcl["think_share"] <= 1.0
+    assert bfcl["unclosed_calls"] == sum({r["id"]: r["unclosed_calls"] for r in rows}.values())  # one per entry
     assert summary["deltas"][0]["response_tokens"] == 0.0  # same file twice: no difference
     assert (out / "summary.json").is_file() and "| simple_python |" in (out / "report.md").read_text()
 
@@ -310,7 +311,7 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
     scores = {"categories": {"simple_python": category}, "aggregates": aggregates}
     bfcl = {"entries": 50, "failed": 1, "scores": scores, "scores_edgefc_decoding": scores,
             "response_tokens": {"by_category": {"simple_python": 22.7}, "mean": 22.7}, "think_share": 0.0,
-            "wall_s": 100.0, "prompt_tokens": 20000, "cached_tokens": 15000, "evaluated_tokens": 5000,
+            "unclosed_calls": 1, "wall_s": 100.0, "prompt_tokens": 20000, "cached_tokens": 15000, "evaluated_tokens": 5000,
             "prefill_tps": 120.0, "decode_tps": 22.0}
     latency = {"decode_tps": {"median": 22.0}, "cold_ttft_s": {"median": 2.5}, "warm_ttft_s": {"median": 0.2},
                "peak_rss_mb": 680.0, "file_bytes": 491_400_064, "raw_llama_cpp": {"decode_tps": {"median": 22.5}},
@@ -327,6 +328,7 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
     assert plot(summary, tmp_path / "plot.png") and (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
     md = markdown(summary)
     assert "| a.gguf | 80.0% | 80.0% | 22.0 |" in md and "mean(non_live, live, irrelevance)" in md
+    assert "unclosed <tool_call> 1 ·" in md
     assert "(1 failed to run, counted wrong)" in md and "(evaluated 5,000, from the prefix cache 15,000)" in md
     assert md.count("| - | - | x0.98 |") == 1  # a free variant: grammar figures empty, the overhead ratio as is
     assert "| 0.40 | 25% | x0.93 grammar, jf off |" in md  # a constrained one: named for what it measures

@@ -66,18 +66,24 @@ def test_json_fence_inside_a_block() -> None:
 
 def test_unclosed_final_block_runs_to_the_end() -> None:
     text = '<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>\n<tool_call>\n{"name": "get_time", "arguments": {}}'
-    assert parse(text).calls == [call("get_weather"), call("get_time")]
+    result = parse(text)
+    assert result.calls == [call("get_weather"), call("get_time")]
+    assert result.unclosed_calls == 1  # BFCL's decoding reads the first call only: the protocol says so
 
 
 def test_unclosed_block_followed_by_text_keeps_the_text() -> None:
     result = parse('<tool_call>{"name": "get_weather", "arguments": {"city": "Tokyo"}}\nAnything else?')
     assert result.calls == [WEATHER]
     assert result.content == "Anything else?"
+    assert result.unclosed_calls == 1
 
 
 def test_block_without_closing_tag_before_the_next_block() -> None:
     text = '<tool_call>{"name": "a", "arguments": {}}<tool_call>{"name": "b", "arguments": {}}</tool_call>'
-    assert parse(text).calls == [call("a"), call("b")]
+    result = parse(text)
+    assert result.calls == [call("a"), call("b")]
+    assert result.unclosed_calls == 1
+    assert parse(format_tool_calls([call("a"), call("b")])).unclosed_calls == 0
 
 
 def test_closing_tag_inside_an_argument_string() -> None:
@@ -519,6 +525,7 @@ def test_to_dict_is_json_serialisable() -> None:
         "refusal": False,
         "format": "tool_call",
         "unknown_tools": [],
+        "unclosed_calls": 0,
         "errors": [{"source": "{bad", "reason": data["errors"][0]["reason"]}],
     }
 

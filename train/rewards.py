@@ -65,7 +65,7 @@ def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools
 
     Form only: whether a call or the refusal was due is the refusal reward's question, <think> the efficiency's.
     """
-    return [_format_score(row.result, row.text) for row in _rows(completions, calls, tools)]
+    return [_format_score(row.result) for row in _rows(completions, calls, tools)]
 
 
 def correctness_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
@@ -158,12 +158,11 @@ def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequen
 # --- format -----------------------------------------------------------------------------------------------------
 
 
-def _format_score(result: ParseResult, text: str) -> float:
+def _format_score(result: ParseResult) -> float:
     """The form's credit: FORMAT_CREDIT for calls (halved when untidy), 1 or WORDY_REFUSAL_CREDIT for a refusal."""
     if result.calls:
         credit = FORMAT_CREDIT[result.format]
-        unclosed = result.format == "tool_call" and text.count(TAGS["call_close"]) < text.count(TAGS["call_open"])
-        return credit * UNTIDY_FACTOR if result.content or result.errors or unclosed else credit
+        return credit * UNTIDY_FACTOR if result.content or result.errors or result.unclosed_calls else credit
     if result.refusal:
         return 1.0 if result.content == REFUSAL else WORDY_REFUSAL_CREDIT
     return 0.0

@@ -79,6 +79,7 @@ class ParseResult:
     format: Format
     errors: list[ParseError]
     unknown_tools: list[str] = field(default_factory=list)  # called names not among the offered tools
+    unclosed_calls: int = 0  # <tool_call> blocks no </tool_call> closed: BFCL's own decoding reads no call there
 
     @property
     def kind(self) -> Kind:
@@ -104,6 +105,7 @@ class _Found(NamedTuple):
     calls: list[ToolCall]
     content: str
     errors: list[ParseError]
+    unclosed: int = 0  # <tool_call> blocks without their </tool_call>
 
 
 def parse(text: object, tools: Iterable[Any] | None = None) -> ParseResult:
@@ -201,7 +203,8 @@ def _parse(text: str) -> ParseResult:
     found, fmt = _find_calls(rest)
     content = found.content.replace(_CALL_CLOSE, "").strip()
     refusal = not found.calls and _says_refusal(content)
-    return ParseResult(found.calls, content, think, refusal, fmt if found.calls else "none", found.errors)
+    return ParseResult(found.calls, content, think, refusal, fmt if found.calls else "none", found.errors,
+                       unclosed_calls=found.unclosed)
 
 
 def _split_think(text: str) -> tuple[str, list[str]]:
@@ -255,26 +258,30 @@ def _parse_tagged(text: str) -> _Found:
     calls: list[ToolCall] = []
     errors: list[ParseError] = []
     pieces: list[str] = []
-    pos = 0
+    pos = unclosed = 0
     while (start := text.find(_CALL_OPEN, pos)) != -1:
         pieces.append(text[pos:start])
-        found, error, pos = _tagged_block(text, start + len(_CALL_OPEN), stops)
+        found, error, pos, closed = _tagged_block(text, start + len(_CALL_OPEN), stops)
         calls.extend(found)
         errors.extend([error] if error else [])
+        unclosed += not closed
     pieces.append(text[pos:])
-    return _Found(calls, "".join(pieces), errors)
+    return _Found(calls, "".join(pieces), errors, unclosed)
 
 
-def _tagged_block(text: str, body_start: int, stops: list[int]) -> tuple[list[ToolCall], ParseError | None, int]:
-    """One block's calls or error, and where the text resumes after it (its </tool_call>, the next <tool_call>)."""
+def _tagged_block(text: str, body_start: int,
+                  stops: list[int]) -> tuple[list[ToolCall], ParseError | None, int, bool]:
+    """One block's calls or error, where the text resumes after it (its </tool_call>, the next <tool_call>), and
+    whether its </tool_call> was there."""
     end = _block_end(text, body_start, stops)
     source = text[body_start:end]
-    resume = end + len(_CALL_CLOSE) if text.startswith(_CALL_CLOSE, end) else end
+    closed = text.startswith(_CALL_CLOSE, end)
+    resume = end + len(_CALL_CLOSE) if closed else end
     try:
         calls = _calls_from(_loads(_unfence(source)))
     except _Invalid as exc:
-        return [], _error(source, str(exc)), resume
-    return calls, None, resume
+        return [], _error(source, str(exc)), resume, closed
+    return calls, None, resume, closed
 
 
 def _block_end(text: str, body_start: int, stops: list[int]) -> int:
