@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -18,6 +18,18 @@ from edgefc.runtimes.base import Clock, Completion, Runtime, Sampling, TokenSink
 from edgefc.runtimes.decode import decode
 
 DEFAULT_CONTEXT = 8192  # fits BFCL's longest prompts (~6.6K tokens) without a 32K KV cache
+
+
+def gguf_chat_template(llm: Any, path: Path) -> ChatTemplate:
+    """The chat template a loaded GGUF (`llama_cpp.Llama`, weights or vocabulary only) carries in its metadata,
+    with its bos/eos texts as the template sees them under transformers."""
+    source = llm.metadata.get("tokenizer.chat_template")
+    if not source:
+        raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
+    specials = {key: llm.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+                for key, token_id in (("bos_token", llm.token_bos()), ("eos_token", llm.token_eos()))
+                if token_id >= 0}
+    return ChatTemplate(source, specials)
 
 
 class LlamaCppRuntime(Runtime):
@@ -34,22 +46,10 @@ class LlamaCppRuntime(Runtime):
                                        n_gpu_layers=0, verbose=False)
         except ValueError as exc:
             raise ModelError(f"llama.cpp cannot load {path}: {exc}") from exc
-        metadata = self.llm.metadata
-        source = metadata.get("tokenizer.chat_template")
-        if not source:
-            raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
-        super().__init__(path, ChatTemplate(source, self._special_tokens()), threads)
+        super().__init__(path, gguf_chat_template(self.llm, path), threads)
         self._llama_cpp = llama_cpp
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.stop_ids = frozenset(i for i in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(self._vocab, i))
-
-    def _special_tokens(self) -> dict[str, str]:
-        """bos/eos texts as the template sees them under transformers."""
-        out = {}
-        for key, token_id in (("bos_token", self.llm.token_bos()), ("eos_token", self.llm.token_eos())):
-            if token_id >= 0:
-                out[key] = self.detokenize([token_id])
-        return out
 
     def tokenize(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)

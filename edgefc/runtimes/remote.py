@@ -23,6 +23,7 @@ from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.parse import parse
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes.base import Clock, Completion, Generation, Runtime, Sampling, TokenSink
+from edgefc.runtimes.llamacpp import gguf_chat_template
 
 API_KEY_ENV = "OPENAI_API_KEY"  # the key sent as a bearer token, where the endpoint wants one
 TIMEOUT_S = 600.0  # one answer may take minutes on a slow CPU server
@@ -40,12 +41,7 @@ class _LocalVocab:
                     self.llm = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
             except ValueError as exc:
                 raise ModelError(f"llama.cpp cannot read the vocabulary of {path}: {exc}") from exc
-            source = self.llm.metadata.get("tokenizer.chat_template")
-            if not source:
-                raise ModelError(f"{path.name} carries no chat template (tokenizer.chat_template) in its metadata")
-            specials = {key: self.detokenize([i]) for key, i in (("bos_token", self.llm.token_bos()),
-                                                                  ("eos_token", self.llm.token_eos())) if i >= 0}
-            self.template = ChatTemplate(source, specials)
+            self.template = gguf_chat_template(self.llm, path)
             return
         tokenizers = require("tokenizers", "onnx")
         if not (path / "tokenizer.json").is_file():
