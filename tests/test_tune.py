@@ -13,7 +13,7 @@ from edgefc.bench.runner import read_jsonl
 from edgefc.bench.tune.candidates import Candidate, existing_export, plan_candidates
 from edgefc.bench.tune.front import fronts, pareto_front, recommend
 from edgefc.bench.tune.report import markdown, plot, table
-from edgefc.bench.tune.run import TuneConfig, run_tune
+from edgefc.bench.tune.run import RUNS, TuneConfig, WallClock, run_tune
 from edgefc.errors import EdgefcError
 from edgefc.export.gguf import GGUF_QUANTS
 from edgefc.export.manifest import folder_sha256, write_manifest
@@ -128,6 +128,16 @@ def test_reports_from_a_made_up_tune(tmp_path: Path) -> None:
     assert plot(tune, tmp_path / "tune.png") and (tmp_path / "tune.png").stat().st_size > 1000
 
 
+def test_a_killed_runs_wall_time_still_counts(tmp_path: Path) -> None:
+    first = WallClock(tmp_path)
+    first.tick(exporting=["gguf:q4_0"])
+    first.runs[-1]["wall_s"] = 60.0  # as if it had worked a minute before being killed
+    (tmp_path / RUNS).write_text(json.dumps(first.runs))
+    resumed = WallClock(tmp_path)
+    assert [r["wall_s"] for r in resumed.runs][0] == 60.0 and len(resumed.runs) == 2
+    assert resumed.total_s >= 60.0 and json.loads((tmp_path / RUNS).read_text())[0]["exporting"] == ["gguf:q4_0"]
+
+
 @pytest.fixture()
 def bench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("EDGEFC_HOME", str(tmp_path / "home"))
@@ -148,7 +158,7 @@ def test_tune_exports_once_benches_recommends_and_resumes(tiny_qwen3: Path, benc
     exports = out / "exports"
     files = sorted(p.name for p in exports.glob("*.gguf"))
     assert len(files) == 2 and all("f16" in f or "q8_0" in f for f in files)
-    assert tune["reused"] == [] and len(tune["runs"]) == 1 and tune["runs"][0]["exported"] == ["gguf:f16", "gguf:q8_0"]
+    assert tune["reused"] == [] and len(tune["runs"]) == 1 and tune["runs"][0]["exporting"] == ["gguf:f16", "gguf:q8_0"]
     rows = {r["quant"]: r for r in tune["candidates"]}
     assert set(rows) == {"f16", "q8_0"}
     assert tune["metric"] == "category_avg"  # two categories do not make BFCL's overall: the mean of those run
@@ -179,7 +189,7 @@ def test_tune_exports_once_benches_recommends_and_resumes(tiny_qwen3: Path, benc
     before = _mtimes(exports)
     _, again = run_tune(TuneConfig(**{**cfg.__dict__, "resume": True}))
     assert _mtimes(exports) == before
-    assert sorted(again["reused"]) == ["gguf:f16", "gguf:q8_0"] and again["runs"][1]["exported"] == []
+    assert sorted(again["reused"]) == ["gguf:f16", "gguf:q8_0"] and again["runs"][1]["exporting"] == []
     assert len(again["runs"]) == 2 and again["wall_s"] == pytest.approx(sum(r["wall_s"] for r in again["runs"]))
     rerun = list(read_jsonl(results))
     assert len(rerun) == len(lines) and len({(r["model"], r["id"]) for r in rerun}) == len(lines)

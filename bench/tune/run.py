@@ -32,6 +32,7 @@ from edgefc.progress import console, step_progress
 
 TUNE_JSON = "tune.json"
 BENCH = "bench"
+RUNS = "runs.json"
 # The accuracy files are weighed on: the first of BFCL's aggregates the run's categories define (overall_v4 with
 # multi-turn, BFCL's single-turn overall with a category of each group, else the mean of the categories run).
 METRICS = ("overall_v4", "overall", "category_avg")
@@ -56,6 +57,29 @@ class TuneConfig:
     probes: int = 16  # export verification probes per file
     max_tokens: int = 256
     pick: bool = False
+
+
+class WallClock:
+    """Each invocation's wall time in OUT/runs.json, rewritten as work finishes: a killed tune's time still counts
+    when it is resumed."""
+
+    def __init__(self, out: Path):
+        self.path = out / RUNS
+        self.runs: list[dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8")) if self.path.is_file() \
+            else []
+        self.runs.append({"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "wall_s": 0.0})
+        self._start = time.monotonic()
+        self.tick()
+
+    def tick(self, **facts: Any) -> None:
+        """Record the time so far (and any facts about this run)."""
+        self.runs[-1].update(facts, wall_s=time.monotonic() - self._start)
+        with atomic_file(self.path) as tmp:
+            tmp.write_text(json.dumps(self.runs, indent=2), encoding="utf-8")
+
+    @property
+    def total_s(self) -> float:
+        return sum(r["wall_s"] for r in self.runs)
 
 
 def _check(cfg: TuneConfig) -> None:
@@ -154,7 +178,6 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     from edgefc.models.resolve import resolve
 
     _check(cfg)
-    started, clock = datetime.now(timezone.utc), time.monotonic()
     source = resolve(cfg.model, want="hf")
     name = source.name.removesuffix(".gguf")
     out = Path(cfg.out) if cfg.out is not None else Path("tune-results") / name
@@ -167,6 +190,12 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     sha = folder_sha256(source.path)
     found = {c.key: existing_export(c, sha) for c in candidates}
     todo = [c for c in candidates if found[c.key] is None]
+    clock = WallClock(out)
+    clock.tick(exporting=[c.key for c in todo])
+
+    def advance(done: int) -> None:
+        bar.advance(whole, done)
+        clock.tick()
 
     def bench_config(paths: list[Path]) -> BenchConfig:
         return BenchConfig(models=[str(source.path), *map(str, paths)], suite="full", categories=cfg.categories,
@@ -175,21 +204,18 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
 
     with step_progress() as bar:
         whole = bar.add_task(f"tune {name}", total=len(todo) + work_units(bench_config([c.path for c in candidates])))
-        made, errors = _export(source.path, todo, folder, cfg, lambda n: bar.advance(whole, n))
+        made, errors = _export(source.path, todo, folder, cfg, advance)
         paths = {c.key: found[c.key] or made.get(c.key) for c in candidates}
         kept = [c for c in candidates if paths[c.key] is not None]
         bcfg = bench_config([paths[c.key] for c in kept])
         bar.update(whole, total=len(todo) + work_units(bcfg))
-        _, summary = run(bcfg, on_step=lambda n: bar.advance(whole, n))
+        _, summary = run(bcfg, on_step=advance)
     result = summarize(summary, {str(paths[c.key]): c for c in kept}, cfg.budget, cfg.speed)
-    earlier = json.loads((out / TUNE_JSON).read_text(encoding="utf-8")).get("runs", []) if (
-        out / TUNE_JSON).is_file() else []
-    runs = [*earlier, {"started": started.isoformat(timespec="seconds"), "wall_s": time.monotonic() - clock,
-                       "exported": [c.key for c in todo]}]
+    clock.tick()
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     tune = {"settings": {**settings, "source": str(source.path), "exports": str(folder)}, **result,
             "export_errors": errors, "reused": [c.key for c in candidates if found[c.key]], "bench": str(bench_dir),
-            "runs": runs, "wall_s": sum(r["wall_s"] for r in runs)}
+            "runs": clock.runs, "wall_s": clock.total_s}
     chosen = result["recommendation"]["label"]
     if cfg.pick and chosen:
         tune["picked"] = str(pick(Path(chosen), out))
