@@ -180,6 +180,15 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's VmHWM is its own address space's; getrusage's ru_maxrss keeps
+    the parent's peak across fork and exec, so a measurement started by a big process (`edgefc tune` after an
+    export) would report the parent's memory."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -73,3 +73,13 @@ def test_reset_cache_makes_the_next_request_cold(tiny_gguf: Path) -> None:
         assert rt.generate("Hello there", max_tokens=2).timings.cached_tokens == 0
     finally:
         rt.close()
+
+
+def test_peak_rss_is_the_measuring_process_own(tiny_gguf: Path) -> None:
+    """A measurement started by a big process (tune, after an export) reports its own memory, not the parent's:
+    Linux carries getrusage's ru_maxrss across fork and exec."""
+    held = bytearray(600 * 1024 * 1024)
+    held[::4096] = b"\x01" * len(held[::4096])  # touch every page: 600 MB resident in this process
+    result = measure_in_subprocess(str(tiny_gguf), None, 1, 1, raw=False, constrain=False)
+    assert result.peak_rss_mb < 500, result.peak_rss_mb
+    assert held[0] == 1
