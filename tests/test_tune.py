@@ -18,6 +18,7 @@ from edgefc.errors import EdgefcError
 from edgefc.export.gguf import GGUF_QUANTS
 from edgefc.export.manifest import folder_sha256, write_manifest
 from edgefc.export.onnx import ONNX_QUANTS
+from edgefc.export.pipeline import run_export
 from tests.bfcl_support import real_wheel
 
 
@@ -196,19 +197,38 @@ def test_tune_exports_once_benches_recommends_and_resumes(tiny_qwen3: Path, benc
     assert fastest["label"] in json.loads((out / "bench" / "latency.json").read_text())
 
 
-def test_a_new_tune_reuses_exports_from_another_folder(tiny_qwen3: Path, bench_env: Path) -> None:
-    from edgefc.export.pipeline import run_export
+def test_exports_are_named_and_reused_as_the_user_named_the_model(tiny_qwen3: Path, bench_env: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog name resolves to a cache folder of another name: tune's own exports, and `edgefc export`'s made
+    earlier into another folder, are both named after the catalog name, so the next tune finds and reuses them."""
+    import importlib
 
+    from edgefc.export import pipeline
+    from edgefc.models.resolve import LocalModel
+
+    resolve_module = importlib.import_module("edgefc.models.resolve")  # the package re-exports the function
+
+    real = resolve_module.resolve
+
+    def catalog(ref: str | Path, *, want: str | None = None) -> LocalModel:
+        return LocalModel(tiny_qwen3, "hf", "tiny-catalog") if ref == "tiny-catalog" else real(ref, want=want)
+
+    monkeypatch.setattr(resolve_module, "resolve", catalog)
+    monkeypatch.setattr(pipeline, "resolve", catalog)
     shared = bench_env / "exports"
-    [made] = run_export(tiny_qwen3, "gguf", ["q8_0"], shared, verify=False)
+    [made] = run_export("tiny-catalog", "gguf", ["q8_0"], shared, verify=False)  # as `edgefc export -o` does
     stamp = made.path.stat().st_mtime_ns
-    _, tune = run_tune(TuneConfig(model=str(tiny_qwen3), formats=["gguf"], quants=["q8_0"], exports=shared,
-                                  categories=["irrelevance"], limit=1, threads=1, out=bench_env / "t", probes=1,
-                                  max_tokens=8))
+    cfg = TuneConfig(model="tiny-catalog", formats=["gguf"], quants=["f16", "q8_0"], exports=shared,
+                     categories=["irrelevance"], limit=1, threads=1, out=bench_env / "t", probes=1, max_tokens=8)
+    _, tune = run_tune(cfg)
     assert tune["reused"] == ["gguf:q8_0"] and made.path.stat().st_mtime_ns == stamp
+    assert (shared / "tiny-catalog-f16.gguf").is_file()  # tune's own export, under the name it looks for
+    rows = {r["quant"]: r for r in tune["candidates"]}
+    assert rows["q8_0"]["gate_passed"] is None and isinstance(rows["f16"]["gate_passed"], bool)
+    _, again = run_tune(TuneConfig(**{**cfg.__dict__, "out": bench_env / "t2"}))
+    assert sorted(again["reused"]) == ["gguf:f16", "gguf:q8_0"]
     assert folder_sha256(tiny_qwen3) == json.loads(Path(str(made.path) + ".manifest.json").read_text())[
         "source"]["sha256"]
-    assert tune["candidates"][0]["gate_passed"] is None  # exported without verification: no verdict to report
 
 
 def test_bad_settings_fail_before_any_work(tiny_qwen3: Path, bench_env: Path) -> None:

@@ -91,10 +91,11 @@ def _check(cfg: TuneConfig) -> None:
     plan_candidates(cfg.formats, cfg.quants, "", Path())  # an unknown format or quant, before the source loads
 
 
-def _export(source: Path, todo: list[Candidate], folder: Path, cfg: TuneConfig,
+def _export(todo: list[Candidate], folder: Path, cfg: TuneConfig,
             advance: Any) -> tuple[dict[str, Path], dict[str, str]]:
     """Export the missing candidates, format by format (a format's quants share one base); returns the files
-    made and, for a format that could not be exported, its error per candidate."""
+    made and, for a format that could not be exported, its error per candidate. The model is passed as the user
+    named it, so the files get the names the candidates expect (a catalog name, not its cache folder's)."""
     from edgefc.export.pipeline import run_export
 
     made: dict[str, Path] = {}
@@ -102,7 +103,7 @@ def _export(source: Path, todo: list[Candidate], folder: Path, cfg: TuneConfig,
     for fmt in dict.fromkeys(c.format for c in todo):
         group = [c for c in todo if c.format == fmt]
         try:
-            results = run_export(source, fmt, [c.quant for c in group], folder, force=True, threads=cfg.threads,
+            results = run_export(cfg.model, fmt, [c.quant for c in group], folder, force=True, threads=cfg.threads,
                                  probe_limit=cfg.probes, keep_failed=True)
         except EdgefcError as exc:  # one format failing leaves the others to weigh
             errors.update({c.key: str(exc) for c in group})
@@ -204,7 +205,7 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
 
     with step_progress() as bar:
         whole = bar.add_task(f"tune {name}", total=len(todo) + work_units(bench_config([c.path for c in candidates])))
-        made, errors = _export(source.path, todo, folder, cfg, advance)
+        made, errors = _export(todo, folder, cfg, advance)
         paths = {c.key: found[c.key] or made.get(c.key) for c in candidates}
         kept = [c for c in candidates if paths[c.key] is not None]
         bcfg = bench_config([paths[c.key] for c in kept])
