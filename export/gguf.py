@@ -41,6 +41,11 @@ class GGUFQuant:
     tune: bool = False  # one of `edgefc tune`'s default candidates
 
     @property
+    def method(self) -> dict[str, Any]:
+        """How it is made, as plain data recorded in the manifest (a changed method is a different file)."""
+        return {"ftype": self.ftype, "tensor_type": self.tensor_type}
+
+    @property
     def by_llama_cpp(self) -> bool:
         """Made by llama.cpp's quantizer from a float base (every quantized type)."""
         return self.tensor_type is None

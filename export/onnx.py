@@ -1,11 +1,14 @@
 """Hugging Face folder -> ONNX decoder with past key values (optimum-onnx), then int8 / int4 with onnxruntime.
 
 fp32 is optimum's `text-generation-with-past` export. int8 is weight-only 8-bit MatMulNBits (block 32,
-symmetric, float activations): the most faithful int8 onnxruntime offers (its Gather quantizer is 4-bit
-only, so the embedding table, and a tied lm_head with it, stay float32). int8-dynamic is quantize_dynamic's per-channel QInt8 weights
+symmetric): the most faithful int8 onnxruntime offers (its Gather quantizer is 4-bit only, so the embedding
+table, and a tied lm_head with it, stay float32). int8-dynamic is quantize_dynamic's per-channel QInt8 weights
 with int8 activations computed per tensor at run time: half the size, a larger drift. int4 is weight-only
-MatMulNBits (block 32, symmetric, accuracy level 4: int8 activations on CPU), with the embedding table as
-GatherBlockQuantized; a tied embedding is then stored twice in 4 bits (lookup and lm_head).
+MatMulNBits (block 32, symmetric), with the embedding table as GatherBlockQuantized; a tied embedding is then
+stored twice in 4 bits (lookup and lm_head). Both MatMulNBits variants run at accuracy level 4 (activations
+quantized to int8 per block of 32 on CPU): onnxruntime's CPU kernel has no packed float path for 8-bit weights,
+so at level 0 it dequantizes every weight matrix at every call (in `edgefc tune`'s latency run, int8 made that
+way decoded the embedded model at 4 tokens/s, int4 at 122).
 Tokenizer, chat template and generation config are copied beside the model so the folder is self-contained.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,7 +27,7 @@ from edgefc.progress import StepProgress
 MODEL_FILE = "model.onnx"  # weights go to external data beside it: protobuf caps one file at 2 GB
 
 
-def _weight_only(src: Path, dst: Path, bits: int, accuracy_level: int | None, op_types: tuple[str, ...], *,
+def _weight_only(src: Path, dst: Path, *, bits: int, accuracy_level: int, op_types: list[str],
                  fold: bool) -> None:
     """MatMulNBits (and GatherBlockQuantized when Gather is listed): block 32, symmetric; `fold` quantizes a
     tied lm_head too (see fold_transposed_weights)."""
@@ -34,50 +37,58 @@ def _weight_only(src: Path, dst: Path, bits: int, accuracy_level: int | None, op
 
     axes = tuple((op, {"MatMul": 0, "Gather": 1}[op]) for op in op_types)
     config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=accuracy_level,
-                                          op_types_to_quantize=op_types, quant_axes=axes, bits=bits)
+                                          op_types_to_quantize=tuple(op_types), quant_axes=axes, bits=bits)
     model = onnx.load(str(src))
     quantizer = MatMulNBitsQuantizer(fold_transposed_weights(model) if fold else model, algo_config=config)
     quantizer.process()
     quantizer.model.save_model_to_file(str(dst), use_external_data_format=True)
 
 
-def _int8(src: Path, dst: Path) -> None:
-    # onnxruntime's Gather quantizer is 4-bit only, so a tied embedding stays float32; the lm_head that shares
-    # it stays float32 too (not folded): one copy of the table, and the logits' last layer exact.
-    _weight_only(src, dst, 8, None, ("MatMul",), fold=False)
-
-
-def _int8_dynamic(src: Path, dst: Path) -> None:
+def _dynamic(src: Path, dst: Path, *, weight_type: str, per_channel: bool, op_types: list[str]) -> None:
+    """quantize_dynamic: int8 weights, activations quantized per tensor at run time."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=True, use_external_data_format=True,
-                     op_types_to_quantize=["MatMul", "Gather"])
+    quantize_dynamic(src, dst, weight_type=QuantType[weight_type], per_channel=per_channel,
+                     use_external_data_format=True, op_types_to_quantize=op_types)
 
 
-def _int4(src: Path, dst: Path) -> None:
-    # Gather too: the embedding table is a large share of a small model's bytes (GatherBlockQuantized).
-    _weight_only(src, dst, 4, 4, ("MatMul", "Gather"), fold=True)
+QUANTIZERS: dict[str, Callable[..., None]] = {"weight_only": _weight_only, "dynamic": _dynamic}
 
 
 @dataclass(frozen=True)
 class OnnxQuant:
-    """One ONNX variant: fp32 is the export itself; the others are made from it by `make(src, dst)`."""
+    """One ONNX variant: fp32 is the export itself; the others are made from it by their `method`."""
 
     name: str
     description: str
     gate: Gate
     bits_per_weight: float  # upper estimate for the free-space check
-    make: Callable[[Path, Path], None] | None = None
+    # how it is made, as plain data recorded in the manifest: {"quantizer": a QUANTIZERS key, **its settings};
+    # empty for the export itself
+    method: dict[str, Any] = field(default_factory=dict)
     tune: bool = False  # one of `edgefc tune`'s default candidates
+
+    def make(self, src: Path, dst: Path) -> None:
+        """Quantize the fp32 model file `src` into `dst`."""
+        settings = dict(self.method)
+        QUANTIZERS[settings.pop("quantizer")](src, dst, **settings)
 
 
 ONNX_QUANTS: dict[str, OnnxQuant] = {q.name: q for q in [
     OnnxQuant("fp32", "float32 weights, as exported", LOSSLESS, 32),
-    OnnxQuant("int8", "weight-only 8-bit MatMulNBits, block 32, symmetric, float activations; embedding "
-                      "table (and a tied lm_head) float32", EIGHT_BIT, 16, _int8, tune=True),
+    # Gather stays out of int8: onnxruntime's Gather quantizer is 4-bit only, so a tied embedding stays float32
+    # and the lm_head that shares it stays float32 too (not folded): one copy of the table.
+    OnnxQuant("int8", "weight-only 8-bit MatMulNBits, block 32, symmetric, accuracy level 4; embedding table "
+                      "(and a tied lm_head) float32", EIGHT_BIT, 16,
+              {"quantizer": "weight_only", "bits": 8, "accuracy_level": 4, "op_types": ["MatMul"], "fold": False},
+              tune=True),
     OnnxQuant("int8-dynamic", "per-channel int8 weights (QInt8), int8 activations quantized at run time",
-              DYNAMIC_INT8, 9, _int8_dynamic),
-    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4", FOUR_BIT, 10, _int4, tune=True),
+              DYNAMIC_INT8, 9,
+              {"quantizer": "dynamic", "weight_type": "QInt8", "per_channel": True, "op_types": ["MatMul", "Gather"]}),
+    # Gather too: the embedding table is a large share of a small model's bytes (GatherBlockQuantized).
+    OnnxQuant("int4", "weight-only 4-bit MatMulNBits, block 32, symmetric, accuracy level 4", FOUR_BIT, 10,
+              {"quantizer": "weight_only", "bits": 4, "accuracy_level": 4, "op_types": ["MatMul", "Gather"],
+               "fold": True}, tune=True),
 ]}
 
 
@@ -120,11 +131,11 @@ def _copy_side_files(src: Path, dst: Path) -> None:
 
 def quantize(fp32_dir: Path, out: Path, quant: str) -> None:
     """Make the `quant` variant of an fp32 export folder into `out` (tokenizer files copied)."""
-    make = ONNX_QUANTS[quant].make
-    if make is None:
+    entry = ONNX_QUANTS[quant]
+    if not entry.method:
         raise ValueError(f"{quant} is the export itself, not a quantization")
     out.mkdir(parents=True, exist_ok=True)
-    make(fp32_dir / MODEL_FILE, out / MODEL_FILE)
+    entry.make(fp32_dir / MODEL_FILE, out / MODEL_FILE)
     _copy_side_files(fp32_dir, out)
 
 

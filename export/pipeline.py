@@ -39,7 +39,7 @@ class ExportFormat:
     """A target format: its quant registry, its default, its base, how outputs are named and converted."""
 
     name: str
-    quants: Mapping[str, Any]  # name -> entry with .gate (Gate) and .bits_per_weight
+    quants: Mapping[str, Any]  # name -> entry with .gate (Gate), .bits_per_weight and .method (plain data)
     default_quant: str
     base_quant: str  # the float type the others are made from (for the free-space estimate)
     is_dir: bool
@@ -293,9 +293,9 @@ def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any],
         staged.discard()
         return result
     final = staged.final if not failures else failed_name(staged.final)
-    manifest = {**record, "quant": quant, "path": final.name, "size_bytes": result.size_bytes,
-                "seconds": round(seconds, 2), "gate": asdict(gate) if verification else None,
-                "passed": result.passed, "failures": failures,
+    manifest = {**record, "quant": quant, "method": p.format.quants[quant].method, "path": final.name,
+                "size_bytes": result.size_bytes, "seconds": round(seconds, 2),
+                "gate": asdict(gate) if verification else None, "passed": result.passed, "failures": failures,
                 "verification": verification.to_dict() if verification else None}
     if p.format.is_dir:  # the manifest travels inside the folder
         write_manifest(staged.path, manifest)

@@ -91,25 +91,35 @@ def test_default_candidates_come_from_the_registries(tmp_path: Path) -> None:
         plan_candidates(["tflite"], None, "m", tmp_path)
 
 
-def test_an_export_is_reused_only_from_the_same_source(tmp_path: Path) -> None:
+def test_an_export_is_reused_only_from_the_same_source_made_the_same_way(tmp_path: Path) -> None:
     gguf = tmp_path / "m-q4_0.gguf"
     gguf.write_bytes(b"weights")
-    record = {"format": "gguf", "quant": "q4_0", "source": {"sha256": "abc"}, "size_bytes": 7, "passed": True}
+    record = {"format": "gguf", "quant": "q4_0", "method": GGUF_QUANTS["q4_0"].method, "source": {"sha256": "abc"},
+              "size_bytes": 7, "passed": True}
     write_manifest(gguf, record)
     c = Candidate("gguf", "q4_0", gguf)
     assert existing_export(c, "abc") == gguf
     assert existing_export(c, "other weights") is None
     assert existing_export(Candidate("gguf", "q8_0", gguf), "abc") is None  # the manifest names another quant
+    for method in ({**GGUF_QUANTS["q4_0"].method, "ftype": "MOSTLY_Q4_1"}, None):  # changed, or not recorded
+        write_manifest(gguf, {**record, "method": method})
+        assert existing_export(c, "abc") is None
+    write_manifest(gguf, record)
     gguf.write_bytes(b"truncated")  # a file that changed since its manifest
     assert existing_export(c, "abc") is None
-    folder = tmp_path / "m-int4-onnx"  # an ONNX folder keeps its manifest inside, not counted in its size
+    folder = tmp_path / "m-int8-onnx"  # an ONNX folder keeps its manifest inside, not counted in its size
     folder.mkdir()
     (folder / "model.onnx").write_bytes(b"12345")
-    write_manifest(folder, {"format": "onnx", "quant": "int4", "source": {"sha256": "abc"}, "size_bytes": 5})
-    assert existing_export(Candidate("onnx", "int4", folder), "abc") == folder
+    onnx_record = {"format": "onnx", "quant": "int8", "source": {"sha256": "abc"}, "size_bytes": 5}
+    write_manifest(folder, {**onnx_record, "method": ONNX_QUANTS["int8"].method})
+    assert existing_export(Candidate("onnx", "int8", folder), "abc") == folder
+    # int8 made at accuracy level 0 (float activations), before the method moved to level 4: not reused
+    write_manifest(folder, {**onnx_record, "method": {**ONNX_QUANTS["int8"].method, "accuracy_level": 0}})
+    assert existing_export(Candidate("onnx", "int8", folder), "abc") is None
     failed = tmp_path / "m-q8_0-FAILED.gguf"  # kept by keep_failed: still a candidate, its verdict reported
     failed.write_bytes(b"w")
-    write_manifest(failed, {**record, "quant": "q8_0", "size_bytes": 1, "passed": False})
+    write_manifest(failed, {**record, "quant": "q8_0", "method": GGUF_QUANTS["q8_0"].method, "size_bytes": 1,
+                            "passed": False})
     assert existing_export(Candidate("gguf", "q8_0", tmp_path / "m-q8_0.gguf"), "abc") == failed
 
 

@@ -2,7 +2,7 @@
 
 The candidates are data: every quant entry of an export format (export.gguf.GGUF_QUANTS,
 export.onnx.ONNX_QUANTS) flagged `tune` is a default candidate, and its format's default runtime runs it. An
-export already on disk is reused when its manifest says it was made from these very source weights.
+export already on disk is reused when its manifest says it was made the current way from these very source weights.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ def plan_candidates(formats: list[str], quants: list[str] | None, name: str, fol
 
 def existing_export(candidate: Candidate, source_sha256: str) -> Path | None:
     """The candidate's file already on disk (under its final or its FAILED name) when its manifest says it is
-    this format and quant, made from these source weights, and of the recorded size; else None."""
+    this format and quant, made by the current method from these source weights, and of the recorded size;
+    else None."""
     for path in (candidate.path, failed_name(candidate.path)):
         manifest = manifest_path(path)
         if not (path.exists() and manifest.is_file()):
@@ -63,6 +64,8 @@ def existing_export(candidate: Candidate, source_sha256: str) -> Path | None:
             continue
         if (record.get("format"), record.get("quant")) != (candidate.format, candidate.quant):
             continue
+        if record.get("method") != EXPORT_FORMATS[candidate.format].quants[candidate.quant].method:
+            continue  # made another way (an older recipe for this quant name)
         if (record.get("source") or {}).get("sha256") != source_sha256:
             continue
         if record.get("size_bytes") != size_bytes(path) - (manifest.stat().st_size if path.is_dir() else 0):
