@@ -11,7 +11,7 @@ import pytest
 
 from edgefc.bench.runner import read_jsonl
 from edgefc.bench.tune.candidates import Candidate, existing_export, plan_candidates
-from edgefc.bench.tune.front import fronts, pareto_front, recommend
+from edgefc.bench.tune.front import change_sentence, fronts, pareto_front, recommend, signed
 from edgefc.bench.tune.report import markdown, plot, table
 from edgefc.bench.tune.run import RUNS, TuneConfig, WallClock, run_tune
 from edgefc.errors import EdgefcError
@@ -24,7 +24,7 @@ from tests.bfcl_support import real_wheel
 
 def _row(label: str, accuracy: float | None, loss: float | None, decode: float | None, prefill: float, rss: float,
          size: float) -> dict[str, Any]:
-    return {"label": label, "name": label, "accuracy": accuracy,
+    return {"label": label, "name": label, "format": "gguf", "quant": label, "accuracy": accuracy,
             "loss": None if loss is None else {"points": loss, "low": loss - 2.0, "high": loss + 2.0},
             "decode_tps": decode, "prefill_tps": prefill, "peak_rss_mb": rss, "size_mb": size}
 
@@ -61,7 +61,11 @@ def test_budget_rule_picks_the_fastest_file_within_budget() -> None:
     assert recommend(TABLE, 4.0, "decode")["label"] == "q4_0"
     assert recommend(TABLE, 100.0, "prefill")["label"] == "q4_0"
     chosen = recommend(TABLE, 1.0, "decode")
-    assert "loses 1.0 points" in chosen["why"] and "[95% paired interval -1.0, 3.0]" in chosen["why"]
+    assert "loses 1.0 points [95% paired interval -1.0, +3.0]" in chosen["why"]
+    # A file better than the source on these entries gains, with the interval of the gain.
+    assert "gains 2.0 points [95% paired interval +0.0, +4.0]" in recommend(TABLE[-1:], 0.0, "prefill")["why"]
+    assert change_sentence({"points": -0.0, "low": -0.0, "high": 0.0}).startswith("the same accuracy")
+    assert signed(-0.04) == "+0.0" and signed(-0.06) == "-0.1"
     ties = [_row("big", 0.5, 0.0, 50.0, 1.0, 1.0, 900.0), _row("small", 0.5, 0.0, 50.0, 1.0, 1.0, 300.0)]
     assert recommend(ties, 1.0, "decode")["label"] == "small"
 
@@ -127,7 +131,8 @@ def test_reports_from_a_made_up_tune(tmp_path: Path) -> None:
     candidates = [r for r in TABLE if r["label"] != "nodec"]
     tune = {"metric": "overall", "settings": {"source": "/x/model", "budget": 1.0, "speed": "decode", "limit": 25, "seed": 0,
                          "threads": 2},
-            "source": _row("/x/model", 0.5, None, 10.0, 90.0, 2500.0, 2000.0), "candidates": candidates,
+            "source": {k: v for k, v in _row("/x/model", 0.5, None, 10.0, 90.0, 2500.0, 2000.0).items()
+                       if k not in ("format", "quant")}, "candidates": candidates,
             "fronts": fronts(candidates), "recommendation": recommend(candidates, 1.0, "decode"),
             "runs": [{"wall_s": 10.0}, {"wall_s": 5.0}], "wall_s": 15.0, "reused": ["gguf:f16"],
             "export_errors": {"onnx:int4": "boom"}}
@@ -135,7 +140,11 @@ def test_reports_from_a_made_up_tune(tmp_path: Path) -> None:
     assert "recommendation: q8: fastest by decode" in md and "| **q8** |" in md
     assert "not weighed: onnx:int4: boom" in md and "wall 15 s over 2 run(s)" in md
     assert "| q4_0 |" in md and "decode, prefill, memory, size, all |" in md.split("| q4_0 |")[1].split("\n")[0]
-    assert table(tune).row_count == 1 + len(candidates)
+    assert "+1.0 [-1.0, +3.0]" in md.split("| **q8** |")[1].split("\n")[0]
+    rich_table = table(tune)
+    assert rich_table.row_count == 1 + len(candidates)
+    # the terminal table names files by format and quant: full names would be cut to "qwen…" at 80 columns
+    assert list(rich_table.columns[0].cells) == ["source", *(f"gguf {r['label']}" for r in candidates)]
     assert plot(tune, tmp_path / "tune.png") and (tmp_path / "tune.png").stat().st_size > 1000
 
 

@@ -64,6 +64,23 @@ def fronts(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     return {**{name: pareto_front(rows, [name]) for name in AXES}, "all": pareto_front(rows, list(AXES))}
 
 
+def signed(points: float) -> str:
+    """`+1.2`, `-0.4`; a value that rounds to zero is `+0.0`, never `-0.0`."""
+    return f"{round(points, 1) + 0.0:+.1f}"
+
+
+def change_sentence(loss: Mapping[str, float]) -> str:
+    """A paired loss in words, in the direction it went: "loses 1.0 points [95% paired interval -1.0, +3.0]",
+    "gains 4.0 points [... +0.8, +8.0]" (the interval then of the gain), or "the same accuracy" when every entry
+    agreed."""
+    points, low, high = loss["points"], loss["low"], loss["high"]
+    if round(points, 1) == 0 and round(low, 1) == 0 and round(high, 1) == 0:
+        return "the same accuracy [95% paired interval 0.0, 0.0]"
+    if points >= 0:
+        return f"loses {points:.1f} points [95% paired interval {signed(low)}, {signed(high)}]"
+    return f"gains {-points:.1f} points [95% paired interval {signed(-high)}, {signed(-low)}]"
+
+
 def recommend(rows: Sequence[Mapping[str, Any]], budget_points: float, speed: str) -> dict[str, Any]:
     """The fastest (by `speed`) row whose accuracy loss against the source is at most `budget_points` (point
     estimate; its paired interval is reported beside it). Ties go to the smaller file. Returns the choice
@@ -84,6 +101,5 @@ def recommend(rows: Sequence[Mapping[str, Any]], budget_points: float, speed: st
     best = max(within, key=lambda r: (r[axis.key], -(r.get("size_mb") or 0.0)))
     loss = best["loss"]
     why = (f"fastest by {axis.label} ({best[axis.key]:.1f} {axis.unit}) of the {len(within)} file(s) within "
-           f"{budget_points:g} points of the source: loses {loss['points']:.1f} points "
-           f"[95% paired interval {loss['low']:.1f}, {loss['high']:.1f}]")
+           f"{budget_points:g} points of the source: {change_sentence(loss)}")
     return {"label": best["label"], "speed": speed, "budget_points": budget_points, "why": why}

@@ -8,7 +8,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.tune.front import AXES
+from edgefc.bench.tune.front import AXES, signed
 from edgefc.fsutil import atomic_file, write_png
 
 COLUMNS = ("file", "gate", "BFCL accuracy", "loss vs source [95%]", *(f"{a.label} {a.unit}" for a in AXES.values()),
@@ -19,16 +19,27 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _cells(row: dict[str, Any], tune: dict[str, Any]) -> list[str]:
+def _short(row: dict[str, Any]) -> str:
+    """`gguf q4_0`, `source`: what a terminal-width table can show (file names run to 50 characters)."""
+    return f"{row['format']} {row['quant']}" if "format" in row else "source"
+
+
+def _cells(row: dict[str, Any], tune: dict[str, Any], short: bool = False) -> list[str]:
     """One file's cells, in COLUMNS order (the source's loss and front are blank: it is the reference)."""
     loss = row.get("loss")
     gate = "" if "gate_passed" not in row else "pass" if row["gate_passed"] else "FAIL" if row[
         "gate_passed"] is False else "-"
     on = [name for name, labels in tune["fronts"].items() if row["label"] in labels]
-    return [row["name"], gate, _fmt(row["accuracy"], ".1%"),
-            f"{loss['points']:+.1f} [{loss['low']:+.1f}, {loss['high']:+.1f}]" if loss else "-",
+    return [_short(row) if short else row["name"], gate, _fmt(row["accuracy"], ".1%"),
+            f"{signed(loss['points'])} [{signed(loss['low'])}, {signed(loss['high'])}]" if loss else "-",
             *(_fmt(row.get(a.key), ".1f" if a.higher_is_better else ".0f") for a in AXES.values()),
             _fmt(row.get("response_tokens"), ".1f"), ", ".join(on)]
+
+
+def _model(tune: dict[str, Any]) -> str:
+    """The model as the user named it (a catalog name, or a folder's name)."""
+    s = tune["settings"]
+    return Path(s.get("model") or s["source"]).name
 
 
 def _lines(tune: dict[str, Any]) -> list[str]:
@@ -49,20 +60,21 @@ def _lines(tune: dict[str, Any]) -> list[str]:
 
 def table(tune: dict[str, Any]) -> Table:
     """The files as a rich table, the source first, the recommendation in bold."""
-    t = Table(title=f"edgefc tune · {Path(tune['settings']['source']).name} · loss = source minus file, points",
+    t = Table(title=f"edgefc tune · {_model(tune)} · loss = source minus file, points",
               caption="\n".join(escape(line) for line in _lines(tune)))
     for col in COLUMNS:
-        t.add_column(col, justify="left" if col in ("file", "gate", "front") else "right")
-    t.add_row(*map(escape, _cells(tune["source"], tune)), style="dim")
+        t.add_column(col, justify="left" if col in ("file", "gate", "front") else "right",
+                      no_wrap=col == "file")
+    t.add_row(*map(escape, _cells(tune["source"], tune, short=True)), style="dim")
     for row in tune["candidates"]:
-        t.add_row(*map(escape, _cells(row, tune)),
+        t.add_row(*map(escape, _cells(row, tune, short=True)),
                   style="bold" if row["label"] == tune["recommendation"]["label"] else None)
     return t
 
 
 def markdown(tune: dict[str, Any]) -> str:
     """The tune as Markdown: what was weighed, the fronts, the recommendation and how it was chosen."""
-    lines = [f"# edgefc tune: {Path(tune['settings']['source']).name}", "", *_lines(tune), "",
+    lines = [f"# edgefc tune: {_model(tune)}", "", *_lines(tune), "",
              f"Accuracy is BFCL's {tune['metric']} (BFCL's decoding of the answers, calls under the tool grammar). "
              "Loss is the source's accuracy minus the file's, paired on the same entries (95% paired bootstrap "
              "interval); 'front' names the axes on whose Pareto front (accuracy against that axis) the file lies, "
@@ -97,7 +109,7 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
         for r in points:
             ax.scatter(r[axis.key], 100 * r["accuracy"], marker="*" if r["label"] == chosen else "o",
                        s=160 if r["label"] == chosen else 40, color="C3" if r["label"] == chosen else "C0")
-            ax.annotate(r["name"], (r[axis.key], 100 * r["accuracy"]), fontsize=7, xytext=(4, 4),
+            ax.annotate(_short(r), (r[axis.key], 100 * r["accuracy"]), fontsize=7, xytext=(4, 4),
                         textcoords="offset points")
         front = sorted((r for r in points if r["label"] in tune["fronts"][name]), key=lambda r: r[axis.key])
         if len(front) > 1:
@@ -110,7 +122,7 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
         ax.set_ylabel(f"BFCL {tune['metric']} (%)")
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"edgefc tune: accuracy against cost ({Path(tune['settings']['source']).name})")
+    fig.suptitle(f"edgefc tune: accuracy against cost ({_model(tune)})")
     fig.tight_layout()
     write_png(fig, path, dpi=110)
     return True
