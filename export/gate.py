@@ -41,7 +41,7 @@ class Gate:
 # and on 30 probes of the new set (`... --format gguf --quant f16,q8_0,q4_K_M,q4_0 --probes 30`):
 #   GGUF f16 7.8e-07, 100%, 100% | q8_0 1.4e-04, 99.8%, 96.7% | q4_K_M 1.5e-03, 99.6%, 93.3% | q4_0 2.2e-02, 97.5%, 90%
 # and ONNX int8 at accuracy level 4 (`... --format onnx --quant int8 --probes 16`): 3.4e-04, 100%, 100%
-# (4.2e-05 at level 0, which decodes 24x slower on CPU).
+# (4.2e-05 at level 0, which decoded 26x slower on CPU in one `edgefc bench LEVEL0 LEVEL4 --suite latency`).
 # Each bound leaves room of about the width of a 95% interval at 100 probes (+/-8 points on calls) below
 # the measured figure; unmeasured types sit between their measured neighbours. Re-measure with the same
 # commands on the full probe set (default --probes) before tightening.
