@@ -109,7 +109,8 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
         for r in points:
             ax.scatter(r[axis.key], 100 * r["accuracy"], marker="*" if r["label"] == chosen else "o",
                        s=160 if r["label"] == chosen else 40, color="C3" if r["label"] == chosen else "C0")
-            ax.annotate(_short(r), (r[axis.key], 100 * r["accuracy"]), fontsize=7, xytext=(4, 4),
+            name_on_plot = _short(r) + (" (gate FAIL)" if r.get("gate_passed") is False else "")
+            ax.annotate(name_on_plot, (r[axis.key], 100 * r["accuracy"]), fontsize=7, xytext=(4, 4),
                         textcoords="offset points")
         front = sorted((r for r in points if r["label"] in tune["fronts"][name]), key=lambda r: r[axis.key])
         if len(front) > 1:
