@@ -165,9 +165,32 @@ def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _name(label: str) -> str:
-    """A variant's label as a rich cell: the file name, its `[free]` kept as text rather than read as markup."""
-    return escape(Path(label).name)
+def display_names(labels: Iterable[str]) -> dict[str, str]:
+    """Each variant's label shortened to its file name, with as many parent folders as it takes to tell it from
+    another of the same name (two runs' `model-q4_K_M.gguf` read `s1/model-q4_K_M.gguf`, `s2/...`)."""
+    labels = list(dict.fromkeys(labels))
+
+    def tail(label: str, depth: int) -> str:
+        return "/".join(Path(label).parts[-depth:])
+
+    out = {}
+    for label in labels:
+        depth = 1
+        while depth < len(Path(label).parts) and any(tail(o, depth) == tail(label, depth) for o in labels
+                                                      if o != label):
+            depth += 1
+        out[label] = tail(label, depth)
+    return out
+
+
+def _names(summary: dict[str, Any]) -> dict[str, str]:
+    """The run's variants' display names, by label."""
+    return display_names(m["model"] for m in summary["models"])
+
+
+def _name(names: dict[str, str], label: str) -> str:
+    """A variant's display name as a rich cell: its `[free]` kept as text rather than read as markup."""
+    return escape(names[label])
 
 
 def tables(summary: dict[str, Any]) -> list[Table]:
@@ -179,10 +202,11 @@ def tables(summary: dict[str, Any]) -> list[Table]:
     for col in ("model", "BFCL overall", "edgefc decode", "decode tok/s", "raw llama.cpp", "TTFT cold", "TTFT warm", "peak RSS",
                 "size", "resp. tokens", "grammar ms/tok", "forced"):
         head.add_column(col, justify="left" if col == "model" else "right")
+    names = _names(summary)
     for m in summary["models"]:
         h = headline(m)
         raw = ((m.get("latency") or {}).get("raw_llama_cpp") or {}).get("decode_tps", {}).get("median")
-        head.add_row(_name(m["model"]), _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
+        head.add_row(_name(names, m["model"]), _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
                      _fmt(h["decode_tps"], ".1f"),
                      f"{raw:.1f} ({_vs_raw(m)})" if raw else "-", _fmt(h["cold_ttft_s"], ".2f") + " s",
                      _fmt(h["warm_ttft_s"], ".2f") + " s", _fmt(h["peak_rss_mb"], ".0f") + " MB",
@@ -202,9 +226,8 @@ def tables(summary: dict[str, Any]) -> list[Table]:
         cats = Table(title="BFCL accuracy by category: BFCL's decoding [95% Wilson interval] · edgefc's decoding")
         cats.add_column("category")
         for m in scored:
-            cats.add_column(_name(m["model"]), justify="right")
-        names = list(scored[0]["bfcl"]["scores"]["categories"])
-        for c in names:
+            cats.add_column(_name(names, m["model"]), justify="right")
+        for c in scored[0]["bfcl"]["scores"]["categories"]:
             cells = []
             for m in scored:
                 s = m["bfcl"]["scores"]["categories"].get(c)
@@ -230,7 +253,7 @@ def tables(summary: dict[str, Any]) -> list[Table]:
         deltas = Table(title="BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]")
         deltas.add_column("")
         for d in paired:
-            deltas.add_column(f"{_name(d['model'])}\nvs {_name(d['against'])}", justify="right")
+            deltas.add_column(f"{_name(names, d['model'])}\nvs {_name(names, d['against'])}", justify="right")
         for name, cells in _paired_rows(paired):
             deltas.add_row(name, *cells)
         out.append(deltas)
@@ -255,9 +278,10 @@ def markdown(summary: dict[str, Any]) -> str:
              "| model | BFCL overall | edgefc decode | decode tok/s | TTFT cold s | TTFT warm s | peak RSS MB | size MB "
              "| resp. tokens | grammar ms/tok | forced | vs raw |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    names = _names(summary)
     for m in summary["models"]:
         h = headline(m)
-        lines.append(f"| {Path(m['model']).name} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
+        lines.append(f"| {names[m['model']]} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
                      f"{_fmt(h['decode_tps'], '.1f')} | "
                      f"{_fmt(h['cold_ttft_s'], '.2f')} | {_fmt(h['warm_ttft_s'], '.2f')} | "
                      f"{_fmt(h['peak_rss_mb'], '.0f')} | {_fmt(h['file_mb'], '.0f')} | "
@@ -272,7 +296,7 @@ def markdown(summary: dict[str, Any]) -> str:
         lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in jump]
     for m in [m for m in summary["models"] if m.get("bfcl")]:
         b = m["bfcl"]
-        lines += ["", f"## {Path(m['model']).name}", "",
+        lines += ["", f"## {names[m['model']]}", "",
                   "| category | accuracy | 95% CI | edgefc decode | n | resp. tokens |", "|---|---|---|---|---|---|"]
         tolerant = b["scores_edgefc_decoding"]["categories"]
         for c, s in b["scores"]["categories"].items():
@@ -302,7 +326,7 @@ def markdown(summary: dict[str, Any]) -> str:
                   "constrained one; a later model against the first under the same decoding): point delta [95% "
                   f"paired bootstrap interval, {paired[0]['bfcl_paired']['resamples']} resamples of entries within "
                   "each category]; +gained/-lost counts the entries only one of the two got right.", "",
-                  "| | " + " | ".join(f"{Path(d['model']).name} vs {Path(d['against']).name}" for d in paired) + " |",
+                  "| | " + " | ".join(f"{names[d['model']]} vs {names[d['against']]}" for d in paired) + " |",
                   "|---|" + "---|" * len(paired)]
         for name, cells in _paired_rows(paired):
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -317,14 +341,14 @@ V4_COLUMNS = ("overall (single-turn)", "multi_turn", "overall_v4 (measured parts
 
 def _v4_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(model, cells) for the variants that scored multi-turn entries: the overalls and the multi-turn work."""
-    rows = []
+    rows, names = [], _names(summary)
     for m in summary["models"]:
         bfcl = m.get("bfcl") or {}
         mt = bfcl.get("multi_turn")
         if not mt:
             continue
         value = {a["name"]: a["value"] for a in bfcl["scores"]["aggregates"]}
-        rows.append((Path(m["model"]).name, [
+        rows.append((names[m["model"]], [
             _fmt(value.get("overall"), ".1%"), _fmt(value.get("multi_turn"), ".1%"),
             _fmt(value.get("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
             f"{mt['prompt_tokens']:,}", f"{mt['evaluated_tokens']:,}",
@@ -348,14 +372,14 @@ JUMP_FORWARD_COLUMNS = ("e2e cold s on", "e2e cold s off", "e2e warm s on", "e2e
 
 def _jump_forward_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(model, cells) for the constrained variants whose latency ran with jump-forward on and off."""
-    rows = []
+    rows, names = [], _names(summary)
     for m in summary["models"]:
         lat = m.get("latency") or {}
         if lat.get("jump_forward_off"):
             on, off = lat, lat["jump_forward_off"]
             cells = [f"{side[key]['median']:{spec}}" for key, spec in (("e2e_s", ".3f"), ("e2e_warm_s", ".3f"),
                                                                           ("decode_tps", ".1f")) for side in (on, off)]
-            rows.append((Path(m["model"]).name, cells))
+            rows.append((names[m["model"]], cells))
     return rows
 
 
@@ -376,7 +400,8 @@ def _paired_rows(paired: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
 
 def plot(summary: dict[str, Any], path: Path) -> bool:
     """Accuracy against decode tokens/s, marker area by file size; False when there is nothing to plot."""
-    points = [(headline(m), Path(m["model"]).name) for m in summary["models"]]
+    names = _names(summary)
+    points = [(headline(m), names[m["model"]]) for m in summary["models"]]
     points = [(h, n) for h, n in points if h["overall"] is not None and h["decode_tps"]]
     if not points:
         return False

@@ -188,6 +188,28 @@ def test_summary_counts_each_planned_entry_once(tmp_path: Path) -> None:
     assert len(tables(summary)) == 3
 
 
+def test_files_of_the_same_name_are_told_apart_by_their_folders(tmp_path: Path) -> None:
+    from edgefc.bench.report import build_summary, display_names
+
+    assert display_names(["/r/s1/model-q4.gguf", "/r/s2/model-q4.gguf", "/r/base.gguf", "/x/m.gguf [free]",
+                          "/x/m.gguf [constrained]"]) == {
+        "/r/s1/model-q4.gguf": "s1/model-q4.gguf", "/r/s2/model-q4.gguf": "s2/model-q4.gguf",
+        "/r/base.gguf": "base.gguf", "/x/m.gguf [free]": "m.gguf [free]",
+        "/x/m.gguf [constrained]": "m.gguf [constrained]"}
+    assert display_names(["catalog-name"]) == {"catalog-name": "catalog-name"}
+    models = ["/r/s1/model-q4.gguf", "/r/s2/model-q4.gguf"]
+    rows = [{"model": m, "category": "multiple", "id": "multiple_0", "valid": v, "valid_edgefc": v,
+             "prompt_tokens": 10, "cached_tokens": 0, "completion_tokens": 5, "ttft_s": 0.5, "decode_tps": 20.0,
+             "total_s": 1.0, "think": False} for m, v in zip(models, (True, False))]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    meta = {"suite": "bfcl", "models": models, "constrain": "on", "threads": 1, "seed": 0, "limit": 1,
+            "machine": {"platform": "linux"}}
+    summary = build_summary(tmp_path, meta, {"multiple_0"})
+    md = markdown(summary)
+    assert "| s1/model-q4.gguf |" in md and "| | s2/model-q4.gguf vs s1/model-q4.gguf |" in md
+    assert [c.header for c in tables(summary)[1].columns][1:] == ["s1/model-q4.gguf", "s2/model-q4.gguf"]
+
+
 def test_entries_run_grouped_by_prefix_and_scores_are_keyed_by_id(tiny_gguf: Path, wheel: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from edgefc.bench.bfcl import data, prompts
