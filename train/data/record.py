@@ -20,10 +20,11 @@ from edgefc.errors import EdgefcError, SchemaError, require
 from edgefc.fsutil import atomic_file
 from edgefc.protocol.schema import normalize_tools
 
-COLUMNS = ("id", "messages", "tools", "calls", "source", "negative_type", "language")
+COLUMNS = ("id", "messages", "tools", "calls", "source", "negative_type", "language", "answer", "facts", "family")
+OPTIONAL_COLUMNS = {"answer": "", "facts": "[]", "family": ""}  # absent from files written before they existed
 ROLES = frozenset({"system", "user", "assistant", "tool"})
 NEGATIVE_TYPES = ("server_shuffle", "domain_mismatch", "action_mismatch", "partial_fulfilment", "permission",
-                  "format_mismatch", "no_tools")
+                  "format_mismatch", "no_tools", "unrelated")
 LANGUAGES = ("en", "vi")
 POSITIVE = "positive"  # how the summary counts records whose negative_type is ""
 DEFAULT_NGRAM = 13  # words; BFCL questions shorter than this are caught by the exact match
@@ -41,18 +42,26 @@ class RecordError(ValueError):
 
 @dataclass(frozen=True)
 class Record:
-    """One example: the conversation before the answer, the offered tools, the ground-truth calls ([]: refuse)."""
+    """One example: the conversation before the answer, the offered tools, and the answer due: the ground-truth
+    calls, or a text `answer` stating `facts` (after a tool result), or neither: the refusal (`negative_type`).
 
-    messages: list[dict[str, str]]
+    `facts` are what a text answer must state, each a list of accepted spellings; `family` names the generator
+    family a synthetic record comes from ("" for loaded sources)."""
+
+    messages: list[dict[str, Any]]
     tools: list[dict[str, Any]]
     calls: list[dict[str, Any]]
     source: str
     negative_type: str = ""
     language: str = "en"
+    answer: str = ""
+    facts: list[list[str]] = field(default_factory=list)
+    family: str = ""
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        content = json.dumps([self.messages, self.tools, self.calls], sort_keys=True, ensure_ascii=False)
+        content = json.dumps([self.messages, self.tools, self.calls, *([self.answer] if self.answer else [])],
+                             sort_keys=True, ensure_ascii=False)
         object.__setattr__(self, "key", hashlib.sha1(content.encode("utf-8")).hexdigest())
 
     @property
@@ -70,13 +79,18 @@ class Record:
             "source": self.source,
             "negative_type": self.negative_type,
             "language": self.language,
+            "answer": self.answer,
+            "facts": _dumps(self.facts),
+            "family": self.family,
         }
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Record:
         """A record back from its row (JSON strings or already-decoded lists)."""
+        row = {**OPTIONAL_COLUMNS, **{k: v for k, v in row.items() if v is not None}}
         return cls(messages=column_value(row["messages"]), tools=column_value(row["tools"]), calls=column_value(row["calls"]),
-                   source=row["source"], negative_type=row["negative_type"], language=row["language"])
+                   source=row["source"], negative_type=row["negative_type"], language=row["language"],
+                   answer=row["answer"], facts=column_value(row["facts"]), family=row["family"])
 
 
 def records_from(rows: Iterable[dict[str, Any]], convert: Callable[[dict[str, Any]], list[Record]],
@@ -102,9 +116,11 @@ def column_value(value: object) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def make_record(messages: Sequence[dict[str, str]], tools: object, calls: Sequence[dict[str, Any]], source: str,
-                negative_type: str = "", language: str | None = None) -> Record:
-    """A checked record: tools canonicalised, calls naming offered tools, roles known; RecordError otherwise."""
+def make_record(messages: Sequence[dict[str, Any]], tools: object, calls: Sequence[dict[str, Any]], source: str,
+                negative_type: str = "", language: str | None = None, *, answer: str = "",
+                facts: Sequence[Sequence[str]] = (), family: str = "") -> Record:
+    """A checked record: tools canonicalised, calls naming offered tools, roles known, exactly one kind of answer
+    due (calls, a text answer, or the refusal of a negative); RecordError otherwise."""
     try:
         canonical = normalize_tools(tools)
     except SchemaError as exc:  # counted by reason: the tool's and parameter's names left out, the type kept
@@ -114,13 +130,15 @@ def make_record(messages: Sequence[dict[str, str]], tools: object, calls: Sequen
     checked_messages = [_checked_message(message) for message in messages]
     if not any(message["role"] == "user" for message in checked_messages):
         raise RecordError("no user message")
-    if negative_type and (checked_calls or negative_type not in NEGATIVE_TYPES):
+    if negative_type and (checked_calls or answer or negative_type not in NEGATIVE_TYPES):
         raise ValueError(f"a {negative_type!r} negative must be a known type with no calls")  # our bug
-    if not negative_type and not checked_calls:
+    if answer and checked_calls:
+        raise ValueError("a record is due calls or a text answer, not both")  # our bug
+    if not negative_type and not checked_calls and not answer:
         raise RecordError("no calls")
     user_text = " ".join(m["content"] for m in checked_messages if m["role"] == "user")
     return Record(checked_messages, canonical, checked_calls, source, negative_type,
-                  language or language_of(user_text))
+                  language or language_of(user_text), answer, [list(f) for f in facts], family)
 
 
 def _checked_call(call: object, names: set[str]) -> dict[str, Any]:
@@ -135,13 +153,19 @@ def _checked_call(call: object, names: set[str]) -> dict[str, Any]:
     return {"name": call["name"], "arguments": arguments}
 
 
-def _checked_message(message: object) -> dict[str, str]:
-    """A chat message with a known role and string content."""
+def _checked_message(message: object) -> dict[str, Any]:
+    """A chat message with a known role and string content; an assistant's `tool_calls` (OpenAI form, arguments
+    as objects) are kept, so a conversation can hold calls made and their results."""
     if not isinstance(message, dict) or message.get("role") not in ROLES:
         raise RecordError("a message with an unknown role")
     if not isinstance(message.get("content"), str):
         raise RecordError(f"a {message['role']} message without text content")
-    return {"role": message["role"], "content": message["content"]}
+    checked: dict[str, Any] = {"role": message["role"], "content": message["content"]}
+    if message["role"] == "assistant" and message.get("tool_calls"):
+        checked["tool_calls"] = [{"type": "function", "function": {"name": c["function"]["name"],
+                                                                   "arguments": c["function"]["arguments"]}}
+                                 for c in message["tool_calls"]]
+    return checked
 
 
 def language_of(text: str) -> str:
@@ -225,13 +249,15 @@ def decontaminate(records: Iterable[Record], contamination: Contamination) -> tu
 
 
 def summarize(records: Iterable[Record]) -> dict[str, Any]:
-    """Counts of records by source, by negative type ("positive" for none) and by language."""
+    """Counts of records by source, by negative type ("positive" for none), by language, and by family and
+    language (synthetic families; loaded sources count under their source name)."""
     records = list(records)
     return {
         "records": len(records),
         "by_source": dict(sorted(Counter(r.source for r in records).items())),
         "by_negative_type": dict(sorted(Counter(r.negative_type or POSITIVE for r in records).items())),
         "by_language": dict(sorted(Counter(r.language for r in records).items())),
+        "by_family": dict(sorted(Counter(f"{r.family or r.source}/{r.language}" for r in records).items())),
     }
 
 
@@ -260,7 +286,8 @@ def read_records(parquet: str | Path) -> list[Record]:
     """The records of a parquet file written by write_records."""
     pq = require("pyarrow.parquet", "train")
     try:
-        rows = pq.read_table(parquet, columns=list(COLUMNS)).to_pylist()
+        present = set(pq.read_schema(parquet).names)
+        rows = pq.read_table(parquet, columns=[c for c in COLUMNS if c in present]).to_pylist()
     except (OSError, ValueError, KeyError) as exc:
         raise EdgefcError(f"{parquet} is not a parquet file of edgefc training records ({exc})") from exc
     return [Record.from_row(row) for row in rows]
