@@ -1,3 +1,3 @@
 """Every tool domain, registered on import (one module per group of domains)."""
 
-from edgefc.train.data.families.domains import core  # noqa: F401
+from edgefc.train.data.families.domains import core, daily, work  # noqa: F401
