@@ -64,6 +64,21 @@ def test_heldout_scorer_is_the_bench_checker() -> None:
     assert score_answer(negative, answer_text(negative))[0] and not score_answer(negative, right)[0]
 
 
+def test_heldout_scores_a_text_answer_by_its_facts() -> None:
+    messages = [{"role": "user", "content": "Thời tiết ở Huế thế nào?"},
+                {"role": "assistant", "content": "", "tool_calls": [
+                    {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Huế"}}}]},
+                {"role": "tool", "content": '{"temperature_c": 31, "conditions": "sunny"}'}]
+    record = {**RECORD, "messages": json.dumps(messages, ensure_ascii=False), "calls": "[]", "language": "vi",
+              "answer": "Ở Huế trời nắng, 31°C.", "facts": json.dumps([["31"], ["sunny", "nắng"]]),
+              "family": "after_result"}
+    assert answer_text(record) == "Ở Huế trời nắng, 31°C."
+    assert score_answer(record, "Huế đang NANG, nhiệt độ 31 độ.") == (True, True)  # diacritics and case folded
+    assert score_answer(record, "Ở Huế trời nắng.") == (False, False)  # a fact left out
+    call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Huế"}}\n</tool_call> 31 nắng'
+    assert score_answer(record, call) == (False, False)  # calling again where an answer is due
+
+
 @pytest.mark.slow
 def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> None:
     from safetensors.torch import load_file

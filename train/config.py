@@ -1,7 +1,8 @@
 """Recipes: the two GRPO stages of a training run as one YAML file, read into plain data.
 
 A recipe names its base model, how prompts are built (thinking off, an optional system line), held-out scoring,
-LoRA, an optional supervised warm-up, and per stage the reward weights and TRL's GRPOConfig arguments, passed
+LoRA, an optional supervised warm-up, how GRPO samples its rollouts (`rollouts`: TRL's own free generation, or under
+edgefc's tool grammar, see train/rollouts.py), and per stage the reward weights and TRL's GRPOConfig arguments, passed
 through as they are (so every TRL option is available without edgefc knowing it). Shipped recipes live in
 train/recipes/; a path to any YAML file works too.
 """
@@ -16,6 +17,7 @@ from typing import Any
 from edgefc.errors import EdgefcError, require
 
 STAGES = (1, 2)
+ROLLOUTS = ("free", "grammar")  # how GRPO samples: TRL's generate, or edgefc's tool grammar masking each step
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Recipe:
     lora: dict[str, Any] | None = None  # peft.LoraConfig arguments; merged into the weights at the end
     warmup: dict[str, Any] | None = None  # SFTConfig arguments for a supervised warm-up before stage 1
     warmup_tag_lr_scale: float = 1.0  # with LoRA: the call tags' own rows learn at this x the warm-up's LR (0: frozen)
+    rollouts: str = "free"  # one of ROLLOUTS
+    warmup_eval_every: int = 0  # warm-up steps between held-out scorings (0: only at its end)
 
     def stage(self, number: int) -> Stage:
         if number not in self.stages:
@@ -111,4 +115,7 @@ def parse_recipe(data: Any, name: str) -> Recipe:
     unknown = sorted(set(data) - known)
     if unknown:
         raise EdgefcError(f"recipe {name!r}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if data.get("rollouts", "free") not in ROLLOUTS:
+        raise EdgefcError(f"recipe {name!r}: rollouts is {' or '.join(repr(r) for r in ROLLOUTS)}, "
+                          f"not {data['rollouts']!r}")
     return Recipe(name=name, stages=stages, **{"model": None, **data})

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from edgefc.bench.bfcl.checker import check
 from edgefc.bench.bfcl.data import Entry
 from edgefc.bench.bfcl.decode import official_decode
+from edgefc.protocol.facts import states
 from edgefc.protocol.parse import parse, to_bfcl
 from edgefc.train.data.record import column_value
 
@@ -62,16 +63,24 @@ def to_entry(record: dict[str, Any]) -> Entry:
 
 
 def score_answer(record: dict[str, Any], text: str) -> tuple[bool, bool]:
-    """(BFCL-decoded verdict, verdict on edgefc's tolerant reading) of one answer to one record."""
-    entry = to_entry(record)
+    """(BFCL-decoded verdict, verdict on edgefc's tolerant reading) of one answer to one record. A record due a text
+    answer (after a tool result) passes when no call decodes and the text states every fact."""
     parsed = parse(text, column_value(record["tools"]))
+    if record.get("answer"):
+        stated = all(states(text, fact) for fact in column_value(record.get("facts") or "[]"))
+        return stated and not official_decode(text), stated and not parsed.calls
+    entry = to_entry(record)
     tolerant = None if parsed.errors and not parsed.calls else to_bfcl(parsed.calls)
     return check(entry, official_decode(text)).valid, check(entry, tolerant).valid
 
 
-def score(records: list[dict[str, Any]], answer: Callable[[dict[str, Any]], str]) -> dict[str, float]:
-    """Accuracy of `answer` (record -> model text) over held-out records: BFCL-decoded and tolerant."""
+def score(records: list[dict[str, Any]], answer: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    """Accuracy of `answer` (record -> model text) over held-out records: BFCL-decoded and tolerant, and the
+    BFCL-decoded accuracy per family (or source, for loaded records)."""
     verdicts = [score_answer(r, answer(r)) for r in records]
     n = max(len(verdicts), 1)
+    families: dict[str, list[bool]] = {}
+    for record, verdict in zip(records, verdicts):
+        families.setdefault(record.get("family") or record.get("source", ""), []).append(verdict[0])
     return {"accuracy": sum(v[0] for v in verdicts) / n, "accuracy_tolerant": sum(v[1] for v in verdicts) / n,
-            "n": len(verdicts)}
+            "n": len(verdicts), "by_family": {k: sum(v) / len(v) for k, v in sorted(families.items())}}

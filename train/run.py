@@ -15,6 +15,7 @@ import json
 import random
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,9 @@ class StageDirs:
 
 def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
     """Training records as rows: a parquet file or folder of them (`edgefc dataset`), else the recipe's synthetic
-    tasks."""
+    tasks (the task families)."""
+    from edgefc.train.data.families.generate import generate
     from edgefc.train.data.record import read_records
-    from edgefc.train.data.synthetic import generate
 
     if data is not None:
         files = sorted(data.glob("*.parquet")) if data.is_dir() else [data]
@@ -73,9 +74,10 @@ def load_records(recipe: Recipe, data: Path | None) -> list[dict[str, Any]]:
 
 
 def answer_text(record: dict[str, Any]) -> str:
-    """The reference answer of a record: its calls in the canonical form, or the refusal sentence."""
+    """The reference answer of a record: its calls in the canonical form, its text answer (after a tool result),
+    or the refusal sentence."""
     calls = column_value(record["calls"])
-    return format_tool_calls(calls) if calls else REFUSAL
+    return format_tool_calls(calls) if calls else record.get("answer") or REFUSAL
 
 
 def render_rows(records: list[dict[str, Any]], template: ChatTemplate, recipe: Recipe,
@@ -193,27 +195,50 @@ def _save_merged(model: Any, tokenizer: Any, dest: Path) -> None:
         tokenizer.save_pretrained(tmp)
 
 
-def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDirs, tokenizer: Any) -> Path:
-    """Supervised steps on the reference answers (prompt -> canonical calls or the refusal), LoRA merged: gives a
-    model that never writes the protocol the format, so GRPO's groups have variance. Reused once written."""
+def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDirs, tokenizer: Any,
+           score: Any = None, resume: bool = False) -> Path:
+    """Supervised steps on the reference answers (prompt -> canonical calls, the text answer, or the refusal), LoRA
+    merged: gives a model that never writes the protocol the format, so GRPO's groups have variance. Checkpoints
+    as it goes (`--resume` continues), scores the held-out split with `score(model)` every `warmup_eval_every` steps
+    and at the end, and keeps the best scoring model. Reused once written."""
+    from edgefc.train.callbacks import HeldoutSelector, RichProgress
+
     if (dirs.warmup / "config.json").is_file():
         return dirs.warmup
     datasets = require("datasets", "train")
     trl = require("trl", "train")
     eos = tokenizer.eos_token or ""
     data = datasets.Dataset.from_list([{"prompt": r["prompt"], "completion": answer_text(r) + eos} for r in rows])
-    config = trl.SFTConfig(output_dir=str(dirs.root / "warmup-checkpoints"), report_to="none", disable_tqdm=True,
-                           save_strategy="no", seed=recipe.seed, completion_only_loss=True,
-                           **{**(recipe.warmup or {}), **_device()})
+    checkpoints = dirs.root / "warmup-checkpoints"
+    has_checkpoint = checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*"))
+    if has_checkpoint and not resume:
+        raise EdgefcError(f"{checkpoints} holds the checkpoints of an earlier warm-up: --resume continues it, or use "
+                          "another --out")
+    settings = {"save_strategy": "steps", "save_steps": 10, "save_total_limit": 2, **(recipe.warmup or {})}
+    config = trl.SFTConfig(output_dir=str(checkpoints), report_to="none", disable_tqdm=True, seed=recipe.seed,
+                           completion_only_loss=True, **{**settings, **_device()})
     tags = tag_rows(base, tokenizer) if recipe.warmup_tag_lr_scale > 0 else None
     trainer = _unfused_sft(trl)(model=str(base), args=config, train_dataset=data, processing_class=tokenizer,
                                 peft_config=_lora(recipe, tags))
     _scale_tag_rows(trainer, recipe.warmup_tag_lr_scale)
     _quiet(trainer)
     trainer.add_callback(_jsonl(dirs.log, "warmup"))
-    trainer.train()
-    _save_merged(trainer.model, tokenizer, dirs.warmup)
-    shutil.rmtree(config.output_dir, ignore_errors=True)  # nothing is saved there (save_strategy "no")
+    best = dirs.root / "warmup-best"
+    selector = None
+    if score is not None:
+        selector = HeldoutSelector(score, lambda m, step: _save_merged(m, tokenizer, best), recipe.warmup_eval_every,
+                                   0, dirs.log, phase="warmup")
+        if has_checkpoint and dirs.log.is_file():
+            selector.restore(dirs.log)
+        trainer.add_callback(selector)
+    trainer.add_callback(RichProgress("warm-up"))
+    trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
+    if selector is not None and best.is_dir():
+        best.replace(dirs.warmup)  # the best scoring model, put in place by one rename
+    else:
+        _save_merged(trainer.model, tokenizer, dirs.warmup)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    shutil.rmtree(best, ignore_errors=True)
     return dirs.warmup
 
 
@@ -247,11 +272,9 @@ def _jsonl(path: Path, phase: str) -> Any:
 def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = None, data: Path | None = None,
                 resume: bool = False) -> dict[str, Any]:
     """Run one stage of `recipe` into OUT/stageN and return its summary (see the module doc)."""
-    torch = require("torch", "train")
     trl = require("trl", "train")
     datasets = require("datasets", "train")
     from edgefc.models.hftokenizer import load_tokenizer
-    from edgefc.train import heldout
     from edgefc.train.callbacks import HeldoutSelector, JsonlLog, RichProgress
     from edgefc.train.rewards import REWARDS, batch_metrics
 
@@ -275,35 +298,29 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
         raise EdgefcError("no training rows are left after the held-out split and the prompt-length filter")
     started = time.time()
     if stage == 1 and recipe.warmup and spec.init == "model":
-        base = warmup(recipe, base, train_rows, dirs, tokenizer)
+        base = warmup(recipe, base, train_rows, dirs, tokenizer, heldout_scorer(held, tokenizer, recipe.eval_max_tokens)
+                      if held else None, resume)
 
     metrics: dict[str, Any] = {}
     funcs = [_tapped(REWARDS[name], metrics, batch_metrics) if i == 0 else REWARDS[name]
              for i, name in enumerate(spec.rewards)]
     device = _device()
+    rollout_func = None
+    if recipe.rollouts == "grammar":  # sampled under the tool grammar; the rows' prompts map to their tools
+        from edgefc.train.rollouts import GrammarRollouts, check_config
+
+        check_config(spec.grpo)
+        rollout_func = GrammarRollouts(train_rows, tokenizer, thinking=recipe.enable_thinking, seed=recipe.seed)
     config = trl.GRPOConfig(output_dir=str(dirs.checkpoints), report_to="none", disable_tqdm=True,
                             seed=recipe.seed, reward_weights=list(spec.rewards.values()),
                             **{**spec.grpo, **device})
-    trainer = trl.GRPOTrainer(model=str(base), reward_funcs=funcs, args=config, processing_class=tokenizer,
-                              train_dataset=datasets.Dataset.from_list(train_rows), peft_config=_lora(recipe))
+    with warnings.catch_warnings():  # TRL calls rollout_func experimental, once per trainer
+        warnings.filterwarnings("ignore", message="You are using 'rollout_func'")
+        trainer = trl.GRPOTrainer(model=str(base), reward_funcs=funcs, args=config, processing_class=tokenizer,
+                                  train_dataset=datasets.Dataset.from_list(train_rows), peft_config=_lora(recipe),
+                                  rollout_func=rollout_func)
 
-    def answer(model_in_training: Any) -> Any:
-        def one(row: dict[str, Any]) -> str:
-            ids = tokenizer(row["prompt"], return_tensors="pt", add_special_tokens=False).to(model_in_training.device)
-            with torch.no_grad():
-                output = model_in_training.generate(**ids, max_new_tokens=recipe.eval_max_tokens, do_sample=False,
-                                                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-            return tokenizer.decode(output[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-        return one
-
-    def score(model_in_training: Any) -> dict[str, float]:
-        was_training = model_in_training.training
-        model_in_training.eval()
-        try:
-            return heldout.score(held, answer(model_in_training))
-        finally:
-            model_in_training.train(was_training)
-
+    score = heldout_scorer(held, tokenizer, recipe.eval_max_tokens)
     selector = HeldoutSelector(score, lambda m, step: _save_merged(m, tokenizer, dirs.best), recipe.eval_every,
                                recipe.patience, dirs.log)
     if resume and dirs.log.is_file():
@@ -330,12 +347,40 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     return summary
 
 
+def heldout_scorer(held: list[dict[str, Any]], tokenizer: Any, max_tokens: int) -> Any:
+    """`score(model)`: the model's greedy answers to the held-out rows, judged by `heldout.score` (the model is put
+    in eval mode for it and back after)."""
+    import torch
+
+    from edgefc.train import heldout
+
+    def answer(model: Any) -> Any:
+        def one(row: dict[str, Any]) -> str:
+            ids = tokenizer(row["prompt"], return_tensors="pt", add_special_tokens=False).to(model.device)
+            with torch.no_grad():
+                output = model.generate(**ids, max_new_tokens=max_tokens, do_sample=False,
+                                        pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+            return tokenizer.decode(output[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        return one
+
+    def score(model: Any) -> dict[str, Any]:
+        was_training = model.training
+        model.eval()
+        try:
+            return heldout.score(held, answer(model))
+        finally:
+            model.train(was_training)
+
+    return score
+
+
 def _tapped(reward: Any, sink: dict[str, Any], measure: Any) -> Any:
-    """`reward` as TRL calls it, also recording the batch's metrics (false calls, false refusals, tag rate) in
-    `sink` for the step log: the completions are only seen inside reward functions."""
+    """`reward` as TRL calls it, also recording the batch's metrics (false calls, false refusals, calls where a text
+    answer was due, tag rate) in `sink` for the step log: the completions are only seen inside reward functions."""
     def tapped(completions: list[Any], **kwargs: Any) -> list[float | None]:
         sink.clear()
-        sink.update({f"batch/{k}": v for k, v in measure(completions, kwargs.get("calls"), kwargs.get("tools")).items()})
+        sink.update({f"batch/{k}": v for k, v in measure(completions, kwargs.get("calls"), kwargs.get("tools"),
+                                                         kwargs.get("answer"), kwargs.get("facts")).items()})
         return reward(completions, **kwargs)
 
     tapped.__name__ = getattr(reward, "__name__", "reward")
@@ -355,7 +400,7 @@ def summarize(log: Path, **facts: Any) -> dict[str, Any]:
     return {**facts, "steps": steps, "seconds_per_step": (last.get("time_s", 0) / steps) if steps else None,
             "start": {k: first.get(k) for k in keys}, "end": {k: last.get(k) for k in keys},
             "frac_reward_zero_std_mean": sum(zero_std) / len(zero_std) if zero_std else None,
-            "heldout": [{"step": r["step"], **r["heldout"]} for r in heldout]}
+            "heldout": [{"step": r["step"], "phase": r.get("phase", "grpo"), **r["heldout"]} for r in heldout]}
 
 
 def plot_curves(log: Path, dest: Path) -> None:
@@ -378,10 +423,11 @@ def plot_curves(log: Path, dest: Path) -> None:
     top.set_ylabel("reward (mean)")
     top.legend(fontsize=8)
     held = [r for r in rows if "heldout" in r]
-    for key in ("accuracy", "accuracy_tolerant"):
-        points = [(r["step"], r["heldout"][key]) for r in held]
-        if points:
-            bottom.plot(*zip(*points), marker="o", label=f"held-out {key}")
+    for phase in ("warmup", "grpo"):
+        for key in ("accuracy", "accuracy_tolerant"):
+            points = [(r["step"], r["heldout"][key]) for r in held if r.get("phase", "grpo") == phase]
+            if points:
+                bottom.plot(*zip(*points), marker="o", label=f"{phase} held-out {key}")
     bottom.set_xlabel("step")
     bottom.set_ylabel("accuracy")
     bottom.legend(fontsize=8)

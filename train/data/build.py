@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError
-from edgefc.train.data import SOURCES, negatives, synthetic
+from edgefc.train.data import SOURCES, negatives
+from edgefc.train.data.families.generate import generate
 from edgefc.train.data.record import (DEFAULT_NGRAM, Contamination, Record, bfcl_questions, decontaminate,
                                       deduplicate, write_records)
 
@@ -35,13 +36,13 @@ def build(sources: Mapping[str, Sequence[str | Path]], out: str | Path, *, negat
     """Load, add negatives and synthetic tasks, dedup, decontaminate, write `out` (parquet) and its summary.
 
     negatives_per_type: up to this many of each seed negative type, derived from the loaded positives.
-    synthetic_count: this many bilingual synthetic records (positives and negatives). Returns the summary.
+    synthetic_count: this many bilingual records of the task families (train/data/families). Returns the summary.
     """
     loaded, skipped = load_sources(sources)
     contamination = Contamination.of(bfcl_questions(bfcl_wheel), ngram) if decontaminate_bfcl else None
     loaded, contaminated = _clean(loaded, contamination)  # before deriving, so no negative keeps a BFCL question
     derived = negatives.derive(loaded, negatives_per_type, seed) if negatives_per_type else []
-    generated = synthetic.generate(synthetic_count, seed) if synthetic_count else []
+    generated = generate(synthetic_count, seed) if synthetic_count else []
     records, duplicates = deduplicate([*loaded, *derived, *generated])
     records, more = _clean(records, contamination)
     contaminated += more

@@ -170,7 +170,7 @@ def _checked_message(message: object) -> dict[str, Any]:
 
 def language_of(text: str) -> str:
     """ "vi" when at least a quarter of the words carry Vietnamese letters (a place name alone does not), else "en"."""
-    words = _WORD.findall(text)
+    words = [word for word in _WORD.findall(text) if not word.isdigit()]  # numbers and dates are no language's
     if not words:
         return "en"
     vietnamese = sum(1 for word in words if _VIETNAMESE.search(word))

@@ -195,11 +195,12 @@ def _parallel_draw(rng: random.Random) -> tuple[Domain, Task, Said, list[Value]]
     said = _draw(domain, task, rng, skip=[task.vary])
     pool = domain.pool(task, task.vary)
     values: list[Value] = []
+    wanted = rng.choice([2, 2, 3, 4])
     for _ in range(20):
         value = pool(rng)
         if value.en not in {v.en for v in values}:
             values.append(value)
-        if len(values) == rng.choice([2, 2, 3, 4]):
+        if len(values) == wanted:
             break
     return (domain, task, said, values) if len(values) >= 2 else None
 
