@@ -1,4 +1,5 @@
-"""Paired accuracy deltas between two models on the same BFCL entries, with seeded bootstrap intervals.
+"""Paired accuracy deltas between two models on the same entries (BFCL's, or the agent suite's tasks), with
+seeded bootstrap intervals.
 
 Two models answered the same entries, so their difference is measured entry by entry: a paired bootstrap
 resamples entries (within each category, as the categories' sizes are fixed by the plan) and recomputes both
@@ -8,7 +9,7 @@ the 95% interval of each per-category delta and of each BFCL aggregate's delta.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -29,14 +30,8 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
     rng = np.random.default_rng(seed)
     categories, boot_base, boot_other = {}, {}, {}
     for category in sorted(pairs, key=ORDER.index):
-        both = np.array(pairs[category], dtype=float)  # column 0: base, column 1: other
-        picks = both[rng.integers(0, len(both), size=(resamples, len(both)))]
-        boot_base[category], boot_other[category] = picks[:, :, 0].mean(axis=1), picks[:, :, 1].mean(axis=1)
-        low, high = np.percentile(boot_other[category] - boot_base[category], [2.5, 97.5])
-        categories[category] = {"n": len(both), "delta": float(both[:, 1].mean() - both[:, 0].mean()),
-                                "low": float(low), "high": float(high),
-                                "gained": int(((both[:, 1] == 1) & (both[:, 0] == 0)).sum()),
-                                "lost": int(((both[:, 1] == 0) & (both[:, 0] == 1)).sum())}
+        categories[category], boot_base[category], boot_other[category] = _bootstrap(pairs[category], rng,
+                                                                                     resamples)
 
     def values(accuracy: Mapping[str, float]) -> dict[str, float | None]:
         return {a["name"]: a["value"] for a in aggregates(accuracy)}
@@ -53,3 +48,33 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
         low, high = np.percentile([o[name] - b[name] for b, o in resampled], [2.5, 97.5])
         groups[name] = {"delta": value - point_base[name], "low": float(low), "high": float(high)}
     return {"resamples": resamples, "seed": seed, "categories": categories, "aggregates": groups}
+
+
+def paired_groups(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str, Any]],
+                  groups: Callable[[Mapping[str, Any]], Iterable[str]], *, resamples: int = RESAMPLES,
+                  seed: int = 0) -> dict[str, Any]:
+    """other - base on the rows both have (paired by id, verdict `valid`), per group a row belongs to (`groups`
+    names them; a row may be in several): {n, delta, low, high, gained, lost} for each group, in first-seen order."""
+    base_by_id = {r["id"]: r for r in base}
+    pairs: dict[str, list[tuple[bool, bool]]] = {}
+    for r in other:
+        if r["id"] in base_by_id:
+            for group in groups(r):
+                pairs.setdefault(group, []).append((bool(base_by_id[r["id"]]["valid"]), bool(r["valid"])))
+    rng = np.random.default_rng(seed)
+    return {"resamples": resamples, "seed": seed,
+            "groups": {group: _bootstrap(both, rng, resamples)[0] for group, both in pairs.items()}}
+
+
+def _bootstrap(pairs: list[tuple[bool, bool]], rng: np.random.Generator,
+               resamples: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """One group's paired delta {n, delta, low, high, gained, lost}, and the resampled accuracies of base and
+    other (for aggregates over groups)."""
+    both = np.array(pairs, dtype=float)  # column 0: base, column 1: other
+    picks = both[rng.integers(0, len(both), size=(resamples, len(both)))]
+    boot_base, boot_other = picks[:, :, 0].mean(axis=1), picks[:, :, 1].mean(axis=1)
+    low, high = np.percentile(boot_other - boot_base, [2.5, 97.5])
+    stats = {"n": len(both), "delta": float(both[:, 1].mean() - both[:, 0].mean()), "low": float(low),
+             "high": float(high), "gained": int(((both[:, 1] == 1) & (both[:, 0] == 0)).sum()),
+             "lost": int(((both[:, 1] == 0) & (both[:, 0] == 1)).sum())}
+    return stats, boot_base, boot_other

@@ -3,7 +3,8 @@
 Each variant (a model, decoded constrained or free) is compared with a base, paired on the same entries: a
 later model with the first model under the same decoding, so `edgefc bench base.gguf q4.gguf` reads as "what
 q4 cost and bought"; and, with `--constrain both`, a model's free decoding with its constrained one, so the
-delta reads "what free decoding costs (or buys)" against the default users get.
+delta reads "what free decoding costs (or buys)" against the default users get. The agent suite's rows (category
+AGENT) get their own block, tables and paired deltas (edgefc.bench.agent.score and .report).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Iterable
 from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.runner import LATENCY, MULTI_TURN, RESULTS, Variant, read_jsonl, variants
+from edgefc.bench.runner import AGENT, LATENCY, MULTI_TURN, RESULTS, Variant, read_jsonl, variants
 from edgefc.fsutil import atomic_file, write_png
 
 
@@ -95,18 +96,24 @@ def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
 def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[str, Any]:
     """One JSON-able summary of a run folder: per variant latency and BFCL on the planned entries, plus deltas
     against each variant's base (BFCL deltas paired entry by entry, with bootstrap intervals)."""
+    from edgefc.bench.agent.score import agent_block
+
     latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
     runs = variants(meta["models"], meta["constrain"])
     rows_by_model = latest_rows(read_jsonl(out / RESULTS), [v.label for v in runs], planned)
+    bfcl_rows = {m: [r for r in rows if r["category"] != AGENT] for m, rows in rows_by_model.items()}
+    agent_rows = {m: [r for r in rows if r["category"] == AGENT] for m, rows in rows_by_model.items()}
     models = []
     for v in runs:
         entry: dict[str, Any] = {"model": v.label, "source": v.model, "constrain": v.constrain,
                                  "latency": latency.get(v.label)}
-        if rows_by_model.get(v.label):
-            entry["bfcl"] = _bfcl_block(rows_by_model[v.label])
+        if bfcl_rows.get(v.label):
+            entry["bfcl"] = _bfcl_block(bfcl_rows[v.label])
+        if agent_rows.get(v.label):
+            entry["agent"] = agent_block(agent_rows[v.label])
         models.append(entry)
     summary = {**meta, "models": models}
-    summary["deltas"] = _deltas(models, delta_pairs(runs), rows_by_model, meta.get("seed", 0))
+    summary["deltas"] = _deltas(models, delta_pairs(runs), bfcl_rows, agent_rows, meta.get("seed", 0))
     with atomic_file(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return summary
@@ -126,7 +133,7 @@ def delta_pairs(runs: list[Variant]) -> list[tuple[str, str]]:
 
 def headline(model: dict[str, Any]) -> dict[str, float | None]:
     """The few numbers a comparison is about."""
-    lat, bfcl = model.get("latency") or {}, model.get("bfcl") or {}
+    lat, bfcl, agent = model.get("latency") or {}, model.get("bfcl") or {}, model.get("agent") or {}
     def overall(key: str) -> float | None:
         return next((g["value"] for g in bfcl.get(key, {}).get("aggregates", []) if g["name"] == "overall"), None)
 
@@ -141,23 +148,27 @@ def headline(model: dict[str, Any]) -> dict[str, float | None]:
         "response_tokens": bfcl.get("response_tokens", {}).get("mean"),
         "grammar_ms_per_token": bfcl.get("grammar_ms_per_token", lat.get("grammar_ms_per_token") if lat else None),
         "forced_share": bfcl.get("forced_share", lat.get("forced_share") if lat else None),
+        "agent_pass_rate": agent["groups"]["all"]["rate"] if agent else None,
     }
 
 
-def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], rows_by_model: dict[str, list[dict[str, Any]]],
-            seed: int) -> list[dict[str, Any]]:
-    """Each pair's other minus base: headline differences, and BFCL deltas paired on common entries."""
+def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], bfcl_rows: dict[str, list[dict[str, Any]]],
+            agent_rows: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
+    """Each pair's other minus base: headline differences, and BFCL and agent deltas paired on common entries."""
+    from edgefc.bench.agent.score import agent_paired
     from edgefc.bench.paired import paired_deltas
 
     by_label = {m["model"]: m for m in models}
     out = []
     for base_label, label in pairs:
         base, h = headline(by_label[base_label]), headline(by_label[label])
-        both = rows_by_model.get(base_label) and rows_by_model.get(label)
-        out.append({"model": label, "against": base_label,
-                    **{k: (h[k] - base[k]) if h[k] is not None and base[k] is not None else None for k in h},
-                    "bfcl_paired": paired_deltas(rows_by_model[base_label], rows_by_model[label],
-                                                 seed=seed) if both else None})
+        delta = {"model": label, "against": base_label,
+                 **{k: (h[k] - base[k]) if h[k] is not None and base[k] is not None else None for k in h}}
+        for key, rows, paired in (("bfcl_paired", bfcl_rows, paired_deltas),
+                                  ("agent_paired", agent_rows, agent_paired)):
+            both = rows.get(base_label) and rows.get(label)
+            delta[key] = paired(rows[base_label], rows[label], seed=seed) if both else None
+        out.append(delta)
     return out
 
 
@@ -194,8 +205,10 @@ def _name(names: dict[str, str], label: str) -> str:
 
 
 def tables(summary: dict[str, Any]) -> list[Table]:
-    """Rich tables: headline per variant, jump-forward on vs off (constrained latency), BFCL per category with
-    95% intervals, paired deltas."""
+    """Rich tables: headline per variant (when latency or BFCL ran), jump-forward on vs off (constrained latency),
+    BFCL per category with 95% intervals, paired deltas; the agent suite's pass rates and paired deltas."""
+    from edgefc.bench.agent.report import agent_tables
+
     head = Table(title=f"edgefc bench · suite {summary['suite']} · " + (
         f"served at {summary['endpoint']} (client-side times; RSS is the client's)" if summary.get("endpoint")
         else f"{summary['threads']} threads"))
@@ -212,7 +225,7 @@ def tables(summary: dict[str, Any]) -> list[Table]:
                      _fmt(h["warm_ttft_s"], ".2f") + " s", _fmt(h["peak_rss_mb"], ".0f") + " MB",
                      _fmt(h["file_mb"], ".0f") + " MB", _fmt(h["response_tokens"], ".1f"),
                      _fmt(h["grammar_ms_per_token"], ".2f"), _fmt(h["forced_share"], ".0%"))
-    out = [head]
+    out = [head] if _measured(summary) else []
     jump = _jump_forward_rows(summary)
     if jump:
         table = Table(title="Jump-forward on vs off: the latency request under the grammar (medians)")
@@ -257,18 +270,17 @@ def tables(summary: dict[str, Any]) -> list[Table]:
         for name, cells in _paired_rows(paired):
             deltas.add_row(name, *cells)
         out.append(deltas)
-    return out
+    return out + agent_tables(summary, names)
 
 
-def markdown(summary: dict[str, Any]) -> str:
-    """The run as a Markdown report, formulas written out."""
-    lines = [f"# edgefc bench: suite {summary['suite']}", "",
-             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
-             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
-             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
-                "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
-                ""] if summary.get("endpoint") else []),
-             "BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores "
+def _measured(summary: dict[str, Any]) -> bool:
+    """Whether any variant has latency or BFCL figures (the headline table's); an agent run has neither."""
+    return any(m.get("latency") or m.get("bfcl") for m in summary["models"])
+
+
+def _headline_markdown(summary: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """The headline table in Markdown, after what its columns mean."""
+    lines = ["BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores "
              "the same answers read by edgefc's tolerant parser (```json fences, bare JSON).", "",
              "Under the grammar, 'grammar ms/tok' is its mask + advance time per generated token and 'forced' the "
              "share of tokens it forced (evaluated in one batch: jump-forward). 'vs raw' compares decode tok/s with plain "
@@ -278,7 +290,6 @@ def markdown(summary: dict[str, Any]) -> str:
              "| model | BFCL overall | edgefc decode | decode tok/s | TTFT cold s | TTFT warm s | peak RSS MB | size MB "
              "| resp. tokens | grammar ms/tok | forced | vs raw |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    names = _names(summary)
     for m in summary["models"]:
         h = headline(m)
         lines.append(f"| {names[m['model']]} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
@@ -287,6 +298,22 @@ def markdown(summary: dict[str, Any]) -> str:
                      f"{_fmt(h['peak_rss_mb'], '.0f')} | {_fmt(h['file_mb'], '.0f')} | "
                      f"{_fmt(h['response_tokens'], '.1f')} | {_fmt(h['grammar_ms_per_token'], '.2f')} | "
                      f"{_fmt(h['forced_share'], '.0%')} | {_vs_raw(m)} |")
+    return lines
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The run as a Markdown report, formulas written out."""
+    from edgefc.bench.agent.report import agent_markdown
+
+    lines = [f"# edgefc bench: suite {summary['suite']}", "",
+             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
+             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
+             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
+                "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
+                ""] if summary.get("endpoint") else [])]
+    names = _names(summary)
+    if _measured(summary):
+        lines += _headline_markdown(summary, names)
     jump = _jump_forward_rows(summary)
     if jump:
         lines += ["", "## Jump-forward on vs off", "",
@@ -330,6 +357,7 @@ def markdown(summary: dict[str, Any]) -> str:
                   "|---|" + "---|" * len(paired)]
         for name, cells in _paired_rows(paired):
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += agent_markdown(summary, names)
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,10 @@ results.jsonl as soon as it is scored (an entry that cannot run is a failed row 
 keyed by id, so the order never changes a score. Latency is measured per variant in a fresh process
 (latency.json). The summary, the Markdown report and the plot are rebuilt from those files at the end.
 
+The agent suite (`--suite agent --tasks FILE`) runs each task of a task file through edgefc's Agent on the tools it
+names, one row per (variant, task), streamed and resumed the same way (edgefc.bench.agent); run.json records the
+task file's hash, so a resumed run reads the same tasks.
+
 BFCL's multi-turn categories (`--categories multi_turn_base,...`, or `multi_turn` for all four) run each entry
 through edgefc's agent loop against BFCL's simulated APIs (edgefc.bench.bfcl.multiturn.runner), one row per
 entry; the model is loaded for them with a context of MULTI_TURN_CONTEXT tokens, as their conversations grow
@@ -35,6 +39,7 @@ from edgefc.fsutil import atomic_file
 from edgefc.progress import step_progress
 
 MULTI_TURN_CONTEXT = 32768  # Qwen2.5's and Qwen3's trained context: a long multi-turn conversation needs it
+AGENT = "agent"  # the plan's key, and the rows' category, of the agent suite's tasks
 RESULTS = "results.jsonl"
 LATENCY = "latency.json"
 SETTINGS = "run.json"
@@ -47,12 +52,14 @@ def _no_step(done: int) -> None:
 
 @dataclass(frozen=True)
 class Suite:
-    """What a suite measures: latency (with repeats) and/or BFCL (with a per-category sample size)."""
+    """What a suite measures: latency (with repeats), BFCL (with a per-category sample size) and/or the agent
+    tasks of a task file."""
 
     latency: bool
     bfcl: bool
     limit: int | None
     repeats: int = 3
+    agent: bool = False
 
 
 SUITES: dict[str, Suite] = {
@@ -60,6 +67,7 @@ SUITES: dict[str, Suite] = {
     "latency": Suite(latency=True, bfcl=False, limit=None, repeats=5),
     "bfcl": Suite(latency=False, bfcl=True, limit=None),
     "full": Suite(latency=True, bfcl=True, limit=None, repeats=5),
+    "agent": Suite(latency=False, bfcl=False, limit=None, agent=True),
 }
 
 
@@ -106,6 +114,7 @@ class BenchConfig:
     constrain: str = "on"  # a CONSTRAIN_MODES key
     endpoint: str | None = None  # an OpenAI-compatible server that runs the model; the model lends its template
     served_model: str | None = None  # the endpoint's name for it (default: the first it lists)
+    tasks: Path | None = None  # the agent suite's task file
 
 
 def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
@@ -125,6 +134,11 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
         from edgefc.bench.bfcl.multiturn.runner import HARNESS
 
         values.update(multi_turn=HARNESS, multi_turn_context=MULTI_TURN_CONTEXT)
+    if suite.agent:  # only then, so runs from before resume as they were
+        from edgefc.bench.agent.runner import HARNESS as AGENT_HARNESS
+        from edgefc.bench.agent.tasks import fingerprint
+
+        values.update(tasks=fingerprint(cfg.tasks), agent=AGENT_HARNESS)
     return values
 
 
@@ -134,13 +148,19 @@ def expand_categories(categories: list[str]) -> list[str]:
 
 
 def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
-    """The BFCL entries a run scores, per category, in id order (empty for a latency-only run)."""
+    """The BFCL entries a run scores, per category, in id order, and the agent suite's tasks under AGENT, checked
+    (empty for a latency-only run)."""
     from edgefc.bench.bfcl import data
     from edgefc.bench.bfcl.multiturn.data import load_multi_turn
 
-    return {c: (load_multi_turn if c in MULTI_TURN else data.load_category)(c, limit=run_settings["limit"],
-                                                                           seed=run_settings["seed"])
-            for c in run_settings["categories"] or []}
+    planned = {c: (load_multi_turn if c in MULTI_TURN else data.load_category)(c, limit=run_settings["limit"],
+                                                                              seed=run_settings["seed"])
+               for c in run_settings["categories"] or []}
+    if run_settings.get("tasks"):
+        from edgefc.bench.agent.tasks import load_tasks
+
+        planned[AGENT] = load_tasks(Path(run_settings["tasks"]["path"]))
+    return planned
 
 
 def settings_mismatch(saved: dict[str, Any], wanted: dict[str, Any]) -> str | None:
@@ -275,6 +295,28 @@ def load_multi_turn_model(cfg: BenchConfig, model: str) -> Any:
     return load_variant_model(cfg, model)
 
 
+def by_toolset(tasks: list[Any]) -> list[Any]:
+    """Agent tasks grouped by the tools they run with, in file order within a group: the prefix cache keeps a
+    toolset's system + tools block from one task to the next."""
+    return sorted(tasks, key=lambda t: (t.kind, str(t.path)))
+
+
+def score_task(rt: Any, task: Any, max_tokens: int, constrain: bool) -> dict[str, Any]:
+    """Run one agent task through the Agent and judge it (see edgefc.bench.agent.runner)."""
+    from edgefc.bench.agent.runner import run_task
+
+    return run_task(rt, task, max_tokens=max_tokens, constrain=constrain)
+
+
+def check_tasks(cfg: BenchConfig, suite: Suite) -> None:
+    """The agent suite needs a task file, and a task file needs the agent suite."""
+    if suite.agent and cfg.tasks is None:
+        raise EdgefcError("--suite agent needs --tasks FILE (a YAML or JSONL task file, e.g. "
+                          "examples/agent/tasks.yaml)")
+    if cfg.tasks is not None and not suite.agent:
+        raise EdgefcError(f"--tasks is for --suite agent, not --suite {cfg.suite}")
+
+
 def check_endpoint(cfg: BenchConfig) -> None:
     """An endpoint run measures one served model, decoded freely (its /v1/completions has no tool grammar)."""
     if cfg.endpoint is None:
@@ -289,18 +331,18 @@ def check_endpoint(cfg: BenchConfig) -> None:
 
 
 def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix, score: Any = score_entry,
-             load_model: Any = load_variant_model, on_step: OnStep = _no_step) -> None:
+             load_model: Any = load_variant_model, on_step: OnStep = _no_step, title: str = "BFCL") -> None:
     """Score every (variant, entry) not yet in results.jsonl with `score`, in `order`, appending each row as it
     finishes; each model is loaded once (by `load_model`) and runs its variants one after the other (each over
     all entries, so each sees the prefix cache the same way). `on_step` hears of the rows already there, then of
-    each new one."""
+    each new one; the progress bars read `title` (BFCL entries, or the agent suite's tasks)."""
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
     ordered = order(entries)
     todo = [(v, [e for e in ordered if (v.label, e.id) not in done]) for v in variants(cfg.models, cfg.constrain)]
     with step_progress() as bar, results.open("a", encoding="utf-8") as sink:
-        tasks = [bar.add_task(f"BFCL {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
+        tasks = [bar.add_task(f"{title} {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
                  for v, left in todo]
         on_step(sum(len(entries) - len(left) for _, left in todo))
         for model in dict.fromkeys(v.model for v, left in todo if left):
@@ -358,9 +400,10 @@ def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, A
     suite = SUITES[cfg.suite]
     variants(cfg.models, cfg.constrain)  # an unknown --constrain is refused before anything is written
     check_endpoint(cfg)
+    check_tasks(cfg, suite)
     out = output_dir(cfg.out, cfg.resume)
     run_settings = settings(cfg, suite)
-    planned = plan(run_settings)
+    planned = plan(run_settings)  # a bad task file is refused here, before a folder is made or a model loads
     out.mkdir(parents=True, exist_ok=True)
     start_run(out, run_settings, planned, cfg.resume)
     started = time.time()
@@ -369,13 +412,15 @@ def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, A
     if suite.latency:
         run_latency(cfg, out, suite.repeats, on_step)
     if suite.bfcl:
-        single = [e for c, es in planned.items() if c not in MULTI_TURN for e in es]
+        single = [e for c, es in planned.items() if c not in MULTI_TURN and c != AGENT for e in es]
         multi = [e for c, es in planned.items() if c in MULTI_TURN for e in es]
         if single:
             run_bfcl(cfg, out, single, on_step=on_step)
         if multi:
             run_bfcl(cfg, out, multi, order=by_tools, score=score_multi_turn, load_model=load_multi_turn_model,
                      on_step=on_step)
+    if suite.agent:
+        run_bfcl(cfg, out, planned[AGENT], order=by_toolset, score=score_task, on_step=on_step, title="agent")
     meta["wall_s"] = time.time() - started
     summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
     write_reports(out, summary)

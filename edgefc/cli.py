@@ -412,7 +412,10 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
 def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to compare (files of any format, "
                                                        "catalog names); deltas are against the first."),
           device: str = typer.Option("cpu", "--device", help="Only cpu: edgefc measures edge CPUs."),
-          suite: str = typer.Option("quick", "--suite", "-s", help="quick, latency, bfcl or full."),
+          suite: str = typer.Option("quick", "--suite", "-s", help="quick, latency, bfcl, full, or agent (the tasks "
+                                    "of --tasks run through edgefc's agent loop: pass rates, EN vs VI)."),
+          tasks: Optional[Path] = typer.Option(None, "--tasks", help="The agent suite's task file (YAML or JSONL), "
+                                               "e.g. examples/agent/tasks.yaml; checked before any model loads."),
           categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
                                                    "categories (default: the ten AST categories); multi_turn_base, "
                                                    "multi_turn_miss_func, multi_turn_miss_param, "
@@ -435,7 +438,7 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
           endpoint: Optional[str] = EndpointOpt,
           endpoint_model: Optional[str] = EndpointModelOpt,
           as_json: bool = JsonOpt) -> None:
-    """Latency, response tokens, memory and BFCL accuracy on CPU, several models side by side."""
+    """Latency, response tokens, memory, BFCL accuracy and agent pass rates on CPU, several models side by side."""
     import os
 
     from edgefc.bench.report import tables
@@ -448,7 +451,7 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
                       runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout,
                       constrain=constrain or ("off" if endpoint else "on"), endpoint=endpoint,
-                      served_model=endpoint_model)
+                      served_model=endpoint_model, tasks=tasks)
     folder, summary = run(cfg)
     if as_json:
         print_json(summary)
