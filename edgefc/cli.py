@@ -62,15 +62,13 @@ def load_tools(path: Path | None) -> list[dict[str, Any]] | None:
 def models(as_json: bool = JsonOpt) -> None:
     """List the model catalog and what is already in the local cache."""
     from edgefc.models import CATALOG, cached_path
-    from edgefc.models.catalog import WheelParts
 
     rows = []
     for entry in CATALOG.values():
         path = cached_path(entry)
-        source = (f"PyPI: {len(entry.source.packages)} wheels" if isinstance(entry.source, WheelParts)
-                  else f"Hub: {entry.source.repo_id}")
         rows.append({"name": entry.name, "params": entry.params, "format": entry.format, "quant": entry.quant,
-                     "source": source, "default": entry.name == DEFAULT_MODEL, "cached": str(path) if path else None,
+                     "source": entry.source.describe(), "default": entry.name == DEFAULT_MODEL,
+                     "cached": str(path) if path else None,
                      "description": entry.description})
     if as_json:
         print_json(rows)
@@ -406,6 +404,47 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
         err.print(f"[red]error:[/] failed the quality gate: {', '.join(failed)} "
                   f"({'kept under a FAILED name' if keep_failed else 'not published'})", soft_wrap=True)
         raise typer.Exit(1)
+
+
+@app.command()
+def adapter(trained: Path = typer.Argument(..., help="The trained model's HF folder (e.g. RUN/stage1/model)."),
+            output: Path = typer.Option(..., "-o", "--output", help="The adapter GGUF to write; its manifest goes "
+                                        "beside it."),
+            base: str = typer.Option(DEFAULT_MODEL, "--base", "-b", help="The model it was trained from: a catalog "
+                                     "name or GGUF (its HF form), or an HF folder (then give --base-gguf)."),
+            base_gguf: Optional[Path] = typer.Option(None, "--base-gguf", help="The GGUF the adapter applies to "
+                                                     "(default: the one the base's HF form was made from)."),
+            rank: Optional[int] = typer.Option(None, "--rank", min=1, help="One rank for every weight (default: "
+                                               "the fewest components keeping --energy)."),
+            energy: float = typer.Option(0.999, "--energy", min=0.0, max=1.0, help="Share of each weight's delta "
+                                         "(squared norm) to keep."),
+            max_mb: Optional[float] = typer.Option(None, "--max-mb", min=0.01, help="Keep less energy, the same "
+                                                   "for every weight, until the factors fit this many MB."),
+            dtype: str = typer.Option("f16", "--dtype", help="f16 or f32 factors."),
+            info: Optional[Path] = typer.Option(None, "--info", help="A JSON file of manifest fields: recipe, "
+                                                "data, command, commit, figures."),
+            as_json: bool = JsonOpt) -> None:
+    """Write a trained model as a llama.cpp LoRA adapter of its base's GGUF, applied at load (a catalog entry
+    AdapterOf ships it); `edgefc export` merges it back."""
+    from edgefc.export.adapter import make_adapter
+    from edgefc.models import resolve
+    from edgefc.progress import console
+
+    try:
+        fields = json.loads(info.read_text(encoding="utf-8")) if info else None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise EdgefcError(f"--info {info} is not a readable JSON file: {exc}") from None
+    base_dir, trained_dir = resolve(base, want="hf").path, resolve(trained, want="hf").path
+    with console.status(f"factorising {trained.name}'s difference from {base} (a minute for 0.5B)"):
+        result = make_adapter(base_dir, trained_dir, output, base_gguf=base_gguf, rank=rank, energy=energy,
+                              dtype=dtype, info=fields, max_bytes=int(max_mb * 1e6) if max_mb else None)
+    if as_json:
+        print_json(result.row())
+        return
+    ranks = [t["rank"] for t in result.tensors.values()]
+    out.print(f"[green]{result.path}[/] {result.size_bytes / 1e6:.1f} MB ({result.dtype}), {len(ranks)} weights, "
+              f"rank {min(ranks)}-{max(ranks)}, energy kept >= {result.energy_min:.4%}, {result.seconds:.0f} s; "
+              f"manifest {result.manifest.name}", highlight=False)
 
 
 @app.command()

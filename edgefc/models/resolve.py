@@ -17,11 +17,13 @@ _FILE_SUFFIXES = (".gguf", ".onnx", ".safetensors", ".bin", ".json", ".pt")
 
 @dataclass(frozen=True)
 class LocalModel:
-    """A model on disk: its path, its format, and the name to show for it."""
+    """A model on disk: its path, its format, the name to show for it, and a llama.cpp LoRA adapter applied to it
+    at load (a catalog adapter model: the path is its base's GGUF)."""
 
     path: Path
     format: str
     name: str
+    adapter: Path | None = None
 
 
 def detect_format(path: Path) -> str | None:
@@ -55,7 +57,8 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
     entry = catalog.lookup(ref_str)
     path = Path(ref_str).expanduser()
     if entry is not None:
-        model = LocalModel(fetch(entry), entry.format, entry.name)
+        adapter = _checked_adapter(entry)
+        model = LocalModel(fetch(entry), entry.format, entry.name, adapter)
     elif path.exists():
         model = _local(path)
     elif _looks_local(ref_str, path):
@@ -68,6 +71,16 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
             f"'{ref_str}' is not a catalog model (see `edgefc models`), an existing file or folder, or a hub ID"
         )
     return model if want in (None, model.format) else _convert(model, want)
+
+
+def _checked_adapter(entry: catalog.ModelEntry) -> Path | None:
+    """The adapter file of an adapter entry, checked against its manifest before the base is fetched; else None."""
+    if not isinstance(entry.source, catalog.AdapterOf):
+        return None
+    from edgefc.models.adapter import check_adapter
+
+    check_adapter(entry.source.path, catalog.get(entry.source.base))
+    return entry.source.path
 
 
 def _looks_local(ref: str, path: Path) -> bool:
@@ -88,9 +101,11 @@ def _nearest(path: Path) -> str:
 
 def _convert(model: LocalModel, want: str) -> LocalModel:
     if model.format == "gguf" and want == "hf":
+        from edgefc.models.adapter import cached_merged
         from edgefc.models.materialize import cached_hf
 
-        return LocalModel(cached_hf(model.path), "hf", model.name)
+        base = cached_hf(model.path)
+        return LocalModel(base if model.adapter is None else cached_merged(base, model.adapter), "hf", model.name)
     raise ModelError(
         f"{model.name} is a {model.format} model and cannot be used as {want} here; "
         f"convert it with `edgefc export {model.name} --format {want}`"

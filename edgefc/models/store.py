@@ -18,7 +18,7 @@ from typing import BinaryIO, Sequence
 
 from edgefc.errors import EdgefcError, ModelError, OfflineError, require
 from edgefc.fsutil import atomic_file
-from edgefc.models.catalog import HubRepo, ModelEntry, WheelParts
+from edgefc.models.catalog import AdapterOf, HubRepo, ModelEntry, WheelParts, get
 from edgefc.progress import byte_progress
 
 CHUNK = 1 << 20
@@ -41,6 +41,8 @@ def model_dir(entry: ModelEntry) -> Path:
 
 def cached_path(entry: ModelEntry) -> Path | None:
     """The complete local file or folder of `entry`, or None if it has not been fetched."""
+    if isinstance(entry.source, AdapterOf):  # the adapter ships in the package: only its base is fetched
+        return cached_path(get(entry.source.base))
     if isinstance(entry.source, WheelParts):
         path = model_dir(entry) / entry.source.filename
         return path if path.is_file() and path.stat().st_size == entry.source.size else None
@@ -49,7 +51,9 @@ def cached_path(entry: ModelEntry) -> Path | None:
 
 
 def fetch(entry: ModelEntry, *, pip_args: Sequence[str] = ()) -> Path:
-    """The local path of `entry`, fetching and verifying it first if needed."""
+    """The local path of `entry` (an adapter entry's: its base's), fetching and verifying it first if needed."""
+    if isinstance(entry.source, AdapterOf):
+        return fetch(get(entry.source.base), pip_args=pip_args)
     found = cached_path(entry)
     if found is not None:
         return found

@@ -41,11 +41,12 @@ def load(model: str | Path, runtime: str | None = None, *, threads: int | None =
     cls = runtime_class(runtime) if runtime else None
     local = resolve(model, want=cls.format if cls else None)
     cls = cls or runtime_class(DEFAULT_FOR_FORMAT[local.format])
+    extra = {"adapter": local.adapter} if local.adapter is not None else {}  # only GGUF models carry one
     if n_ctx is None:
-        return cls(local.path, threads=threads)
+        return cls(local.path, threads=threads, **extra)
     if cls.name != "llamacpp":
         raise EdgefcError(f"a context size applies to GGUF models (llama.cpp), not to the {cls.name} runtime")
-    return cls(local.path, threads=threads, n_ctx=n_ctx)
+    return cls(local.path, threads=threads, n_ctx=n_ctx, **extra)
 
 
 __all__ = ["RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]

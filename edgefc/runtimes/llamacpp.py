@@ -33,12 +33,14 @@ def gguf_chat_template(llm: Any, path: Path) -> ChatTemplate:
 
 
 class LlamaCppRuntime(Runtime):
-    """A GGUF file run by llama.cpp; the chat template is the one stored in the file."""
+    """A GGUF file run by llama.cpp, with an optional LoRA adapter GGUF applied at run time; the chat template is
+    the one stored in the file."""
 
     name = "llamacpp"
     format = "gguf"
 
-    def __init__(self, path: Path, threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT):
+    def __init__(self, path: Path, threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT,
+                 adapter: Path | None = None):
         llama_cpp = require("llama_cpp")
         threads = threads or os.cpu_count() or 1
         try:
@@ -48,8 +50,27 @@ class LlamaCppRuntime(Runtime):
             raise ModelError(f"llama.cpp cannot load {path}: {exc}") from exc
         super().__init__(path, gguf_chat_template(self.llm, path), threads)
         self._llama_cpp = llama_cpp
+        self.adapter = adapter
+        if adapter is not None:
+            self._apply_adapter(adapter)
         self._vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.stop_ids = frozenset(i for i in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(self._vocab, i))
+
+    def _apply_adapter(self, adapter: Path) -> None:
+        """Apply a LoRA adapter GGUF at scale 1 through llama.cpp's own API: Llama(lora_path=...) would turn off
+        mmap and read the whole base into memory. llama.cpp frees the adapter with the model."""
+        from llama_cpp._utils import suppress_stdout_stderr
+
+        with suppress_stdout_stderr(disable=False):  # a warning per repacked base tensor (CPU_REPACK) at each load
+            handle = self._llama_cpp.llama_adapter_lora_init(self.llm.model, str(adapter).encode("utf-8"))
+        if handle is None:
+            self.llm.close()
+            raise ModelError(f"llama.cpp cannot apply the adapter {adapter.name} to {self.path.name} (another "
+                             "architecture, or tensors the base does not have)")
+        adapters = (self._llama_cpp.llama_adapter_lora_p_ctypes * 1)(handle)
+        if self._llama_cpp.llama_set_adapters_lora(self.llm.ctx, adapters, 1, (ctypes.c_float * 1)(1.0)) != 0:
+            self.llm.close()
+            raise ModelError(f"llama.cpp could not set the adapter {adapter.name} on {self.path.name}")
 
     def tokenize(self, prompt: str) -> list[int]:
         return self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
@@ -139,6 +160,8 @@ class LlamaCppRuntime(Runtime):
                "prefix_sha256": prefix_state.text_sha256(prefix_text),
                "backend": f"llama-cpp-python {self._llama_cpp.__version__}",
                "kv_types": f"{self.llm.context_params.type_k}/{self.llm.context_params.type_v}"}
+        if self.adapter is not None:  # the adapter changes every KV entry; keys of plain models stay as they were
+            key["adapter_sha256"] = prefix_state.file_sha256(self.adapter, folder)
 
         def build() -> bytes:
             self.llm.reset()
