@@ -1,25 +1,33 @@
-"""The four GRPO rewards (format, correctness, refusal, efficiency) and the batch metrics the trainer logs.
+"""The GRPO rewards (format, correctness, refusal, efficiency, answer) and the batch metrics the trainer logs.
 
-Each reward has TRL's signature: `f(completions, calls, tools=None, **kwargs) -> list[float | None]`, where
-`completions` are texts or conversational `[[{"role": "assistant", "content": ...}]]`, and `calls` / `tools` are
-the dataset's columns (JSON strings, or lists already decoded). Every answer is read by
-`edgefc.protocol.parse.parse`, the one reader of the protocol. Stage weights live in the recipes, not here.
+Each reward has TRL's signature: `f(completions, calls, tools=None, answer=None, facts=None, **kwargs) ->
+list[float | None]`, where `completions` are texts or conversational `[[{"role": "assistant", "content": ...}]]`, and
+`calls` / `tools` / `answer` / `facts` / `language` are the dataset's columns (JSON strings, or lists already decoded).
+Every answer is read by `edgefc.protocol.parse.parse`, the one reader of the protocol. Stage weights live in the
+recipes, not here.
+
+What a row is due: calls when `calls` is non-empty; a text answer when it has none but has a reference `answer` or
+`facts` (the turn after a tool result or error: state the result); otherwise the refusal sentence. Without `answer`
+and `facts` columns, a row with no calls is a negative (as before text answers existed).
 
 None means "not scored" to TRL; it is used only where a reward has nothing to say for the whole group (correctness
-on a negative), never for single answers: under `normalize_then_sum` an unscored answer is left out of its group's
-normalisation and adds 0, which would rank it above the scored answers that fall below the group mean.
+where no call is due, the answer reward where no text answer is), never for single answers: under
+`normalize_then_sum` an unscored answer is left out of its group's normalisation and adds 0, which would rank it above
+the scored answers that fall below the group mean.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from edgefc.bench.bfcl.checker import standardize
+from edgefc.protocol.facts import fold
 from edgefc.protocol.parse import REFUSAL, TAGS, ParseResult, ToolCall, format_tool_calls, parse
-from edgefc.train.data.record import column_value
+from edgefc.train.data.record import column_value, language_of
 
 Completion = str | list[dict[str, Any]]
 Reward = Callable[..., list[float | None]]
@@ -44,9 +52,9 @@ NAME_CREDIT = 0.3
 TYPE_SLIP_CREDIT = 0.5
 
 # --- refusal --------------------------------------------------------------------------------------------------
-RIGHT_REFUSAL = 1.0  # truth [] and the refusal sentence
-FALSE_CALL = -1.0  # truth [] and a call
-FALSE_REFUSAL = -1.0  # a call was due and the answer refused
+RIGHT_REFUSAL = 1.0  # a refusal due and the refusal sentence
+FALSE_CALL = -1.0  # a refusal or a text answer due, and a call
+FALSE_REFUSAL = -1.0  # a call or a text answer due, and the answer refused
 # Truth [] and a non-empty answer with no call (a decline in other words): BFCL's irrelevance check passes it,
 # so it earns part of the right refusal; an empty answer earns nothing.
 NO_CALL_TEXT_CREDIT = 0.5
@@ -58,33 +66,62 @@ NO_CALL_TEXT_CREDIT = 0.5
 LENGTH_BUDGET = 1.0
 THINK_FACTOR = 0.5  # any <think> block halves the reward (its text also counts in the length)
 
+# --- answer: the text answer after a tool result ----------------------------------------------------------------
+# The facts stated carry the reward (their share, so one of two facts is half); the rest is a light pull.
+ANSWER_FALSE_CALL = -1.0  # a call where the result was to be told: the loop an agent must not fall into
+WRONG_LANGUAGE_FACTOR = 0.8  # answered in another language than the user's
+# Shortness: beyond ANSWER_LENGTH_BUDGET x the reference answer's length (characters), the score is scaled by
+# sqrt(budget / length), never below ANSWER_LENGTH_FLOOR: an answer stating every fact at any length beats one stating
+# fewer briefly, and of two right answers the shorter wins.
+ANSWER_LENGTH_BUDGET = 1.5
+ANSWER_LENGTH_FLOOR = 0.5
+ANSWER_REFERENCE_LENGTH = 80  # characters, for a row with facts but no reference answer
+
 
 def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                  answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None,
                   **kwargs: Any) -> list[float | None]:
-    """How close each answer's form is to the protocol: 1 for <tool_call> blocks or exactly the refusal sentence.
+    """How close each answer's form is to the protocol: 1 for <tool_call> blocks or exactly the refusal sentence,
+    and for plain text where a text answer is due.
 
     Form only: whether a call or the refusal was due is the refusal reward's question, <think> the efficiency's.
     """
-    return [_format_score(row.result) for row in _rows(completions, calls, tools)]
+    return [_format_score(row.result, row.due) for row in _rows(completions, calls, tools, answer, facts)]
 
 
 def correctness_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
                        **kwargs: Any) -> list[float | None]:
-    """Calls against the truth in [0, 1] (names, then arguments; extra and missing calls dilute); None on negatives."""
+    """Calls against the truth in [0, 1] (names, then arguments; extra and missing calls dilute); None where no call
+    is due (negatives, text answers)."""
     return [_calls_score(row.result.calls, row.truth, row.tools) if row.truth else None
             for row in _rows(completions, calls, tools)]
 
 
 def refusal_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                   answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None,
                    **kwargs: Any) -> list[float | None]:
-    """+1 the refusal on a negative, -1 a call on a negative, -1 a refusal where a call was due, else 0."""
-    return [_refusal_score(row.result, row.truth) for row in _rows(completions, calls, tools)]
+    """+1 the refusal on a negative, -1 a call on a negative or where a text answer is due, -1 a refusal where a call
+    or a text answer is due, else 0."""
+    return [_refusal_score(row.result, row.due) for row in _rows(completions, calls, tools, answer, facts)]
 
 
 def efficiency_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                      answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None,
                       **kwargs: Any) -> list[float | None]:
-    """Shortness without <think>, in [0, 1], paid only for the kind of answer due (a valid call, the exact refusal)."""
-    return [_efficiency_score(row.result, row.truth, row.text) for row in _rows(completions, calls, tools)]
+    """Shortness without <think>, in [0, 1], paid only for the kind of answer due (a valid call, the exact refusal,
+    text), against the length of the reference answer."""
+    return [_efficiency_score(row) for row in _rows(completions, calls, tools, answer, facts)]
+
+
+def answer_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                  answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None,
+                  language: Sequence[str] | None = None, **kwargs: Any) -> list[float | None]:
+    """The text answer after a tool result: the share of its facts stated (diacritics and case folded), lightly
+    pulled to the user's language and to brevity; ANSWER_FALSE_CALL for a call, 0 for the refusal or nothing.
+    None where no text answer is due."""
+    rows = list(_rows(completions, calls, tools, answer, facts))
+    languages = [None] * len(rows) if language is None else list(language)
+    return [_answer_score(row, lang) if row.due == "text" else None for row, lang in zip(rows, languages, strict=True)]
 
 
 REWARDS: dict[str, Reward] = {
@@ -92,28 +129,33 @@ REWARDS: dict[str, Reward] = {
     "correctness": correctness_reward,
     "refusal": refusal_reward,
     "efficiency": efficiency_reward,
+    "answer": answer_reward,
 }
 
 
-def batch_metrics(completions: Sequence[Completion], calls: Sequence[Any],
-                  tools: Sequence[Any] | None = None) -> dict[str, float]:
-    """What to watch beside the rewards: false calls on negatives, false refusals on positives, tag use, length.
+def batch_metrics(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
+                  answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None) -> dict[str, float]:
+    """What to watch beside the rewards: false calls on negatives, false refusals on positives, calls where a text
+    answer was due, tag use, length.
 
     A false refusal is the refusal sentence (other no-call text is not counted); the length is in characters.
     A rate whose denominator is 0 in this batch is NaN; the counts come along so a logger can pool batches.
     """
-    rows = list(_rows(completions, calls, tools))
-    negatives = [row.result for row in rows if not row.truth]
-    positives = [row.result for row in rows if row.truth]
+    rows = list(_rows(completions, calls, tools, answer, facts))
+    negatives = [row.result for row in rows if row.due == "refusal"]
+    positives = [row.result for row in rows if row.due == "calls"]
+    answers = [row.result for row in rows if row.due == "text"]
     call_answers = [row.result for row in rows if row.result.calls]
     return {
         "false_call_rate": _rate(sum(bool(r.calls) for r in negatives), len(negatives)),
         "false_refusal_rate": _rate(sum(r.kind == "refusal" for r in positives), len(positives)),
+        "answer_call_rate": _rate(sum(bool(r.calls) for r in answers), len(answers)),
         "tag_rate": _rate(sum(r.format == "tool_call" for r in call_answers), len(call_answers)),
         "think_rate": _rate(sum(_thinks(row.text) for row in rows), len(rows)),
         "mean_completion_length": _rate(sum(len(row.text) for row in rows), len(rows)),
         "negatives": float(len(negatives)),
         "positives": float(len(positives)),
+        "answers": float(len(answers)),
         "call_answers": float(len(call_answers)),
     }
 
@@ -137,34 +179,55 @@ def completion_text(completion: Completion) -> str:
     return "\n".join(piece for piece in pieces if piece)
 
 
+Due = Literal["calls", "refusal", "text"]
+
+
 class _Row(NamedTuple):
-    """One completion: its text, parsed with its row's tools, beside the true calls."""
+    """One completion: its text, parsed with its row's tools, beside what was due (true calls, or the reference text
+    answer and its facts)."""
 
     text: str
     result: ParseResult
     truth: list[ToolCall]
     tools: list[Any] | None
+    answer: str = ""
+    facts: list[list[str]] = []
+
+    @property
+    def due(self) -> Due:
+        """The kind of answer due: calls, a text answer (after a tool result), or the refusal."""
+        return "calls" if self.truth else "text" if self.answer or self.facts else "refusal"
 
 
-def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None) -> Iterator[_Row]:
-    """The rows of a batch, columns decoded (tools None: no tools column, nothing flagged as unknown)."""
-    row_tools = [None] * len(completions) if tools is None else tools
-    for completion, truth, offered in zip(completions, calls, row_tools, strict=True):
+def _rows(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None,
+          answer: Sequence[Any] | None = None, facts: Sequence[Any] | None = None) -> Iterator[_Row]:
+    """The rows of a batch, columns decoded (tools None: no tools column, nothing flagged as unknown; answer and facts
+    None: no text answer is due anywhere)."""
+    count = len(completions)
+    row_tools = [None] * count if tools is None else tools
+    answers = [""] * count if answer is None else answer
+    row_facts = [None] * count if facts is None else facts
+    for completion, truth, offered, reference, stated in zip(completions, calls, row_tools, answers, row_facts,
+                                                             strict=True):
         text = completion_text(completion)
         offered = column_value(offered)
-        yield _Row(text, parse(text, offered), column_value(truth), offered)
+        yield _Row(text, parse(text, offered), column_value(truth), offered, reference or "",
+                   column_value(stated) or [])
 
 
 # --- format -----------------------------------------------------------------------------------------------------
 
 
-def _format_score(result: ParseResult) -> float:
-    """The form's credit: FORMAT_CREDIT for calls (halved when untidy), 1 or WORDY_REFUSAL_CREDIT for a refusal."""
+def _format_score(result: ParseResult, due: Due = "refusal") -> float:
+    """The form's credit: FORMAT_CREDIT for calls (halved when untidy), 1 or WORDY_REFUSAL_CREDIT for a refusal;
+    where a text answer is due, 1 for plain text (halved beside a call-looking snippet that failed to parse)."""
     if result.calls:
         credit = FORMAT_CREDIT[result.format]
         return credit * UNTIDY_FACTOR if result.content or result.errors or result.unclosed_calls else credit
     if result.refusal:
         return 1.0 if result.content == REFUSAL else WORDY_REFUSAL_CREDIT
+    if due == "text" and result.content:
+        return UNTIDY_FACTOR if result.errors else 1.0
     return 0.0
 
 
@@ -269,12 +332,15 @@ def _defaults(tools: Any) -> dict[str, dict[str, Any]]:
 # --- refusal ----------------------------------------------------------------------------------------------------
 
 
-def _refusal_score(result: ParseResult, truth: list[ToolCall]) -> float:
-    """The refusal decision against the truth (see the constants)."""
-    if truth:
+def _refusal_score(result: ParseResult, due: Due) -> float:
+    """The refusal decision against what was due (see the constants). Where a text answer is due, text earns 0 here
+    (the answer reward judges it); the refusal and a call are both wrong."""
+    if due == "calls":
         return FALSE_REFUSAL if result.kind == "refusal" else 0.0
     if result.calls:
         return FALSE_CALL
+    if due == "text":
+        return FALSE_REFUSAL if result.refusal else 0.0
     if result.refusal:
         return RIGHT_REFUSAL
     return NO_CALL_TEXT_CREDIT if result.content else 0.0
@@ -283,19 +349,69 @@ def _refusal_score(result: ParseResult, truth: list[ToolCall]) -> float:
 # --- efficiency -------------------------------------------------------------------------------------------------
 
 
-def _efficiency_score(result: ParseResult, truth: list[ToolCall], text: str) -> float:
+def _efficiency_score(row: _Row) -> float:
     """min(1, budget / length), times THINK_FACTOR with <think>; 0 unless the answer is of the kind due.
 
-    The kind due is a valid call (parsed cleanly, offered tools only) where calls are true, the exact refusal
-    where none is: the refusal is the shortest answer there is, and must not win on length where a call was due.
+    The kind due is a valid call (parsed cleanly, offered tools only) where calls are true, plain text where a text
+    answer is, the exact refusal where neither is: the refusal is the shortest answer there is, and must not win on
+    length where a call or an answer was due. The budget is the reference answer's length.
     """
-    due = _valid_call(result) if truth else (result.kind == "refusal" and result.content == REFUSAL)
+    result = row.result
+    if row.due == "calls":
+        due, reference = _valid_call(result), len(format_tool_calls(row.truth))
+    elif row.due == "text":
+        due, reference = result.kind == "text" and not result.errors, _reference_length(row)
+    else:
+        due, reference = result.kind == "refusal" and result.content == REFUSAL, len(REFUSAL)
     if not due:
         return 0.0
-    reference = format_tool_calls(truth) if truth else REFUSAL
-    length = len(text.strip())
-    score = min(1.0, LENGTH_BUDGET * len(reference) / length)
-    return score * THINK_FACTOR if _thinks(text) else score
+    length = len(row.text.strip())
+    score = min(1.0, LENGTH_BUDGET * reference / length)
+    return score * THINK_FACTOR if _thinks(row.text) else score
+
+
+# --- answer -----------------------------------------------------------------------------------------------------
+
+
+def _answer_score(row: _Row, language: str | None) -> float:
+    """A text answer due: ANSWER_FALSE_CALL for a call, 0 for the refusal or nothing, else the share of facts stated,
+    times WRONG_LANGUAGE_FACTOR off the user's language and the length factor (see the constants)."""
+    result = row.result
+    if result.calls:
+        return ANSWER_FALSE_CALL
+    if result.refusal or not result.content:
+        return 0.0
+    text = fold(result.content)
+    share = sum(_states(text, spellings) for spellings in row.facts) / len(row.facts) if row.facts else 1.0
+    if language and language_of(result.content) != language:
+        share *= WRONG_LANGUAGE_FACTOR
+    budget = ANSWER_LENGTH_BUDGET * _reference_length(row)
+    return share * max(ANSWER_LENGTH_FLOOR, min(1.0, budget / len(result.content)) ** 0.5)
+
+
+def _states(folded: str, spellings: Sequence[str]) -> bool:
+    """Whether folded text states one of a fact's spellings (edgefc.protocol.facts' folding: case, diacritics, đ).
+
+    A spelling that starts or ends with a digit must not continue a longer number there ("5" is not stated by "15",
+    "2.5" or "2025"), so the answer cannot collect numeric facts by listing digits.
+    """
+    for spelling in spellings:
+        wanted = fold(str(spelling))
+        if not wanted:
+            continue
+        pattern = re.escape(wanted)
+        if wanted[0].isdigit():
+            pattern = r"(?<!\d)(?<!\d[.,])" + pattern
+        if wanted[-1].isdigit():
+            pattern += r"(?!\d)(?![.,]\d)"
+        if re.search(pattern, folded):
+            return True
+    return False
+
+
+def _reference_length(row: _Row) -> int:
+    """The length, in characters, a text answer is measured against: the reference answer's."""
+    return len(row.answer.strip()) or ANSWER_REFERENCE_LENGTH
 
 
 def _valid_call(result: ParseResult) -> bool:
