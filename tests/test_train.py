@@ -30,7 +30,7 @@ def test_shipped_recipes_parse() -> None:
     for name in names:
         recipe = load_recipe(name)
         assert recipe.stage(1).rewards and set(recipe.stage(1).rewards) <= {"format", "correctness", "efficiency",
-                                                                          "refusal"}
+                                                                          "refusal", "answer"}
     full = load_recipe("gpu-full")
     assert full.stage(1).rewards == {"format": 0.2, "correctness": 1.0, "efficiency": 0.2, "refusal": 0.3}
     assert full.stage(2).rewards == {"format": 0.1, "correctness": 0.5, "efficiency": 1.0, "refusal": 0.3}
