@@ -76,6 +76,7 @@ WRONG_LANGUAGE_FACTOR = 0.8  # answered in another language than the user's
 ANSWER_LENGTH_BUDGET = 1.5
 ANSWER_LENGTH_FLOOR = 0.5
 ANSWER_REFERENCE_LENGTH = 80  # characters, for a row with facts but no reference answer
+_WORD = re.compile(r"\w+")
 
 
 def format_reward(completions: Sequence[Completion], calls: Sequence[Any], tools: Sequence[Any] | None = None,
@@ -383,7 +384,8 @@ def _answer_score(row: _Row, language: str | None) -> float:
         return 0.0
     text = fold(result.content)
     share = sum(_states(text, spellings) for spellings in row.facts) / len(row.facts) if row.facts else 1.0
-    if language and language_of(result.content) != language:
+    said = _language(result.content, row.facts)
+    if language and said and said != language:
         share *= WRONG_LANGUAGE_FACTOR
     budget = ANSWER_LENGTH_BUDGET * _reference_length(row)
     return share * max(ANSWER_LENGTH_FLOOR, min(1.0, budget / len(result.content)) ** 0.5)
@@ -407,6 +409,18 @@ def _states(folded: str, spellings: Sequence[str]) -> bool:
         if re.search(pattern, folded):
             return True
     return False
+
+
+def _language(text: str, facts: Sequence[Sequence[str]]) -> str | None:
+    """The language the answer is written in, judged on its words other than the facts' own spellings (an English
+    answer naming "Đà Nẵng" stays English); None when fewer than two words are left to judge (facts, numbers and
+    units alone are no language's)."""
+    for spellings in facts:
+        for spelling in sorted(map(str, spellings), key=len, reverse=True):
+            if spelling.strip():
+                text = re.sub(re.escape(spelling), " ", text, flags=re.IGNORECASE)
+    words = [word for word in _WORD.findall(text) if len(word) > 1 and not word.isdigit()]  # not units ("°C")
+    return language_of(" ".join(words)) if len(words) >= 2 else None
 
 
 def _reference_length(row: _Row) -> int:
