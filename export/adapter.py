@@ -39,6 +39,8 @@ DEFAULT_ENERGY = 0.999  # share of each delta's squared norm kept by the default
 DEFAULT_MAX_RANK = 64  # twice the recipe's summed LoRA ranks (warm-up 16 + GRPO 16)
 ALPHA = 1.0  # llama.cpp scales each pair by alpha / rank: the factors are stored times rank / ALPHA
 INFO_FIELDS = ("recipe", "data", "command", "commit", "figures")  # manifest fields the caller fills
+HEADER_BYTES = 4096  # an adapter file's metadata, and per tensor pair (names, shapes, alignment): counted in max_bytes
+PAIR_HEADER_BYTES = 256
 
 
 @dataclass
@@ -191,12 +193,14 @@ def deltas(base: Path, trained: Path, base_gguf: Path, max_rank: int = DEFAULT_M
 def choose_ranks(found: list[Delta], *, rank: int | None, energy: float, max_bytes: int | None,
                  itemsize: int) -> float:
     """Set each delta's rank: `rank` components (fewer where the delta has fewer), else the fewest keeping
-    `energy`, lowered the same for all until the factors fit `max_bytes`; the smallest energy kept."""
+    `energy`, lowered the same for all until the file fits `max_bytes`; the smallest energy kept."""
+    header = HEADER_BYTES + PAIR_HEADER_BYTES * len(found)
+
     def ranks(e: float) -> list[int]:
         return [d.rank_for(e) if rank is None else min(rank, len(d.energy)) for d in found]
 
     def fits(e: float) -> bool:
-        return max_bytes is None or itemsize * sum(d.params(r) for d, r in zip(found, ranks(e))) <= max_bytes
+        return max_bytes is None or header + itemsize * sum(d.params(r) for d, r in zip(found, ranks(e))) <= max_bytes
 
     if not fits(energy):
         if rank is not None or not fits(0.0):

@@ -186,10 +186,10 @@ def test_size_rank_choice_and_manifest(tmp_path: Path, untied: tuple[Path, Path]
 
     fixed = make_adapter(untied[0], untied_trained, tmp_path / "r2.gguf", base_gguf=untied[1], rank=2)
     assert {v["rank"] for k, v in fixed.tensors.items() if k.startswith("blk.")} == {2} and fixed.energy_min < 0.99
-    budget = fixed.size_bytes - 20_000  # less than rank 2 everywhere: the energy kept goes down until it fits
+    budget = fixed.size_bytes - 3_000  # less than rank 2 everywhere: the energy kept goes down until the file fits
     squeezed = make_adapter(untied[0], untied_trained, tmp_path / "fit.gguf", base_gguf=untied[1],
                             max_bytes=budget)
-    assert squeezed.size_bytes <= budget + 20_000 and squeezed.energy_min < 0.999
+    assert squeezed.size_bytes <= budget and squeezed.energy_min < 0.999
     with pytest.raises(EdgefcError, match="more than"):
         make_adapter(untied[0], untied_trained, tmp_path / "tiny.gguf", base_gguf=untied[1], max_bytes=1000)
 
