@@ -31,7 +31,16 @@ DEFAULT_NGRAM = 13  # words; BFCL questions shorter than this are caught by the 
 
 # Letters Vietnamese writes and English never does: ă â đ ê ô ơ ư and the tone-marked vowels of U+1EA0-U+1EF9.
 _VIETNAMESE = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
-_VIETNAMESE_WORD_SHARE = 0.25  # "What's the weather in Đà Nẵng?" stays English, "Thời tiết ở Huế?" is Vietnamese
+# Tone marks Vietnamese shares with Latin-1 words (là, tích, hình; café, São): such a word counts half.
+_LATIN1_TONES = re.compile(r"[àáèéìíòóùúýãõÀÁÈÉÌÍÒÓÙÚÝÃÕ]")
+# English evidence: function words, and plain-letter words no Vietnamese syllable is shaped like (an onset, one to
+# three vowels, a coda of c ch m n ng nh p t): "download", "books", "right". A sentence with more of it than
+# Vietnamese-marked words is English, whatever Vietnamese names it carries ("Play the trailer for Bố Già.").
+_ENGLISH = frozenset("""a an the of to in on at for from with by and or but is are was be do does did can could will
+would should my me your you it its this that these those what what's which who where when how please i i'm i'd let
+let's there here some any all about into than then our us""".split())
+_SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
+_PLAIN = re.compile(r"^[a-z]+$")
 _WORD = re.compile(r"\w+")
 _NAMED = re.compile(r"\b(tool|parameter|named) '(?:[^'\\]|\\.)*'")
 
@@ -169,12 +178,21 @@ def _checked_message(message: object) -> dict[str, Any]:
 
 
 def language_of(text: str) -> str:
-    """ "vi" when at least a quarter of the words carry Vietnamese letters (a place name alone does not), else "en"."""
-    words = [word for word in _WORD.findall(text) if not word.isdigit()]  # numbers and dates are no language's
-    if not words:
-        return "en"
-    vietnamese = sum(1 for word in words if _VIETNAMESE.search(word))
-    return "vi" if vietnamese / len(words) >= _VIETNAMESE_WORD_SHARE else "en"
+    """ "vi" when Vietnamese evidence weighs at least as much as English evidence, else "en". A word with Vietnamese
+    letters weighs 1; one with a Latin-1 tone mark ("là", "café") or a plain word shaped like a Vietnamese syllable
+    that is no English function word ("cho", "sao") weighs half; digits count for neither."""
+    words = [word.lower() for word in _WORD.findall(text) if not word.isdigit()]
+    vietnamese = english = 0.0
+    for word in words:
+        if _VIETNAMESE.search(word):
+            vietnamese += 1.0
+        elif word in _ENGLISH:
+            english += 1.0
+        elif _LATIN1_TONES.search(word) or _SYLLABLE.match(word):
+            vietnamese += 0.5
+        elif _PLAIN.match(word):
+            english += 1.0
+    return "vi" if vietnamese and vietnamese >= english else "en"
 
 
 # --- dedup and decontamination -----------------------------------------------------------------

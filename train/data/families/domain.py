@@ -96,10 +96,11 @@ def register(*domains: Domain) -> None:
 # --- tools ----------------------------------------------------------------------------------------------------
 
 
-def tool(name: str, description: str, required: tuple[str, ...] = (), **properties: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAI-form tool; `required` defaults to every property."""
+def tool(name: str, description: str, required: tuple[str, ...] | None = None,
+         **properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI-form tool; `required` defaults to every property (`()`: none)."""
     return {"type": "function", "function": {"name": name, "description": description, "parameters": {
-        "type": "object", "properties": properties, "required": list(required or properties)}}}
+        "type": "object", "properties": properties, "required": list(properties if required is None else required)}}}
 
 
 def string(description: str, **extra: Any) -> dict[str, Any]:
@@ -154,7 +155,12 @@ def ints(low: int, high: int, step: int = 1) -> Pool:
 
 
 def amounts(*values: float) -> Pool:
-    return lambda rng: (lambda n: Value(f"{n:g}", f"{n:g}", arg=n))(rng.choice(values))
+    """Numbers said as plain digits (no exponent, no rounding), so the call's value is the request's."""
+    return lambda rng: (lambda n: Value(_digits(n), _digits(n), arg=n))(rng.choice(values))
+
+
+def _digits(n: float) -> str:
+    return str(int(n)) if float(n).is_integer() else repr(float(n))
 
 
 def digits(count: int = 5, prefix: str = "") -> Pool:

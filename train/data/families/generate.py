@@ -55,11 +55,11 @@ UNRELATED: tuple[Phrase, ...] = (
     ("Tell me a joke about cats.", "Kể cho tôi một câu chuyện cười về mèo."),
     ("What is the capital of Australia?", "Thủ đô của Úc là thành phố nào?"),
     ("Explain what photosynthesis is in one sentence.", "Giải thích quang hợp là gì trong một câu."),
-    ("Translate 'good morning' into French.", "Dịch câu 'chào buổi sáng' sang tiếng Pháp."),
+    ("Recommend a board game for four players.", "Gợi ý một trò chơi cờ bàn cho bốn người chơi."),
     ("How many legs does a spider have?", "Con nhện có bao nhiêu chân?"),
     ("Give me a name idea for my new puppy.", "Gợi ý cho tôi một cái tên cho chú cún mới."),
     ("What's the difference between a virus and a bacterium?", "Virus và vi khuẩn khác nhau như thế nào?"),
-    ("Summarise the plot of Romeo and Juliet in two lines.", "Tóm tắt nội dung Romeo và Juliet trong hai dòng."),
+    ("Summarise the plot of Romeo and Juliet in two lines.", "Hãy tóm tắt ngắn gọn cốt truyện Romeo và Juliet."),
     ("Why is the sky blue?", "Tại sao bầu trời có màu xanh?"),
     ("Suggest a good book for a long flight.", "Gợi ý một cuốn sách hay để đọc trên chuyến bay dài."),
 )
@@ -68,11 +68,12 @@ UNRELATED: tuple[Phrase, ...] = (
 # --- drawing and saying -----------------------------------------------------------------------------------------
 
 
-def fill(phrase: Phrase, lang: str, said: Mapping[str, Value]) -> str:
-    """A phrase in `lang` with its placeholders said in that language, starting with a capital letter."""
+def fill(phrase: Phrase, lang: str, said: Mapping[str, Value], *, capital: bool = False) -> str:
+    """A phrase in `lang` with its placeholders said in that language; `capital`: starting with a capital letter
+    (answers that open with a value; requests keep a value's case, since calls copy it)."""
     text = phrase[LANGUAGES.index(lang)]
     text = text.format(**{name: said[name].say(lang) for name in _fields(text)})
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] if capital else text
 
 
 def _fields(text: str) -> list[str]:
@@ -91,7 +92,9 @@ def _play(step: Step, said: Mapping[str, Value], before: Mapping[str, Value], rn
           pool: Callable[[str], Pool]) -> tuple[dict[str, Any], dict[str, Any], Said]:
     """One step: its call's arguments, the tool's result as JSON, and the result's values as an answer says them."""
     args_said = {arg: before[ref[1:]] if ref.startswith("@") else said[ref] for arg, ref in step.args.items()}
-    arguments = {arg: value.data(lang) for arg, value in args_said.items()}
+    # A value taken from a previous result is sent as that result showed it; one from the request as it was said.
+    arguments = {arg: _result_data(value) if step.args[arg].startswith("@") else value.data(lang)
+                 for arg, value in args_said.items()}
     result: Said = {}
     data: dict[str, Any] = {}
     for key, source in step.result.items():
@@ -226,15 +229,15 @@ def _two_requests(rng: random.Random, lang: str) -> tuple[list[tuple[Domain, Tas
     drawn = [(d, t, _draw(d, t, rng)) for d, t in (first, second)]
     texts = [fill(rng.choice(t.asks), lang, s) for _, t, s in drawn]
     joiner = " Also, " if lang == "en" else " Ngoài ra, "
-    second_text = texts[1] if texts[1][:1] == "{" or texts[1].split(" ")[0].isupper() else _lower_first(texts[1])
-    return drawn, texts[0] + joiner + second_text
+    return drawn, texts[0] + joiner + _lower_first(texts[1])
 
 
 def _lower_first(text: str) -> str:
     """Lower-case the first letter unless the first word looks like a name (capitals after its first letter, or
-    a word that is capitalised inside the sentence too)."""
+    a word that is capitalised inside the sentence too) or is English "I"."""
     word = text.split(" ")[0]
-    if len(word) > 1 and (any(c.isupper() for c in word[1:]) or f" {word} " in f" {text[len(word):]} "):
+    if word == "I" or word.startswith("I'") or len(word) > 1 and (
+            any(c.isupper() for c in word[1:]) or f" {word} " in f" {text[len(word):]} "):
         return text
     return text[:1].lower() + text[1:]
 
@@ -288,7 +291,7 @@ def after_result(rng: random.Random, lang: str) -> Record | None:
     domain, task = picked
     messages, said, _, result = _played(domain, task, rng, lang, len(task.steps))
     values = {**said, **result}
-    answer = fill(rng.choice(task.tells), lang, values)
+    answer = fill(rng.choice(task.tells), lang, values, capital=True)
     facts = [values[key].spellings() for key in task.facts]
     return _record(messages, _tools(rng, domain, extra_domains=rng.randint(0, 1)), "after_result", lang,
                    answer=answer, facts=facts)
@@ -305,7 +308,8 @@ def after_parallel(rng: random.Random, lang: str) -> Record | None:
     messages = [*_opening(rng, lang), {"role": "user", "content": fill(rng.choice(task.many), lang, {**said, "items": items})},
                 _assistant([call for call, _, _ in played]), *[_tool_message(data) for _, data, _ in played]]
     tell = rng.choice(task.tells)
-    parts = [fill(tell, lang, {**said, task.vary: v, **result}) for v, (_, _, result) in zip(values, played)]
+    parts = [fill(tell, lang, {**said, task.vary: v, **result}, capital=True)
+             for v, (_, _, result) in zip(values, played)]
     facts = [result[key].spellings() for _, _, result in played for key in task.facts]
     return _record(messages, _tools(rng, domain), "after_parallel", lang, answer=" ".join(parts), facts=facts)
 
@@ -319,7 +323,7 @@ def after_error(rng: random.Random, lang: str) -> Record | None:
     messages, said, _, _ = _played(domain, task, rng, lang, len(task.steps))
     error = Value(*rng.choice(ERRORS))
     messages[-1] = _tool_message({"error": error.en})
-    answer = fill(rng.choice(ERROR_TELLS), lang, {"error": error})
+    answer = fill(rng.choice(ERROR_TELLS), lang, {"error": error}, capital=True)
     return _record(messages, _tools(rng, domain), "after_error", lang, answer=answer, facts=[FAILURE_WORDS])
 
 

@@ -22,7 +22,7 @@ WEATHER = Domain(
            "condition": CONDITIONS, "rain": ints(0, 90, 10)},
     tasks=(
         Task(asks=(("What's the weather like in {city} right now?", "Thời tiết ở {city} bây giờ thế nào?"),
-                   ("Is it hot in {city} today?", "Hôm nay ở {city} có nóng không?")),
+                   ("How hot is it in {city} right now?", "Bây giờ ở {city} nóng cỡ nào?")),
              many=(("What's the weather in {items} right now?", "Thời tiết ở {items} bây giờ thế nào?"),
                    ("Check the current weather for {items}.", "Kiểm tra thời tiết hiện tại ở {items} giúp tôi.")),
              vary="city",
