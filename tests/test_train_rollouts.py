@@ -232,12 +232,13 @@ def test_grpo_steps_with_grammar_rollouts(tiny_qwen3: Path, tmp_path: Path, monk
     smoke = load_recipe("cpu-smoke")
     stage = dataclasses.replace(smoke.stage(1), rewards={**smoke.stage(1).rewards, "answer": 0.5},
                                 grpo={**smoke.stage(1).grpo, "max_steps": 2, "num_generations": 2,
-                                      "per_device_train_batch_size": 4, "max_completion_length": 40,
-                                      "temperature": 1.0, "save_steps": 100})
+                                      "per_device_train_batch_size": 2, "gradient_accumulation_steps": 2,
+                                      "max_completion_length": 40, "temperature": 1.0, "save_steps": 100})
     recipe = dataclasses.replace(smoke, stages={1: stage}, warmup=None, heldout=0, eval_every=0, rollouts="grammar")
     summary = train_stage(recipe, 1, tmp_path / "run", model=str(tiny_qwen3), data=data)
 
-    assert summary["steps"] == 2 and len(seen) == 8  # two steps of two prompts x two generations
+    # two steps, each of two prompts x two generations sampled at once, trained two sequences at a time
+    assert summary["steps"] == 2 and len(seen) == 8
     tools = json.loads(_records()[0].to_row()["tools"])
     kinds = []
     for prompt, ids in seen:
