@@ -18,3 +18,5 @@ def test_states() -> None:
     assert not states("anything", [""])  # an empty spelling states nothing
     assert stated_share("31 độ, trời nắng", [["31"], ["sunny", "nắng"], ["humid"]]) == 2 / 3
     assert stated_share("no facts due", []) == 1.0
+    assert not states("on 2026-02-04", ["0"]) and not states("300 m", ["30"]) and not states("2.5 kg", ["5"])
+    assert states("it costs 1.5 USD", ["1.5"]) and states("order 0 of 3", ["0"])

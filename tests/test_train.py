@@ -12,7 +12,7 @@ import pytest
 from edgefc.errors import EdgefcError
 from edgefc.train.config import load_recipe, parse_recipe, shipped
 from edgefc.train.heldout import score_answer, to_entry
-from edgefc.train.run import answer_text, protocol_token_ids, train_stage
+from edgefc.train.run import RESULT_TAGS, answer_text, protocol_token_ids, train_stage
 
 RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
           "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
@@ -95,11 +95,13 @@ def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> 
         assert all(f"rewards/{name}/mean" in row for row in steps), name
     assert all("frac_reward_zero_std" in row and "batch/false_call_rate" in row for row in steps)
     assert any(row.get("phase") == "warmup" for row in log)
-    # the call tags' own rows were trained (peft trainable tokens) and merged; LoRA leaves the other rows alone
+    # the call and result tags' own rows were trained (peft trainable tokens) and merged; LoRA leaves the others alone
     embeddings = [load_file(folder / "model.safetensors")["model.embed_tokens.weight"]
                   for folder in (tiny_qwen3, out / "stage1" / "warmup")]
     changed = (embeddings[0] != embeddings[1]).any(dim=1).nonzero().flatten().tolist()
-    assert changed == sorted(protocol_token_ids(load_tokenizer(tiny_qwen3))) and len(changed) == 2
+    tokenizer = load_tokenizer(tiny_qwen3)
+    assert changed == sorted(protocol_token_ids(tokenizer) + protocol_token_ids(tokenizer, RESULT_TAGS))
+    assert len(changed) == 4
     held = [row for row in log if "heldout" in row]
     assert held and held[0]["best"] and all(0 <= row["heldout"]["accuracy"] <= 1 for row in held)
     assert one["steps"] == 3 and one["best_step"] in [row["step"] for row in held]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple
 
 from edgefc.bench.bfcl.checker import standardize
-from edgefc.protocol.facts import fold
+from edgefc.protocol.facts import stated_share
 from edgefc.protocol.parse import REFUSAL, TAGS, ParseResult, ToolCall, format_tool_calls, parse
 from edgefc.train.data.record import column_value, language_of
 
@@ -382,33 +382,12 @@ def _answer_score(row: _Row, language: str | None) -> float:
         return ANSWER_FALSE_CALL
     if result.refusal or not result.content:
         return 0.0
-    text = fold(result.content)
-    share = sum(_states(text, spellings) for spellings in row.facts) / len(row.facts) if row.facts else 1.0
+    share = stated_share(result.content, row.facts)
     said = _language(result.content, row.facts)
     if language and said and said != language:
         share *= WRONG_LANGUAGE_FACTOR
     budget = ANSWER_LENGTH_BUDGET * _reference_length(row)
     return share * max(ANSWER_LENGTH_FLOOR, min(1.0, budget / len(result.content)) ** 0.5)
-
-
-def _states(folded: str, spellings: Sequence[str]) -> bool:
-    """Whether folded text states one of a fact's spellings (edgefc.protocol.facts' folding: case, diacritics, đ).
-
-    A spelling that starts or ends with a digit must not continue a longer number there ("5" is not stated by "15",
-    "2.5" or "2025"), so the answer cannot collect numeric facts by listing digits.
-    """
-    for spelling in spellings:
-        wanted = fold(str(spelling))
-        if not wanted:
-            continue
-        pattern = re.escape(wanted)
-        if wanted[0].isdigit():
-            pattern = r"(?<!\d)(?<!\d[.,])" + pattern
-        if wanted[-1].isdigit():
-            pattern += r"(?!\d)(?![.,]\d)"
-        if re.search(pattern, folded):
-            return True
-    return False
 
 
 def _language(text: str, facts: Sequence[Sequence[str]]) -> str | None:

@@ -124,7 +124,9 @@ def base_folder(recipe: Recipe, stage: int, model: str | None, out: Path) -> Pat
 
 
 def _device() -> dict[str, Any]:
-    """TRL/transformers arguments for this machine: the CPU in float32 unless a GPU is there."""
+    """TRL/transformers arguments for this machine: the CPU in float32 unless a GPU is there. A warm-up's recipe
+    may still ask for `bf16: true` on a CPU: weights stay float32 and matrix products run in bfloat16 (autocast),
+    about 2.7x faster where the CPU has AVX512-BF16 or AMX."""
     import torch
 
     if torch.cuda.is_available():
@@ -132,10 +134,14 @@ def _device() -> dict[str, Any]:
     return {"use_cpu": True, "bf16": False, "fp16": False, "model_init_kwargs": {"dtype": "float32"}}
 
 
-def protocol_token_ids(tokenizer: Any) -> list[int]:
-    """Ids of the protocol's call tags that are single tokens in this vocabulary (Qwen's `<tool_call>`,
-    `</tool_call>`); tags that the vocabulary spells in pieces need no row of their own."""
-    ids = [tokenizer(TAGS[key], add_special_tokens=False)["input_ids"] for key in ("call_open", "call_close")]
+# The tags chat templates wrap tool results in (Qwen's): the model reads them, never writes them.
+RESULT_TAGS = ("<tool_response>", "</tool_response>")
+
+
+def protocol_token_ids(tokenizer: Any, tags: tuple[str, ...] = (TAGS["call_open"], TAGS["call_close"])) -> list[int]:
+    """Ids of the tags (by default the protocol's call tags, Qwen's `<tool_call>`, `</tool_call>`) that are single
+    tokens in this vocabulary; tags that the vocabulary spells in pieces need no row of their own."""
+    ids = [tokenizer(tag, add_special_tokens=False)["input_ids"] for tag in tags]
     return [one[0] for one in ids if len(one) == 1]
 
 
@@ -152,13 +158,16 @@ def tag_rows(base: Path, tokenizer: Any) -> dict[str, Any] | list[int] | None:
     """peft's `trainable_token_indices` for the call tags' embedding and output rows. In a model that never learnt
     the protocol those rows are untrained (Qwen2.5-Coder-0.5B's `<tool_call>` and `</tool_call>` output rows are
     identical, cosine 0.93 to `<|im_start|>`'s): LoRA on the layers alone cannot make the model write the tag, and
-    its warm-up flattened the first token (entropy 5-8 nats) and fell into refusing everything instead."""
+    its warm-up flattened the first token (entropy 5-8 nats) and fell into refusing everything instead. The result
+    tags' embedding rows train too: that model's `<tool_response>` rows equal its `<tool_call>` rows, so in context
+    a tool's result reads like a call it opened; they need no output row (the model never writes them)."""
     tags = protocol_token_ids(tokenizer)
     if not tags:
         return None
+    read = tags + [i for i in protocol_token_ids(tokenizer, RESULT_TAGS) if i not in tags]
     config = json.loads((base / "config.json").read_text(encoding="utf-8"))
     tied = config.get("tie_word_embeddings", config.get("text_config", {}).get("tie_word_embeddings", True))
-    return tags if tied else {"embed_tokens": tags, "lm_head": tags}
+    return read if tied else {"embed_tokens": read, "lm_head": tags}
 
 
 def _scale_tag_rows(trainer: Any, scale: float) -> None:
@@ -216,9 +225,9 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
                           "another --out")
     settings = {"save_strategy": "steps", "save_steps": 10, "save_total_limit": 2, **(recipe.warmup or {})}
     config = trl.SFTConfig(output_dir=str(checkpoints), report_to="none", disable_tqdm=True, seed=recipe.seed,
-                           completion_only_loss=True, **{**settings, **_device()})
+                           completion_only_loss=True, **{**_device(), **settings})
     tags = tag_rows(base, tokenizer) if recipe.warmup_tag_lr_scale > 0 else None
-    trainer = _unfused_sft(trl)(model=str(base), args=config, train_dataset=data, processing_class=tokenizer,
+    trainer = _answer_only_sft(trl)(model=str(base), args=config, train_dataset=data, processing_class=tokenizer,
                                 peft_config=_lora(recipe, tags))
     _scale_tag_rows(trainer, recipe.warmup_tag_lr_scale)
     _quiet(trainer)
@@ -242,17 +251,29 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     return dirs.warmup
 
 
-def _unfused_sft(trl: Any) -> Any:
-    """TRL's SFTTrainer with the model's own loss: TRL computes it through a fused LM head that reads
-    `lm_head.weight` directly, which skips peft's trainable tag rows on an untied head (they would never learn)
-    and fails on a tied one. The full logits cost memory (batch x length x vocabulary), affordable at warm-up sizes."""
-    class UnfusedSFTTrainer(trl.SFTTrainer):
+def _answer_only_sft(trl: Any) -> Any:
+    """TRL's SFTTrainer with a loss through the model's own output layer, on the answer's positions only. TRL
+    computes it through a fused LM head that reads `lm_head.weight` directly, which skips peft's trainable tag rows
+    on an untied head (they would never learn) and fails on a tied one; the model's own loss would project every
+    prompt position onto the vocabulary (a 600-token prompt, a 30-token answer: 95% of the output layer's work and
+    most of the memory, batch x length x 152K logits, spent on positions the loss ignores)."""
+    import torch
+
+    class AnswerOnlySFTTrainer(trl.SFTTrainer):
         def compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool = False,
                          num_items_in_batch: Any = None) -> Any:
-            plain = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask", "position_ids", "labels")}
-            return super(trl.SFTTrainer, self).compute_loss(model, plain, return_outputs, num_items_in_batch)
+            causal = model.get_base_model() if hasattr(model, "get_base_model") else model
+            hidden = causal.get_decoder()(input_ids=inputs["input_ids"],
+                                          attention_mask=inputs.get("attention_mask")).last_hidden_state
+            targets = inputs["labels"][:, 1:]
+            scored = targets != -100
+            logits = causal.get_output_embeddings()(hidden[:, :-1][scored]).float()
+            total = torch.nn.functional.cross_entropy(logits, targets[scored], reduction="sum")
+            count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
+            loss = total / count
+            return (loss, {"logits": logits}) if return_outputs else loss
 
-    return UnfusedSFTTrainer
+    return AnswerOnlySFTTrainer
 
 
 def _quiet(trainer: Any) -> None:

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
-import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
+
+from edgefc.protocol.facts import fold, states
 
 # Folded phrases that say "I cannot do that" in English or Vietnamese; the refusal sentence is one of them.
 DECLINES = ("none of the provided tools", "i can't", "i cannot", "i can not", "i am unable", "i'm unable",
             "i am not able", "i'm not able", "not able to", "unable to", "i don't have", "i do not have", "no tool",
             "sorry", "khong the", "xin loi", "khong co cong cu", "khong ho tro", "khong co kha nang")
-
-
-def fold(text: str) -> str:
-    """Text as compared: diacritics dropped (đ -> d), lower case, whitespace runs made one space."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
 
 
 def loose(value: Any) -> Any:
@@ -77,10 +71,9 @@ def _args(arguments: Any) -> str:
 
 
 def check_facts(facts: Sequence[Sequence[str]], answer: str | None) -> str | None:
-    """Every fact stated in the answer: one of its spellings occurs in it, both folded."""
-    said = fold(answer or "")
+    """Every fact stated in the answer (edgefc.protocol.facts: folded, numbers not read inside longer ones)."""
     for spellings in facts:
-        if not any(fold(s) in said for s in spellings):
+        if not states(answer or "", spellings):
             return f"the answer does not state {' / '.join(repr(s) for s in spellings)}"
     return None
 

@@ -11,20 +11,30 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-_SPACE = re.compile(r"\s+")
-
-
 def fold(text: str) -> str:
-    """Text lower-cased, without diacritics (đ -> d), whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d").replace("Đ", "d"))
+    """Text case-folded, without diacritics (compatibility-decomposed, đ -> d), whitespace runs made one space."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACE.sub(" ", bare).strip()
+    return " ".join(bare.casefold().split())
 
 
 def states(answer: str, spellings: Iterable[str]) -> bool:
-    """Whether the answer contains one of the fact's spellings (folded)."""
+    """Whether the answer contains one of the fact's spellings (folded). A spelling that starts or ends with a digit
+    must not continue a longer number there ("5" is not stated by "15", "2.5" or "2025"), so an answer cannot
+    collect numeric facts by listing digits."""
     folded = fold(answer)
-    return any(fold(s) and fold(s) in folded for s in spellings)
+    for spelling in spellings:
+        wanted = fold(str(spelling))
+        if not wanted:
+            continue
+        pattern = re.escape(wanted)
+        if wanted[0].isdigit():
+            pattern = r"(?<!\d)(?<!\d[.,])" + pattern
+        if wanted[-1].isdigit():
+            pattern += r"(?!\d)(?![.,]\d)"
+        if re.search(pattern, folded):
+            return True
+    return False
 
 
 def stated_share(answer: str, facts: Sequence[Sequence[str]]) -> float:
