@@ -61,12 +61,6 @@ def days_of_week(**days: tuple[str, str, list[str]]) -> Pool:
     return lambda rng: (lambda k: Value(days[k][0], days[k][1], arg=list(days[k][2])))(rng.choice(list(days)))
 
 
-def none_required(spec: dict) -> dict:
-    """A tool whose every parameter is optional (`tool` reads an empty `required` as "all of them")."""
-    spec["function"]["parameters"]["required"] = []
-    return spec
-
-
 def reported(*pairs: Phrase) -> Pool:
     """Names a tool reports in English that a later call sends on as reported ("@key"); an answer says them in the
     user's language."""
@@ -450,11 +444,10 @@ BANKING = Domain(
              ("recipient", "amount_vnd"), recipient=string("The saved recipient's name."),
              amount_vnd=integer("Amount in VND.", minimum=1000), message=string("Transfer message."),
              from_account=choice("Account to pay from.", ACCOUNTS)),
-        none_required(tool(
-            "list_transactions", "The user's recent transactions: how many, the largest, or the latest incoming or "
-            "outgoing one.", account=choice("Which account.", ACCOUNTS),
-            days=integer("How many days back.", minimum=1, maximum=90),
-            direction=choice("Money in or out.", ["incoming", "outgoing"]))),
+        tool("list_transactions", "The user's recent transactions: how many, the largest, or the latest incoming or "
+             "outgoing one.", (), account=choice("Which account.", ACCOUNTS),
+             days=integer("How many days back.", minimum=1, maximum=90),
+             direction=choice("Money in or out.", ["incoming", "outgoing"])),
     ),
     slots={"account": coded(**ACCOUNTS), "person": PEOPLE, "amount": ints(50000, 5000000, 50000),
            "balance": ints(200000, 90000000, 10000), "txn": digits(8, "TX"), "days": ints(3, 30),
@@ -704,10 +697,9 @@ MESSAGING = Domain(
     tools=(
         tool("send_text_message", "Sends a text message (SMS) to a contact.",
              recipient=string("Contact name."), text=string("The message text.")),
-        none_required(tool(
-            "read_messages", "Reads the user's received text messages, newest first: from one contact, only unread "
-            "ones, or the latest few.", contact=string("Only messages from this contact."),
-            unread_only=boolean("Only unread messages."), limit=integer("How many messages.", minimum=1, maximum=20))),
+        tool("read_messages", "Reads the user's received text messages, newest first: from one contact, only unread "
+             "ones, or the latest few.", (), contact=string("Only messages from this contact."),
+             unread_only=boolean("Only unread messages."), limit=integer("How many messages.", minimum=1, maximum=20)),
         tool("share_live_location", "Shares the user's live location with a contact for some minutes.",
              recipient=string("Contact name."),
              duration_minutes=integer("How long to share, minutes.", minimum=5, maximum=480)),
