@@ -18,7 +18,7 @@ import pytest
 
 import edgefc.train.data.families.domains  # noqa: F401  (registers every domain)
 from edgefc.train.data.families import generate as gen
-from edgefc.train.data.families.domain import DOMAINS, Domain, Phrase, Step, Task, Value
+from edgefc.train.data.families.domain import DOMAINS, Computed, Domain, Phrase, Step, Task, Value
 from edgefc.train.data.families.domains import daily
 from edgefc.train.data.record import LANGUAGES, Record, language_of
 
@@ -149,7 +149,9 @@ def test_steps_and_results_resolve(name: str) -> None:
                 else:
                     assert resolves(domain, task, ref), (step.tool, arg, ref)
             for key, source in step.result.items():
-                if source.startswith("="):
+                if isinstance(source, Computed):
+                    assert callable(source.fn), (step.tool, key)
+                elif source.startswith("="):
                     assert source[1:] in step.args, (step.tool, key, source)
                 else:
                     assert resolves(domain, task, source), (step.tool, key, source)
@@ -441,6 +443,16 @@ def test_listed_values_send_a_list_in_the_request_language() -> None:
     assert sorted(value.data("en")) == ["chicken", "ginger"] and sorted(value.data("vi")) == ["gừng", "thịt gà"]
     assert value.say("vi") in ("thịt gà và gừng", "gừng và thịt gà")
     assert sorted(gen._result_data(value)) == ["chicken", "ginger"]
+
+
+def test_a_computed_result_reads_the_call_arguments_by_name() -> None:
+    """A `Computed` result gets the call's arguments as said (a slot's value, or a previous result's), by argument."""
+    double = Computed(lambda rng, args: Value(str(2 * args["n"].arg), str(2 * args["n"].arg), arg=2 * args["n"].arg))
+    step = Step("x", {"n": "count", "label": "@name"}, {"twice": double, "label": "=label"})
+    said, before = {"count": Value("21", "21", arg=21)}, {"name": Value("a", "a")}
+    call, data, result = gen._play(step, said, before, random.Random(0), "en", lambda slot: None)
+    assert call["arguments"] == {"n": 21, "label": "a"}
+    assert data == {"twice": 42, "label": "a"} and result["twice"].say("vi") == "42"
 
 
 def test_a_step_that_names_an_unknown_slot_is_caught() -> None:

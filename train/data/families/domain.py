@@ -41,13 +41,22 @@ Pool = Callable[[random.Random], Value]
 
 
 @dataclass(frozen=True)
+class Computed:
+    """A result that follows from the call: `fn(rng, args)` gets the call's arguments as said (argument -> Value)
+    and returns the result's value (a converted amount, a translation, what a search for those words finds)."""
+
+    fn: Callable[[random.Random, Mapping[str, Value]], Value]
+
+
+@dataclass(frozen=True)
 class Step:
     """One call: its tool, its arguments (argument -> slot name, or "@key": a key of the previous step's result),
-    and its result (key -> "=argument": that argument's value, or a slot name: a value drawn fresh)."""
+    and its result (key -> "=argument": that argument's value, or a slot name: a value drawn fresh,
+    or a `Computed`: a value computed from the call's arguments)."""
 
     tool: str
     args: Mapping[str, str]
-    result: Mapping[str, str] = field(default_factory=dict)
+    result: Mapping[str, str | Computed] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from edgefc.train.data.families.domain import DOMAINS, Domain, Phrase, Pool, Step, Task, Value
+from edgefc.train.data.families.domain import DOMAINS, Computed, Domain, Phrase, Pool, Step, Task, Value
 from edgefc.train.data.record import LANGUAGES, Record, make_record
 
 SOURCE = "synthetic"
@@ -98,7 +98,10 @@ def _play(step: Step, said: Mapping[str, Value], before: Mapping[str, Value], rn
     result: Said = {}
     data: dict[str, Any] = {}
     for key, source in step.result.items():
-        if source.startswith("="):
+        if isinstance(source, Computed):
+            result[key] = source.fn(rng, args_said)
+            data[key] = _result_data(result[key])
+        elif source.startswith("="):
             result[key], data[key] = args_said[source[1:]], arguments[source[1:]]
         else:
             result[key] = pool(source)(rng)

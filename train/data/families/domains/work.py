@@ -3,9 +3,7 @@ sensors, currency exchange, stocks, utility bills, courses, the library, the IT 
 conversion, geometry, statistics and loan arithmetic.
 
 The calculator domains (and a few lookups whose answer follows from the request: a translation, a converted
-amount) compute their results from the call's own arguments: a request value drawn by `noted` remembers itself
-when it becomes an argument, and a `computed` result reads the arguments of the call being played. A computed
-result is always a valid value; outside a played call (no arguments noted) it is drawn from its fallback.
+amount) compute their results from the call's own arguments: a `Computed` result reads them by argument name.
 """
 
 from __future__ import annotations
@@ -13,14 +11,13 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from edgefc.train.data.families.domain import (DATE, PEOPLE, Domain, Phrase, Pool, Step, Task, Value, boolean, choice,
-                                                coded, const, dates, digits, integer, ints, number, register, same,
-                                                string, tool, words)
+from edgefc.train.data.families.domain import (DATE, PEOPLE, Computed, Domain, Phrase, Pool, Step, Task, Value,
+                                                boolean, choice, coded, const, dates, digits, integer, ints, number,
+                                                register, same, string, tool, words)
 
 # --- numbers as requests say them and as results report them ----------------------------------------------------
 
@@ -69,42 +66,6 @@ def number_lists(low: float, high: float, decimals: int = 0, sizes: tuple[int, i
         head = ", ".join(said[:-1])
         return Value(f"{head} and {said[-1]}", f"{head} và {said[-1]}", arg=values)
     return draw
-
-
-# --- results computed from the call's arguments -------------------------------------------------------------------
-
-_CALL: dict[str, Value] = {}  # the noted arguments of the call being played, by key
-
-
-@dataclass(frozen=True)
-class _Noted(Value):
-    """A request value that notes itself under `key` when a call is built from it (`Value.data`)."""
-
-    key: str = ""
-
-    def data(self, lang: str) -> Any:
-        _CALL[self.key] = self
-        return super().data(lang)
-
-
-def noted(key: str, pool: Pool) -> Pool:
-    """`pool`'s values, noted under `key` when they become an argument (for a `computed` result)."""
-    return lambda rng: (lambda v: _Noted(v.en, v.vi, v.arg, key))(pool(rng))
-
-
-def computed(fn: Callable[[random.Random, Mapping[str, Value]], Value | None], fallback: Pool) -> Pool:
-    """A result computed from the noted arguments of the call being played; `fallback` when they are not there."""
-    def draw(rng: random.Random) -> Value:
-        try:
-            value = fn(rng, _CALL)
-        except (KeyError, ValueError, ZeroDivisionError, OverflowError):
-            value = None
-        return fallback(rng) if value is None else value
-    return draw
-
-
-def _arg(call: Mapping[str, Value], key: str) -> Any:
-    return call[key].arg
 
 
 DONE = const(True, "done", "xong")
@@ -224,16 +185,15 @@ NEWEST = {"Projects": "roadmap_2026.pptx", "Invoices": "invoice_0425.pdf", "Phot
           "Archive": "Q3_budget.xlsx"}
 
 
-def _file_hit(of_kind: bool) -> Callable[[random.Random, Mapping[str, Value]], Value]:
-    def hit(rng: random.Random, call: Mapping[str, Value]) -> Value:
-        stem, extension = FILE_HITS[call["fs.query"].en]
-        name = f"{stem}.{EXTENSIONS[_arg(call, 'fs.kind')] if of_kind else extension}"
-        return Value(name, name)
-    return hit
+def _top_file(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    """What search_files finds first: the query's file, of the asked type if the call names one."""
+    stem, extension = FILE_HITS[args["query"].en]
+    name = f"{stem}.{EXTENSIONS[args['file_type'].arg] if 'file_type' in args else extension}"
+    return Value(name, name)
 
 
-def _newest(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    name = NEWEST[call["fs.folder"].en]
+def _newest(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    name = NEWEST[args["folder"].en]
     return Value(name, name)
 
 FILES = Domain(
@@ -250,11 +210,8 @@ FILES = Domain(
              file_id=string("The file's id, as search_files returns it."), email=string("Email address to share with."),
              permission=choice("What they may do.", PERMISSIONS)),
     ),
-    slots={"query": noted("fs.query", FILE_QUERIES), "kind": noted("fs.kind", coded(**FILE_KINDS)),
-           "folder": noted("fs.folder", FOLDERS), "file": FILE_NAMES, "address": ADDRESSES,
-           "permission": coded(**PERMISSIONS), "count": ints(2, 12), "file_id": digits(6, "f-"),
-           "hit": computed(_file_hit(False), FILE_NAMES), "hit_of_kind": computed(_file_hit(True), FILE_NAMES),
-           "newest": computed(_newest, FILE_NAMES)},
+    slots={"query": FILE_QUERIES, "kind": coded(**FILE_KINDS), "folder": FOLDERS, "file": FILE_NAMES,
+           "address": ADDRESSES, "permission": coded(**PERMISSIONS), "count": ints(2, 12), "file_id": digits(6, "f-")},
     tasks=(
         Task(asks=(('Find "{query}" in my drive.', 'Tìm "{query}" trong drive của tôi.'),
                    ("Search my cloud drive for files about {query}.", "Tìm trong drive các tệp liên quan đến {query}."),
@@ -262,7 +219,7 @@ FILES = Domain(
              many=(("Search my drive for {items}.", "Tìm {items} trong drive của tôi."),),
              vary="query",
              steps=(Step("search_files", {"query": "query"},
-                         {"query": "=query", "match_count": "count", "top_file": "hit"}),),
+                         {"query": "=query", "match_count": "count", "top_file": Computed(_top_file)}),),
              tells=(('Found {match_count} files for "{query}"; the best match is {top_file}.',
                      'Tìm thấy {match_count} tệp cho "{query}", khớp nhất là {top_file}.'),),
              facts=("match_count", "top_file")),
@@ -270,7 +227,7 @@ FILES = Domain(
                    ("Find {kind} about {query} in my drive.", "Tìm các {kind} về {query} trong drive của tôi.")),
              steps=(Step("search_files", {"query": "query", "file_type": "kind"},
                          {"query": "=query", "file_type": "=file_type", "match_count": "count",
-                          "top_file": "hit_of_kind"}),),
+                          "top_file": Computed(_top_file)}),),
              tells=(("There are {match_count} matching {file_type}; the top one is {top_file}.",
                      "Có {match_count} {file_type} phù hợp, đầu tiên là {top_file}."),),
              facts=("match_count", "top_file")),
@@ -279,7 +236,7 @@ FILES = Domain(
              many=(("List the files in my {items} folders.", "Liệt kê tệp trong các thư mục {items}."),),
              vary="folder",
              steps=(Step("list_folder", {"folder": "folder"},
-                         {"folder": "=folder", "file_count": "count", "newest_file": "newest"}),),
+                         {"folder": "=folder", "file_count": "count", "newest_file": Computed(_newest)}),),
              tells=(("{folder} has {file_count} files; the newest is {newest_file}.",
                      "Thư mục {folder} có {file_count} tệp, mới nhất là {newest_file}."),),
              facts=("file_count", "newest_file")),
@@ -399,8 +356,8 @@ TOPIC_NOTES = {"recipes": ("Grandma's phở recipe", "Công thức phở của b
                "the project meeting": ("Meeting ideas", "Ý tưởng cho cuộc họp")}
 
 
-def _top_note(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    return Value(*TOPIC_NOTES[call["nt.keyword"].en])
+def _top_note(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    return Value(*TOPIC_NOTES[args["keyword"].en])
 
 NOTES = Domain(
     name="notes",
@@ -414,8 +371,8 @@ NOTES = Domain(
              note_id=string("The note's id, as search_notes returns it."), text=string("Text to add.")),
         tool("delete_note", "Deletes a note, by its id.", note_id=string("The note's id, as search_notes returns it.")),
     ),
-    slots={"title": NOTE_TITLES, "content": NOTE_TEXTS, "keyword": noted("nt.keyword", NOTE_TOPICS),
-           "note_id": digits(5, "n-"), "count": ints(2, 9), "top_note": computed(_top_note, NOTE_TITLES)},
+    slots={"title": NOTE_TITLES, "content": NOTE_TEXTS, "keyword": NOTE_TOPICS, "note_id": digits(5, "n-"),
+           "count": ints(2, 9)},
     tasks=(
         Task(asks=(('Make a note called "{title}": {content}.', 'Tạo ghi chú "{title}": {content}.'),
                    ('New note, title "{title}", text: {content}.',
@@ -437,14 +394,15 @@ NOTES = Domain(
              many=(("Find my notes about {items}.", "Tìm các ghi chú về {items}."),),
              vary="keyword",
              steps=(Step("search_notes", {"keyword": "keyword"},
-                         {"keyword": "=keyword", "match_count": "count", "top_note": "top_note"}),),
+                         {"keyword": "=keyword", "match_count": "count", "top_note": Computed(_top_note)}),),
              tells=(('You have {match_count} notes about {keyword}; the first is "{top_note}".',
                      'Bạn có {match_count} ghi chú về {keyword}, ghi chú đầu tiên là "{top_note}".'),),
              facts=("match_count", "top_note")),
         Task(asks=(('Add "{content}" to my note about {keyword}.',
                     'Thêm "{content}" vào ghi chú về {keyword} của tôi.'),
                    ('In my {keyword} note, also write: {content}.', 'Ghi thêm vào ghi chú về {keyword}: {content}.')),
-             steps=(Step("search_notes", {"keyword": "keyword"}, {"top_note_id": "note_id", "top_note": "top_note"}),
+             steps=(Step("search_notes", {"keyword": "keyword"},
+                         {"top_note_id": "note_id", "top_note": Computed(_top_note)}),
                     Step("append_to_note", {"note_id": "@top_note_id", "text": "content"},
                          {"note_id": "=note_id", "added": "=text"})),
              tells=(("Added it to note {note_id}.", "Đã thêm vào ghi chú {note_id}."),),
@@ -452,7 +410,8 @@ NOTES = Domain(
         Task(asks=(("Delete my note about {keyword}.", "Xóa ghi chú về {keyword} của tôi."),
                    ("Get rid of the note on {keyword}.", "Bỏ cái ghi chú về {keyword} đi.")),
              slots={"done": DONE},
-             steps=(Step("search_notes", {"keyword": "keyword"}, {"top_note_id": "note_id", "top_note": "top_note"}),
+             steps=(Step("search_notes", {"keyword": "keyword"},
+                         {"top_note_id": "note_id", "top_note": Computed(_top_note)}),
                     Step("delete_note", {"note_id": "@top_note_id"}, {"note_id": "=note_id", "deleted": "done"})),
              tells=(("Deleted note {note_id}.", "Đã xóa ghi chú {note_id}."),),
              facts=("note_id",)),
@@ -703,13 +662,13 @@ def _rate(base: str, quote: str) -> float:
     return USD_PER[base] / USD_PER[quote]
 
 
-def _converted(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    amount = _arg(call, "fx.amount") * _rate(_arg(call, "fx.from"), _arg(call, "fx.to"))
+def _converted(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    amount = args["amount"].arg * _rate(args["from_currency"].arg, args["to_currency"].arg)
     return _figure(round(amount) if amount >= 1000 else _rounded(amount))
 
 
-def _historical(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    rate = _rate(_arg(call, "fx.base"), _arg(call, "fx.quote")) * rng.uniform(0.96, 1.04)
+def _historical(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    rate = _rate(args["base_currency"].arg, args["quote_currency"].arg) * rng.uniform(0.96, 1.04)
     return _figure(round(rate) if rate >= 1000 else _rounded(rate))
 
 
@@ -729,14 +688,11 @@ CURRENCY = Domain(
              quote_currency=choice("Quote currency.", CURRENCIES),
              target_rate=number("The rate to watch for.", exclusiveMinimum=0)),
     ),
-    slots={"amount": noted("fx.amount", nums(20, 50, 100, 250, 75.5, 1200, 3000, 15000)),
-           "src": noted("fx.from", coded(**{c: CURRENCIES[c] for c in SOURCE_CODES})),
-           "dst": noted("fx.to", coded(**{c: CURRENCIES[c] for c in TARGET_CODES})),
-           "base": noted("fx.base", coded(**ONE_OF)),
-           "quote": noted("fx.quote", coded(**{c: CURRENCIES[c] for c in TARGET_CODES})),
-           "date": dates(2025), "alert": digits(4, "fx-"),
-           "converted": computed(_converted, figures(2630000, 3250, 140000, 712.5)),
-           "rate": computed(_historical, figures(26310, 30480, 32.6, 1398))},
+    slots={"amount": nums(20, 50, 100, 250, 75.5, 1200, 3000, 15000),
+           "src": coded(**{c: CURRENCIES[c] for c in SOURCE_CODES}),
+           "dst": coded(**{c: CURRENCIES[c] for c in TARGET_CODES}),
+           "base": coded(**ONE_OF), "quote": coded(**{c: CURRENCIES[c] for c in TARGET_CODES}),
+           "date": dates(2025), "alert": digits(4, "fx-")},
     tasks=(
         Task(asks=(("How much is {amount} {src} in {dst}?", "{amount} {src} đổi được bao nhiêu {dst}?"),
                    ("Convert {amount} {src} to {dst}.", "Đổi giúp tôi {amount} {src} ra {dst}, được bao nhiêu?"),
@@ -746,7 +702,7 @@ CURRENCY = Domain(
              vary="dst",
              steps=(Step("convert_currency", {"amount": "amount", "from_currency": "src", "to_currency": "dst"},
                          {"amount": "=amount", "from_currency": "=from_currency", "to_currency": "=to_currency",
-                          "converted_amount": "converted"}),),
+                          "converted_amount": Computed(_converted)}),),
              tells=(("{amount} {from_currency} is about {converted_amount} {to_currency}.",
                      "{amount} {from_currency} tương đương khoảng {converted_amount} {to_currency}."),),
              facts=("converted_amount",)),
@@ -760,7 +716,7 @@ CURRENCY = Domain(
              steps=(Step("get_historical_exchange_rate", {"base_currency": "base", "quote_currency": "quote",
                                                           "date": "date"},
                          {"base_currency": "=base_currency", "quote_currency": "=quote_currency", "date": "=date",
-                          "rate": "rate"}),),
+                          "rate": Computed(_historical)}),),
              tells=(("On {date}, 1 {base_currency} was {rate} {quote_currency}.",
                      "Ngày {date}, 1 {base_currency} bằng {rate} {quote_currency}."),),
              facts=("rate",)),
@@ -876,8 +832,8 @@ PAY_METHODS = {"e_wallet": ("my e-wallet", "ví điện tử"), "bank_card": ("m
                "bank_account": ("my bank account", "tài khoản ngân hàng")}
 
 
-def _due_after(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    month, year = map(int, call["bill.month"].en.split("/"))
+def _due_after(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    month, year = map(int, args["period"].en.split("/"))
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     due = f"{year}-{month:02d}-{rng.randint(5, 20):02d}"
     return Value(due, due)
@@ -894,9 +850,9 @@ UTILITY_BILLS = Domain(
         tool("set_utility_autopay", "Turns automatic payment of one utility's bills on or off.",
              utility=choice("The utility.", UTILITIES), enabled=boolean("True to turn autopay on, false for off.")),
     ),
-    slots={"utility": coded(**UTILITIES), "month": noted("bill.month", PERIODS_BILLED), "method": coded(**PAY_METHODS),
+    slots={"utility": coded(**UTILITIES), "month": PERIODS_BILLED, "method": coded(**PAY_METHODS),
            "bill": digits(8, "HD"), "amount": figures(185000, 326500, 412000, 799000, 1254000, 2380000),
-           "due": computed(_due_after, dates()), "receipt": digits(6, "R"), "paid": words(("paid", "đã thanh toán"))},
+           "receipt": digits(6, "R"), "paid": words(("paid", "đã thanh toán"))},
     tasks=(
         Task(asks=(("How much is my {utility} bill for {month}?",
                     "Hóa đơn tiền {utility} kỳ {month} của tôi là bao nhiêu?"),
@@ -906,7 +862,7 @@ UTILITY_BILLS = Domain(
              vary="utility",
              steps=(Step("get_utility_bill", {"utility": "utility", "period": "month"},
                          {"utility": "=utility", "period": "=period", "bill_id": "bill", "amount_vnd": "amount",
-                          "due_date": "due"}),),
+                          "due_date": Computed(_due_after)}),),
              tells=(("Your {utility} bill for {period} is {amount_vnd} VND, due {due_date}.",
                      "Hóa đơn {utility} kỳ {period} là {amount_vnd} đồng, hạn thanh toán {due_date}."),),
              facts=("amount_vnd", "due_date")),
@@ -915,7 +871,7 @@ UTILITY_BILLS = Domain(
                    ("Settle the {utility} bill for {month} using {method}.",
                     "Trả tiền {utility} kỳ {month} bằng {method} giúp tôi.")),
              steps=(Step("get_utility_bill", {"utility": "utility", "period": "month"},
-                         {"bill_id": "bill", "amount_vnd": "amount", "due_date": "due"}),
+                         {"bill_id": "bill", "amount_vnd": "amount", "due_date": Computed(_due_after)}),
                     Step("pay_utility_bill", {"bill_id": "@bill_id", "payment_method": "method"},
                          {"bill_id": "=bill_id", "status": "paid", "receipt_no": "receipt"})),
              tells=(("Bill {bill_id} is paid; receipt {receipt_no}.",
@@ -1045,8 +1001,8 @@ AUTHOR_TITLES = {"Haruki Murakami": ("Kafka on the Shore", "Kafka bên bờ bi�
                  "Nam Cao": ("Chi Pheo", "Chí Phèo"), "Vũ Trọng Phụng": ("Dumb Luck", "Số đỏ")}
 
 
-def _title_by(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    return Value(*AUTHOR_TITLES[call["lib.query"].en])
+def _title_by(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    return Value(*AUTHOR_TITLES[args["query"].en])
 
 
 LIBRARY = Domain(
@@ -1062,9 +1018,9 @@ LIBRARY = Domain(
              loan_id=string("The loan's id, as list_library_loans returns it."),
              weeks=integer("How many weeks to extend by.", minimum=1, maximum=3)),
     ),
-    slots={"book": BOOKS, "author": noted("lib.query", same(*AUTHOR_TITLES)), "book_id": digits(6, "BK"),
+    slots={"book": BOOKS, "author": same(*AUTHOR_TITLES), "book_id": digits(6, "BK"),
            "loan": digits(5, "LN-"), "weeks": ints(2, 3), "copies": ints(3, 6), "available": ints(0, 3),
-           "count": ints(2, 5), "date": dates(), "title_by": computed(_title_by, BOOKS)},
+           "count": ints(2, 5), "date": dates()},
     tasks=(
         Task(asks=(("Does the library have {book}?", "Thư viện có cuốn {book} không?"),
                    ("Search the library catalogue for {book}.", "Tìm cuốn {book} trong thư viện.")),
@@ -1079,7 +1035,7 @@ LIBRARY = Domain(
                    ("Which {author} books are available right now?", "Sách nào của {author} đang có sẵn để mượn?")),
              slots={"available_only": const(True, "available", "có sẵn")},
              steps=(Step("search_library_catalog", {"query": "author", "available_only": "available_only"},
-                         {"query": "=query", "available_titles": "count", "first_title": "title_by"}),),
+                         {"query": "=query", "available_titles": "count", "first_title": Computed(_title_by)}),),
              tells=(("{available_titles} books by {query} are available, for example {first_title}.",
                      "Có {available_titles} cuốn của {query} đang có sẵn, ví dụ {first_title}."),),
              facts=("available_titles", "first_title")),
@@ -1250,8 +1206,8 @@ FOREIGN_TEXTS: dict[str, tuple[str, str, str]] = {
 FRENCH_TEXTS = tuple(t for t, (code, _, _) in FOREIGN_TEXTS.items() if code == "fr")
 
 
-def _translation(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    text, target = call["tr.text"], _arg(call, "tr.target")
+def _translation(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    text, target = args["text"], args["target_language"].arg
     if text.en in FOREIGN_TEXTS:
         _, english, vietnamese = FOREIGN_TEXTS[text.en]
         said = {"en": english, "vi": vietnamese}[target]
@@ -1260,8 +1216,8 @@ def _translation(rng: random.Random, call: Mapping[str, Value]) -> Value:
     return Value(said, said)
 
 
-def _detected(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    code = FOREIGN_TEXTS[call["tr.detect"].en][0]
+def _detected(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    code = FOREIGN_TEXTS[args["text"].en][0]
     return Value(*LANGUAGE_NAMES[code], arg=code)
 
 
@@ -1274,14 +1230,10 @@ TRANSLATION = Domain(
              source_language=choice("Language of the text, if known.", LANGUAGE_NAMES)),
         tool("detect_language", "Tells which language a text is written in.", text=string("The text.")),
     ),
-    slots={"phrase": noted("tr.text", words(*PHRASES)),
-           "target": noted("tr.target", coded(**{c: LANGUAGE_NAMES[c] for c in FOREIGN})),
-           "foreign": noted("tr.text", same(*FOREIGN_TEXTS)),
-           "home": noted("tr.target", coded(en=LANGUAGE_NAMES["en"], vi=LANGUAGE_NAMES["vi"])),
-           "french": noted("tr.text", same(*FRENCH_TEXTS)), "source": coded(fr=LANGUAGE_NAMES["fr"]),
-           "unknown": noted("tr.detect", same(*FOREIGN_TEXTS)),
-           "translation": computed(_translation, same("Merci beaucoup", "Vielen Dank", "Good night")),
-           "language": computed(_detected, coded(**LANGUAGE_NAMES)), "confidence": figures(0.93, 0.97, 0.99)},
+    slots={"phrase": words(*PHRASES), "target": coded(**{c: LANGUAGE_NAMES[c] for c in FOREIGN}),
+           "foreign": same(*FOREIGN_TEXTS), "home": coded(en=LANGUAGE_NAMES["en"], vi=LANGUAGE_NAMES["vi"]),
+           "french": same(*FRENCH_TEXTS), "source": coded(fr=LANGUAGE_NAMES["fr"]), "unknown": same(*FOREIGN_TEXTS),
+           "confidence": figures(0.93, 0.97, 0.99)},
     tasks=(
         Task(asks=(('Translate "{phrase}" into {target}.', 'Dịch câu "{phrase}" sang {target}.'),
                    ('How do you say "{phrase}" in {target}?', '"{phrase}" trong {target} nói thế nào?'),
@@ -1289,7 +1241,7 @@ TRANSLATION = Domain(
              many=(('Translate "{phrase}" into {items}.', 'Dịch "{phrase}" sang {items}.'),),
              vary="target",
              steps=(Step("translate_text", {"text": "phrase", "target_language": "target"},
-                         {"target_language": "=target_language", "translation": "translation"}),),
+                         {"target_language": "=target_language", "translation": Computed(_translation)}),),
              tells=(('In {target_language} that is "{translation}".',
                      'Dịch sang {target_language}: "{translation}".'),),
              facts=("translation",)),
@@ -1297,19 +1249,19 @@ TRANSLATION = Domain(
                     'Câu "{foreign}" có nghĩa là gì trong {home}? Dịch giúp tôi với.'),
                    ('Translate "{foreign}" into {home}.', 'Dịch "{foreign}" sang {home} giúp tôi.')),
              steps=(Step("translate_text", {"text": "foreign", "target_language": "home"},
-                         {"target_language": "=target_language", "translation": "translation"}),),
+                         {"target_language": "=target_language", "translation": Computed(_translation)}),),
              tells=(('It means "{translation}".', 'Câu đó nghĩa là "{translation}".'),),
              facts=("translation",)),
         Task(asks=(('Translate this {source} sentence into {home}: "{french}".',
                     'Dịch câu {source} này sang {home}: "{french}".'),),
              steps=(Step("translate_text", {"text": "french", "target_language": "home", "source_language": "source"},
-                         {"target_language": "=target_language", "translation": "translation"}),),
+                         {"target_language": "=target_language", "translation": Computed(_translation)}),),
              tells=(('In {target_language}: "{translation}".', 'Dịch sang {target_language}: "{translation}".'),),
              facts=("translation",)),
         Task(asks=(('What language is "{unknown}"?', 'Bạn có biết "{unknown}" là tiếng nước nào không?'),
                    ('Which language is this written in: "{unknown}"?', 'Câu "{unknown}" được viết bằng ngôn ngữ nào?')),
              steps=(Step("detect_language", {"text": "unknown"},
-                         {"language": "language", "confidence": "confidence"}),),
+                         {"language": Computed(_detected), "confidence": "confidence"}),),
              tells=(("That's {language}.", "Đó là {language}."),),
              facts=("language",)),
     ),
@@ -1338,8 +1290,8 @@ def _to_kelvin(value: float, unit: str) -> float:
     return {"celsius": value + 273.15, "fahrenheit": (value - 32) * 5 / 9 + 273.15, "kelvin": value}[unit]
 
 
-def _unit_result(rng: random.Random, call: Mapping[str, Value]) -> Value:
-    value, source, target = _arg(call, "uc.value"), _arg(call, "uc.from"), _arg(call, "uc.to")
+def _unit_result(rng: random.Random, args: Mapping[str, Value]) -> Value:
+    value, source, target = args["value"].arg, args["from_unit"].arg, args["to_unit"].arg
     if source in TEMPERATURE:
         kelvin = _to_kelvin(value, source)
         result = {"celsius": kelvin - 273.15, "fahrenheit": (kelvin - 273.15) * 9 / 5 + 32, "kelvin": kelvin}[target]
@@ -1352,9 +1304,6 @@ def _units(table: dict[str, Phrase], *codes: str) -> Pool:
     return coded(**{c: table[c] for c in codes})
 
 
-UNIT_RESULT = computed(_unit_result, figures(3.107, 98.43, 11.02, 310.15, 37, 0.66))
-
-
 def _converter(name: str, what: str, table: dict[str, Phrase]) -> dict[str, Any]:
     return tool(name, f"Converts a {what} from one unit to another.", value=number(f"The {what} to convert."),
                 from_unit=choice("Unit of the value.", table), to_unit=choice("Unit to convert into.", table))
@@ -1362,13 +1311,13 @@ def _converter(name: str, what: str, table: dict[str, Phrase]) -> dict[str, Any]
 
 def _conversion(asks: tuple[Phrase, ...], name: str, sources: Pool, targets: Pool, *, values: Pool | None = None,
                 many: tuple[Phrase, ...] = ()) -> Task:
-    slots = {"unit_from": noted("uc.from", sources), "unit_to": noted("uc.to", targets)}
+    slots = {"unit_from": sources, "unit_to": targets}
     if values is not None:
-        slots["value"] = noted("uc.value", values)
+        slots["value"] = values
     return Task(asks=asks, many=many, vary="unit_to" if many else "", slots=slots,
                 steps=(Step(name, {"value": "value", "from_unit": "unit_from", "to_unit": "unit_to"},
                             {"value": "=value", "from_unit": "=from_unit", "to_unit": "=to_unit",
-                             "result": "result"}),),
+                             "result": Computed(_unit_result)}),),
                 tells=(("{value} {from_unit} is {result} {to_unit}.", "{value} {from_unit} bằng {result} {to_unit}."),),
                 facts=("result",))
 
@@ -1378,8 +1327,7 @@ UNIT_CONVERSION = Domain(
     tools=(_converter("convert_length", "length", LENGTH), _converter("convert_weight", "weight", WEIGHT),
            _converter("convert_temperature", "temperature", TEMPERATURE),
            _converter("convert_volume", "volume", VOLUME)),
-    slots={"value": noted("uc.value", nums(2.5, 5, 10, 42.2, 100, 250)), "result": UNIT_RESULT,
-           "unit_from": noted("uc.from", coded(**LENGTH)), "unit_to": noted("uc.to", coded(**LENGTH))},
+    slots={"value": nums(2.5, 5, 10, 42.2, 100, 250), "unit_from": coded(**LENGTH), "unit_to": coded(**LENGTH)},
     tasks=(
         _conversion((("How many {unit_to} is {value} {unit_from}?",
                       "{value} {unit_from} bằng bao nhiêu {unit_to} vậy?"),
@@ -1432,32 +1380,31 @@ SOLIDS = {"sphere": ("sphere", "hình cầu"), "cylinder": ("cylinder", "hình t
           "box": ("box", "hình hộp chữ nhật")}
 
 
-def _dim(call: Mapping[str, Value], name: str) -> float:
-    return _arg(call, f"geo.{name}")
-
-
-def _geometry(kind: str) -> Callable[[random.Random, Mapping[str, Value]], Value]:
-    def measure(rng: random.Random, call: Mapping[str, Value]) -> Value:
-        shape = _arg(call, "geo.shape")
+def _geometry(kind: str) -> Computed:
+    """The call's area, perimeter or volume, from its shape and dimensions (arguments named as the dimensions)."""
+    def measure(rng: random.Random, args: Mapping[str, Value]) -> Value:
+        def dim(name: str) -> float:
+            return args[name].arg
+        shape = args["shape"].arg
         if kind == "area":
-            result = {"circle": lambda: math.pi * _dim(call, "radius") ** 2,
-                      "rectangle": lambda: _dim(call, "length") * _dim(call, "width"),
-                      "triangle": lambda: _dim(call, "base") * _dim(call, "height") / 2}[shape]()
+            result = {"circle": lambda: math.pi * dim("radius") ** 2,
+                      "rectangle": lambda: dim("length") * dim("width"),
+                      "triangle": lambda: dim("base") * dim("height") / 2}[shape]()
         elif kind == "perimeter":
-            result = {"circle": lambda: 2 * math.pi * _dim(call, "radius"),
-                      "rectangle": lambda: 2 * (_dim(call, "length") + _dim(call, "width")),
-                      "square": lambda: 4 * _dim(call, "length")}[shape]()
+            result = {"circle": lambda: 2 * math.pi * dim("radius"),
+                      "rectangle": lambda: 2 * (dim("length") + dim("width")),
+                      "square": lambda: 4 * dim("length")}[shape]()
         else:
-            result = {"sphere": lambda: 4 / 3 * math.pi * _dim(call, "radius") ** 3,
-                      "cylinder": lambda: math.pi * _dim(call, "radius") ** 2 * _dim(call, "height"),
-                      "cone": lambda: math.pi * _dim(call, "radius") ** 2 * _dim(call, "height") / 3,
-                      "box": lambda: _dim(call, "length") * _dim(call, "width") * _dim(call, "height")}[shape]()
+            result = {"sphere": lambda: 4 / 3 * math.pi * dim("radius") ** 3,
+                      "cylinder": lambda: math.pi * dim("radius") ** 2 * dim("height"),
+                      "cone": lambda: math.pi * dim("radius") ** 2 * dim("height") / 3,
+                      "box": lambda: dim("length") * dim("width") * dim("height")}[shape]()
         return _figure(_rounded(result))
-    return measure
+    return Computed(measure)
 
 
 def _shape(code: str, table: dict[str, Phrase]) -> Pool:
-    return noted("geo.shape", const(code, *table[code]))
+    return const(code, *table[code])
 
 
 def _dims(**dims: str) -> dict[str, dict[str, Any]]:
@@ -1480,13 +1427,8 @@ GEOMETRY = Domain(
              shape=choice("The solid.", SOLIDS),
              **_dims(radius="Radius.", height="Height.", length="Length.", width="Width.")),
     ),
-    slots={"radius": noted("geo.radius", nums(2, 3.5, 4, 7.5, 10, 12)),
-           "length": noted("geo.length", nums(3, 4.5, 6, 8, 12.5, 20)),
-           "width": noted("geo.width", nums(2.5, 3, 4, 5.5, 10)),
-           "base": noted("geo.base", nums(4, 6.5, 9, 12)), "height": noted("geo.height", nums(3, 5, 7.5, 10, 15)),
-           "area": computed(_geometry("area"), figures(12.57, 38.48, 24, 31.5)),
-           "perimeter": computed(_geometry("perimeter"), figures(21, 36, 62.83)),
-           "volume": computed(_geometry("volume"), figures(113.1, 523.6, 1570.8))},
+    slots={"radius": nums(2, 3.5, 4, 7.5, 10, 12), "length": nums(3, 4.5, 6, 8, 12.5, 20),
+           "width": nums(2.5, 3, 4, 5.5, 10), "base": nums(4, 6.5, 9, 12), "height": nums(3, 5, 7.5, 10, 15)},
     tasks=(
         Task(asks=(("What's the area of a {shape} with a radius of {radius} cm?",
                     "Cho tôi biết diện tích của một {shape} có bán kính {radius} cm."),
@@ -1497,7 +1439,7 @@ GEOMETRY = Domain(
              vary="radius",
              slots={"shape": _shape("circle", AREA_SHAPES)},
              steps=(Step("calculate_area", {"shape": "shape", "radius": "radius"},
-                         {"shape": "=shape", "area": "area"}),),
+                         {"shape": "=shape", "area": _geometry("area")}),),
              tells=(("A {shape} with radius {radius} cm has an area of {area} cm².",
                      "{shape} bán kính {radius} cm có diện tích {area} cm²."),),
              facts=("area",)),
@@ -1507,14 +1449,14 @@ GEOMETRY = Domain(
                     "Diện tích {shape} {length} m x {width} m là bao nhiêu?")),
              slots={"shape": _shape("rectangle", AREA_SHAPES)},
              steps=(Step("calculate_area", {"shape": "shape", "length": "length", "width": "width"},
-                         {"shape": "=shape", "area": "area"}),),
+                         {"shape": "=shape", "area": _geometry("area")}),),
              tells=(("That's {area} m².", "Diện tích là {area} m²."),),
              facts=("area",)),
         Task(asks=(("What's the area of a {shape} with base {base} cm and height {height} cm?",
                     "Cho tôi biết diện tích của {shape} có cạnh đáy {base} cm và chiều cao {height} cm."),),
              slots={"shape": _shape("triangle", AREA_SHAPES)},
              steps=(Step("calculate_area", {"shape": "shape", "base": "base", "height": "height"},
-                         {"shape": "=shape", "area": "area"}),),
+                         {"shape": "=shape", "area": _geometry("area")}),),
              tells=(("The triangle's area is {area} cm².", "Diện tích hình tam giác là {area} cm²."),),
              facts=("area",)),
         Task(asks=(("How much fencing do I need around a garden {length} m by {width} m?",
@@ -1523,7 +1465,7 @@ GEOMETRY = Domain(
                     "Chu vi {shape} dài {length} m, rộng {width} m là bao nhiêu?")),
              slots={"shape": _shape("rectangle", PERIMETER_SHAPES)},
              steps=(Step("calculate_perimeter", {"shape": "shape", "length": "length", "width": "width"},
-                         {"shape": "=shape", "perimeter": "perimeter"}),),
+                         {"shape": "=shape", "perimeter": _geometry("perimeter")}),),
              tells=(("The perimeter is {perimeter} m.", "Chu vi là {perimeter} m."),),
              facts=("perimeter",)),
         Task(asks=(("What's the volume of a {shape} with radius {radius} cm and height {height} cm?",
@@ -1532,7 +1474,7 @@ GEOMETRY = Domain(
                     "Bồn hình trụ cao {height} cm, bán kính {radius} cm chứa được bao nhiêu?")),
              slots={"shape": _shape("cylinder", SOLIDS)},
              steps=(Step("calculate_volume", {"shape": "shape", "radius": "radius", "height": "height"},
-                         {"shape": "=shape", "volume": "volume"}),),
+                         {"shape": "=shape", "volume": _geometry("volume")}),),
              tells=(("The volume is {volume} cm³.", "Thể tích là {volume} cm³."),),
              facts=("volume",)),
         Task(asks=(("What's the volume of a {shape} with a radius of {radius} cm?",
@@ -1542,7 +1484,7 @@ GEOMETRY = Domain(
              vary="radius",
              slots={"shape": _shape("sphere", SOLIDS)},
              steps=(Step("calculate_volume", {"shape": "shape", "radius": "radius"},
-                         {"shape": "=shape", "volume": "volume"}),),
+                         {"shape": "=shape", "volume": _geometry("volume")}),),
              tells=(("A {shape} with radius {radius} cm has a volume of {volume} cm³.",
                      "{shape} bán kính {radius} cm có thể tích {volume} cm³."),),
              facts=("volume",)),
@@ -1557,7 +1499,7 @@ GEOMETRY = Domain(
 # --- statistics -------------------------------------------------------------------------------------------------------
 
 NUMBERS = {"type": "array", "items": {"type": "number"}, "minItems": 1, "description": "The numbers."}
-READINGS = noted("st.numbers", number_lists(18, 35, decimals=1, sizes=(4, 6)))
+READINGS = number_lists(18, 35, decimals=1, sizes=(4, 6))
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -1568,19 +1510,19 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def _stat(kind: str) -> Callable[[random.Random, Mapping[str, Value]], Value]:
-    def measure(rng: random.Random, call: Mapping[str, Value]) -> Value:
-        values = _arg(call, "st.numbers")
+def _stat(kind: str) -> Computed:
+    def measure(rng: random.Random, args: Mapping[str, Value]) -> Value:
+        values = args["numbers"].arg
         if kind == "mean":
             result = statistics.fmean(values)
         elif kind == "median":
             result = statistics.median(values)
         elif kind == "percentile":
-            result = _percentile(values, _arg(call, "st.p"))
+            result = _percentile(values, args["percentile"].arg)
         else:
-            result = statistics.stdev(values) if _arg(call, "st.sample") else statistics.pstdev(values)
+            result = statistics.stdev(values) if args["sample"].arg else statistics.pstdev(values)
         return _figure(_rounded(result))
-    return measure
+    return Computed(measure)
 
 
 STATISTICS = Domain(
@@ -1594,16 +1536,12 @@ STATISTICS = Domain(
         tool("calculate_percentile", "A percentile of a list of numbers (linear interpolation between ranks).",
              numbers=NUMBERS, percentile=number("Which percentile, 0-100.", minimum=0, maximum=100)),
     ),
-    slots={"numbers": noted("st.numbers", number_lists(55, 100)),
-           "mean": computed(_stat("mean"), figures(72.5, 81.25)),
-           "median": computed(_stat("median"), figures(78, 26.4)),
-           "stdev": computed(_stat("stdev"), figures(8.42, 3.1)),
-           "percentile_value": computed(_stat("percentile"), figures(88.5, 61))},
+    slots={"numbers": number_lists(55, 100)},
     tasks=(
         Task(asks=(("What's the average of {numbers}?", "Trung bình cộng của {numbers} là bao nhiêu?"),
                    ("My test scores are {numbers}. What's my mean score?",
                     "Điểm các bài kiểm tra của tôi là {numbers}. Điểm trung bình là bao nhiêu?")),
-             steps=(Step("calculate_mean", {"numbers": "numbers"}, {"mean": "mean"}),),
+             steps=(Step("calculate_mean", {"numbers": "numbers"}, {"mean": _stat("mean")}),),
              tells=(("The mean is {mean}.", "Giá trị trung bình là {mean}."),),
              facts=("mean",)),
         Task(asks=(("This week's noon temperatures were {numbers} degrees. What was the average?",
@@ -1611,20 +1549,20 @@ STATISTICS = Domain(
                    ("Average these readings for me: {numbers}.",
                     "Tính giúp tôi giá trị trung bình của các số đo: {numbers}.")),
              slots={"numbers": READINGS},
-             steps=(Step("calculate_mean", {"numbers": "numbers"}, {"mean": "mean"}),),
+             steps=(Step("calculate_mean", {"numbers": "numbers"}, {"mean": _stat("mean")}),),
              tells=(("The average is {mean}.", "Giá trị trung bình là {mean}."),),
              facts=("mean",)),
         Task(asks=(("What's the median of {numbers}?", "Trung vị của {numbers} là bao nhiêu?"),
                    ("Find the median of these values: {numbers}.", "Tìm trung vị của dãy số sau: {numbers}.")),
-             steps=(Step("calculate_median", {"numbers": "numbers"}, {"median": "median"}),),
+             steps=(Step("calculate_median", {"numbers": "numbers"}, {"median": _stat("median")}),),
              tells=(("The median is {median}.", "Trung vị là {median}."),),
              facts=("median",)),
         Task(asks=(("Calculate the sample standard deviation of {numbers}.", "Tính độ lệch chuẩn mẫu của {numbers}."),
                    ("These are sample measurements: {numbers}. What's their standard deviation?",
                     "Đây là các số đo mẫu: {numbers}. Độ lệch chuẩn của chúng là bao nhiêu?")),
-             slots={"sample": noted("st.sample", const(True, "sample", "mẫu")), "numbers": READINGS},
+             slots={"sample": const(True, "sample", "mẫu"), "numbers": READINGS},
              steps=(Step("calculate_standard_deviation", {"numbers": "numbers", "sample": "sample"},
-                         {"standard_deviation": "stdev"}),),
+                         {"standard_deviation": _stat("stdev")}),),
              tells=(("The sample standard deviation is {standard_deviation}.",
                      "Độ lệch chuẩn mẫu là {standard_deviation}."),),
              facts=("standard_deviation",)),
@@ -1632,18 +1570,18 @@ STATISTICS = Domain(
                     "Độ lệch chuẩn tổng thể của {numbers} là bao nhiêu?"),
                    ("Treat {numbers} as the whole population and give me the standard deviation.",
                     "Coi {numbers} là toàn bộ tổng thể, tính độ lệch chuẩn giúp tôi.")),
-             slots={"sample": noted("st.sample", const(False, "population", "tổng thể"))},
+             slots={"sample": const(False, "population", "tổng thể")},
              steps=(Step("calculate_standard_deviation", {"numbers": "numbers", "sample": "sample"},
-                         {"standard_deviation": "stdev"}),),
+                         {"standard_deviation": _stat("stdev")}),),
              tells=(("The population standard deviation is {standard_deviation}.",
                      "Độ lệch chuẩn tổng thể là {standard_deviation}."),),
              facts=("standard_deviation",)),
         Task(asks=(("What's the {p}th percentile of {numbers}?", "Phân vị thứ {p} của {numbers} là bao nhiêu?"),
                    ("Find the {p}th percentile of these scores: {numbers}.",
                     "Tìm phân vị thứ {p} của các điểm số sau: {numbers}.")),
-             slots={"p": noted("st.p", nums(10, 25, 75, 90))},
+             slots={"p": nums(10, 25, 75, 90)},
              steps=(Step("calculate_percentile", {"numbers": "numbers", "percentile": "p"},
-                         {"value": "percentile_value"}),),
+                         {"value": _stat("percentile")}),),
              tells=(("The {p}th percentile is {value}.", "Phân vị thứ {p} là {value}."),),
              facts=("value",)),
     ),
@@ -1664,23 +1602,24 @@ def _payment(principal: float, rate_percent: float, years: int) -> float:
     return principal / n if r == 0 else principal * r / (1 - (1 + r) ** -n)
 
 
-def _loan(kind: str, per_call: bool = False) -> Callable[[random.Random, Mapping[str, Value]], Value]:
-    """A loan figure; `per_call`: the call names its compounding (else yearly, the tool's default)."""
-    def measure(rng: random.Random, call: Mapping[str, Value]) -> Value:
-        rate, years = _arg(call, "ln.rate"), _arg(call, "ln.years")
+def _loan(kind: str) -> Computed:
+    """A loan figure from the call's arguments; compound interest is compounded as the call says (else yearly, the
+    tool's default)."""
+    def measure(rng: random.Random, args: Mapping[str, Value]) -> Value:
+        rate, years = args["annual_rate_percent"].arg, args["years"].arg
         if kind in ("payment", "interest"):
-            principal = _arg(call, "ln.principal")
+            principal = args["principal"].arg
             pay = _payment(principal, rate, years)
             result = pay if kind == "payment" else pay * years * 12 - principal
         elif kind in ("final", "earned"):
-            principal = _arg(call, "ln.principal")
-            m = PERIODS[_arg(call, "ln.compounding")] if per_call else 1
+            principal = args["principal"].arg
+            m = PERIODS[args["compounding"].arg] if "compounding" in args else 1
             final = principal * (1 + rate / 100 / m) ** (m * years)
             result = final if kind == "final" else final - principal
         else:
-            result = _arg(call, "ln.payment") / _payment(1, rate, years)
+            result = args["monthly_payment"].arg / _payment(1, rate, years)
         return _figure(round(result, 2))
-    return measure
+    return Computed(measure)
 
 
 LOANS = Domain(
@@ -1701,16 +1640,8 @@ LOANS = Domain(
              annual_rate_percent=number("Yearly interest rate in percent.", minimum=0),
              years=integer("Loan term in years.", minimum=1, maximum=40)),
     ),
-    slots={"principal": noted("ln.principal", nums(8000, 15000, 25000, 120000, 250000, 400000)),
-           "rate": noted("ln.rate", nums(3.5, 4.25, 6, 7.9, 9.5, 11)),
-           "years": noted("ln.years", nums(3, 5, 10, 15, 20, 25, 30)),
-           "payment": noted("ln.payment", nums(300, 450, 800, 1200, 2500)),
-           "monthly": computed(_loan("payment"), figures(463.12, 1580.17)),
-           "interest": computed(_loan("interest"), figures(2788.8, 18540.3)),
-           "final": computed(_loan("final"), figures(12166.53, 6083.26)),
-           "earned": computed(_loan("earned"), figures(2166.53, 1083.26)),
-           "final_as_called": computed(_loan("final", per_call=True), figures(12166.53, 6083.26)),
-           "max_loan": computed(_loan("max"), figures(58210.4, 102344.75))},
+    slots={"principal": nums(8000, 15000, 25000, 120000, 250000, 400000), "rate": nums(3.5, 4.25, 6, 7.9, 9.5, 11),
+           "years": nums(3, 5, 10, 15, 20, 25, 30), "payment": nums(300, 450, 800, 1200, 2500)},
     tasks=(
         Task(asks=(("What's the monthly payment on a {principal} USD loan at {rate}% for {years} years?",
                     "Vay {principal} USD với lãi suất {rate}%/năm trong {years} năm thì mỗi tháng trả bao nhiêu?"),
@@ -1724,7 +1655,7 @@ LOANS = Domain(
              vary="years",
              steps=(Step("calculate_loan_payment", {"principal": "principal", "annual_rate_percent": "rate",
                                                     "years": "years"},
-                         {"monthly_payment": "monthly", "total_interest": "interest"}),),
+                         {"monthly_payment": _loan("payment"), "total_interest": _loan("interest")}),),
              tells=(("Over {years} years you'd pay {monthly_payment} USD a month, "
                      "{total_interest} USD of interest in all.",
                      "Với thời hạn {years} năm, bạn trả {monthly_payment} USD mỗi tháng, "
@@ -1735,10 +1666,10 @@ LOANS = Domain(
                     "thì cuối kỳ được bao nhiêu?"),
                    ("How much does {principal} USD grow to in {years} years at {rate}% compound interest?",
                     "{principal} USD với lãi kép {rate}%/năm sau {years} năm sẽ thành bao nhiêu?")),
-             slots={"principal": noted("ln.principal", nums(1000, 5000, 10000, 20000, 50000))},
+             slots={"principal": nums(1000, 5000, 10000, 20000, 50000)},
              steps=(Step("calculate_compound_interest", {"principal": "principal", "annual_rate_percent": "rate",
                                                          "years": "years"},
-                         {"final_amount": "final", "interest_earned": "earned"}),),
+                         {"final_amount": _loan("final"), "interest_earned": _loan("earned")}),),
              tells=(("You'd have {final_amount} USD, {interest_earned} USD of it interest.",
                      "Bạn sẽ có {final_amount} USD, trong đó {interest_earned} USD là tiền lãi."),),
              facts=("final_amount",)),
@@ -1748,11 +1679,11 @@ LOANS = Domain(
              many=(("Compare {principal} USD at {rate}% for {years} years, compounded {items}.",
                     "So sánh {principal} USD lãi {rate}%/năm sau {years} năm khi ghép lãi {items}."),),
              vary="compounding",
-             slots={"principal": noted("ln.principal", nums(1000, 5000, 10000, 20000, 50000)),
-                    "compounding": noted("ln.compounding", coded(**COMPOUNDING))},
+             slots={"principal": nums(1000, 5000, 10000, 20000, 50000),
+                    "compounding": coded(**COMPOUNDING)},
              steps=(Step("calculate_compound_interest", {"principal": "principal", "annual_rate_percent": "rate",
                                                          "years": "years", "compounding": "compounding"},
-                         {"compounding": "=compounding", "final_amount": "final_as_called"}),),
+                         {"compounding": "=compounding", "final_amount": _loan("final")}),),
              tells=(("Compounded {compounding}, you'd have {final_amount} USD.",
                      "Ghép lãi {compounding}, bạn sẽ có {final_amount} USD."),),
              facts=("final_amount",)),
@@ -1761,7 +1692,7 @@ LOANS = Domain(
                     "Với lãi suất {rate}% trong {years} năm, tôi vay được tối đa bao nhiêu?"),),
              steps=(Step("calculate_max_loan", {"monthly_payment": "payment", "annual_rate_percent": "rate",
                                                 "years": "years"},
-                         {"max_principal": "max_loan"}),),
+                         {"max_principal": _loan("max")}),),
              tells=(("You could borrow up to {max_principal} USD.", "Bạn có thể vay tối đa {max_principal} USD."),),
              facts=("max_principal",)),
     ),
