@@ -14,6 +14,15 @@ from transformers import TrainerCallback
 from edgefc.progress import step_progress
 
 
+# The phases a held-out line is tagged with; lines written before phases existed are GRPO's.
+WARMUP_PHASE, GRPO_PHASE = "warmup", "grpo"
+
+
+def phase_of(row: dict[str, Any]) -> str:
+    """The phase of a held-out log line."""
+    return row.get("phase", GRPO_PHASE)
+
+
 def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
@@ -39,7 +48,7 @@ class HeldoutSelector(TrainerCallback):
     `keep(model, step)` on a new best; after `patience` scorings without one, stops training (0: never)."""
 
     def __init__(self, score: Callable[[Any], dict[str, Any]], keep: Callable[[Any, int], None], every: int,
-                 patience: int, log: Path, phase: str = "grpo"):
+                 patience: int, log: Path, phase: str = GRPO_PHASE):
         self.score, self.keep, self.every, self.patience, self.log = score, keep, every, patience, log
         self.phase = phase  # held-out lines are tagged with it: a stage's warm-up and GRPO select apart
         self.best: tuple[float, float] | None = None
@@ -51,7 +60,7 @@ class HeldoutSelector(TrainerCallback):
         """Take up the best score and staleness a resumed run had reached (from its log's held-out lines)."""
         for line in log.read_text(encoding="utf-8").splitlines():
             row = json.loads(line) if line.strip() else {}
-            if "heldout" in row and row.get("phase", "grpo") == self.phase:
+            if "heldout" in row and phase_of(row) == self.phase:
                 key = (row["heldout"]["accuracy"], row["heldout"]["accuracy_tolerant"])
                 if row.get("best"):
                     self.best, self.best_step, self.stale = key, row["step"], 0

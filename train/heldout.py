@@ -8,7 +8,8 @@ ground truth one option per argument, and optional parameters the truth leaves o
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Sequence
+from typing import Any
 
 from edgefc.bench.bfcl.checker import check
 from edgefc.bench.bfcl.data import Entry
@@ -74,10 +75,10 @@ def score_answer(record: dict[str, Any], text: str) -> tuple[bool, bool]:
     return check(entry, official_decode(text)).valid, check(entry, tolerant).valid
 
 
-def score(records: list[dict[str, Any]], answer: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
-    """Accuracy of `answer` (record -> model text) over held-out records: BFCL-decoded and tolerant, and the
-    BFCL-decoded accuracy per family (or source, for loaded records)."""
-    verdicts = [score_answer(r, answer(r)) for r in records]
+def score(records: list[dict[str, Any]], texts: Sequence[str]) -> dict[str, Any]:
+    """Accuracy of the model's `texts` (one per record, in order) over held-out records: BFCL-decoded and tolerant,
+    and the BFCL-decoded accuracy per family (or source, for loaded records)."""
+    verdicts = [score_answer(r, text) for r, text in zip(records, texts, strict=True)]
     n = max(len(verdicts), 1)
     families: dict[str, list[bool]] = {}
     for record, verdict in zip(records, verdicts):

@@ -210,7 +210,7 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     merged: gives a model that never writes the protocol the format, so GRPO's groups have variance. Checkpoints
     as it goes (`--resume` continues), scores the held-out split with `score(model)` every `warmup_eval_every` steps
     and at the end, and keeps the best scoring model. Reused once written."""
-    from edgefc.train.callbacks import HeldoutSelector, RichProgress
+    from edgefc.train.callbacks import WARMUP_PHASE, HeldoutSelector, RichProgress
 
     if (dirs.warmup / "config.json").is_file():
         return dirs.warmup
@@ -236,7 +236,7 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     selector = None
     if score is not None:
         selector = HeldoutSelector(score, lambda m, step: _save_merged(m, tokenizer, best), recipe.warmup_eval_every,
-                                   0, dirs.log, phase="warmup")
+                                   0, dirs.log, phase=WARMUP_PHASE)
         if has_checkpoint and dirs.log.is_file():
             selector.restore(dirs.log)
         trainer.add_callback(selector)
@@ -401,8 +401,7 @@ def heldout_scorer(held: list[dict[str, Any]], tokenizer: Any, max_tokens: int, 
         was_training = model.training
         model.eval()
         try:
-            texts = dict(zip(map(id, held), answers(model)))
-            return heldout.score(held, lambda row: texts[id(row)])
+            return heldout.score(held, answers(model))
         finally:
             model.train(was_training)
 
@@ -425,6 +424,8 @@ def _tapped(reward: Any, sink: dict[str, Any], measure: Any) -> Any:
 def summarize(log: Path, **facts: Any) -> dict[str, Any]:
     """A stage's figures from its log: steps, time per step, each logged reward at the start and the end, the mean
     frac_reward_zero_std, and the held-out scores."""
+    from edgefc.train.callbacks import phase_of
+
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     stage_rows = [r for r in rows if r.get("phase", "").startswith("stage") and "reward" in r]
     heldout = [r for r in rows if "heldout" in r]
@@ -435,11 +436,13 @@ def summarize(log: Path, **facts: Any) -> dict[str, Any]:
     return {**facts, "steps": steps, "seconds_per_step": (last.get("time_s", 0) / steps) if steps else None,
             "start": {k: first.get(k) for k in keys}, "end": {k: last.get(k) for k in keys},
             "frac_reward_zero_std_mean": sum(zero_std) / len(zero_std) if zero_std else None,
-            "heldout": [{"step": r["step"], "phase": r.get("phase", "grpo"), **r["heldout"]} for r in heldout]}
+            "heldout": [{"step": r["step"], "phase": phase_of(r), **r["heldout"]} for r in heldout]}
 
 
 def plot_curves(log: Path, dest: Path) -> None:
     """Reward components and held-out accuracy against steps, as a PNG (skipped without matplotlib)."""
+    from edgefc.train.callbacks import GRPO_PHASE, WARMUP_PHASE, phase_of
+
     try:
         import matplotlib
 
@@ -458,9 +461,9 @@ def plot_curves(log: Path, dest: Path) -> None:
     top.set_ylabel("reward (mean)")
     top.legend(fontsize=8)
     held = [r for r in rows if "heldout" in r]
-    for phase in ("warmup", "grpo"):
+    for phase in (WARMUP_PHASE, GRPO_PHASE):
         for key in ("accuracy", "accuracy_tolerant"):
-            points = [(r["step"], r["heldout"][key]) for r in held if r.get("phase", "grpo") == phase]
+            points = [(r["step"], r["heldout"][key]) for r in held if phase_of(r) == phase]
             if points:
                 bottom.plot(*zip(*points), marker="o", label=f"{phase} held-out {key}")
     bottom.set_xlabel("step")
