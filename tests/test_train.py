@@ -12,7 +12,7 @@ import pytest
 from edgefc.errors import EdgefcError
 from edgefc.train.config import load_recipe, parse_recipe, shipped
 from edgefc.train.heldout import score_answer, to_entry
-from edgefc.train.run import RESULT_TAGS, answer_text, protocol_token_ids, train_stage
+from edgefc.train.run import RESULT_TAGS, answer_text, protocol_token_ids, train_stage, warmup_config
 
 RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
           "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
@@ -77,6 +77,27 @@ def test_heldout_scores_a_text_answer_by_its_facts() -> None:
     assert score_answer(record, "Ở Huế trời nắng.") == (False, False)  # a fact left out
     call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Huế"}}\n</tool_call> 31 nắng'
     assert score_answer(record, call) == (False, False)  # calling again where an answer is due
+
+
+def test_the_warmup_keeps_the_answer_of_a_long_prompt(tiny_qwen3: Path, tmp_path: Path) -> None:
+    """The shipped recipe keeps prompts up to 1536 tokens: TRL's default max_length (1024, keep the start) cut the
+    answers of the many-tool rows, which then taught nothing."""
+    import datasets
+    import trl
+
+    from edgefc.models.hftokenizer import load_tokenizer
+
+    recipe = load_recipe("cpu-0.5b-fc")
+    tokenizer = load_tokenizer(tiny_qwen3)
+    prompt = "<|im_start|>user\n" + "Which tool fits? " * 300 + "<|im_end|>\n<|im_start|>assistant\n"
+    answer = answer_text(RECORD) + tokenizer.eos_token
+    count = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in (prompt, answer)]
+    assert 1024 < sum(count) and count[0] <= recipe.max_prompt_tokens
+    trainer = trl.SFTTrainer(model=str(tiny_qwen3), args=warmup_config(recipe, tmp_path / "ckpt"),
+                             train_dataset=datasets.Dataset.from_list([{"prompt": prompt, "completion": answer}]),
+                             processing_class=tokenizer)
+    row = trainer.train_dataset[0]
+    assert len(row["input_ids"]) == sum(count) and sum(label != -100 for label in row["labels"]) == count[1]
 
 
 @pytest.mark.slow
