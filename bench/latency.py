@@ -107,13 +107,14 @@ class _Request:
 
 
 class _RawLlamaCpp:
-    """The GGUF in plain llama-cpp-python, driven with edgefc's llama.cpp loop: greedy, token by token."""
+    """The GGUF in plain llama-cpp-python, driven with edgefc's llama.cpp loop: greedy, token by token; an adapter
+    is applied the way a plain user would (`lora_path`)."""
 
-    def __init__(self, path: Path, threads: int):
+    def __init__(self, path: Path, threads: int, adapter: Path | None = None):
         import llama_cpp
 
         self.llm = llama_cpp.Llama(str(path), n_ctx=8192, n_threads=threads, n_threads_batch=threads,
-                                   n_gpu_layers=0, verbose=False)
+                                   n_gpu_layers=0, verbose=False, lora_path=str(adapter) if adapter else None)
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.is_eog = llama_cpp.llama_vocab_is_eog
 
@@ -229,7 +230,7 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
             elif raw and rt.format == "gguf":
                 if baseline is None:
                     peak_rss_mb = _peak_rss_mb()  # edgefc's own, before the baseline maps its copy
-                    baseline = _RawLlamaCpp(rt.path, threads)
+                    baseline = _RawLlamaCpp(rt.path, threads, rt.adapter)
                 _raw_repeat(baseline, ids, series[side])
     finally:
         rt.close()
@@ -250,7 +251,7 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
 
     first = ours.cold[0].timings
     return LatencyResult(
-        model=str(model), runtime=rt.name, threads=threads, file_bytes=size_bytes(rt.path),
+        model=str(model), runtime=rt.name, threads=threads, file_bytes=sum(size_bytes(f) for f in rt.files),
         prompt_tokens=first.prompt_tokens, completion_tokens=first.completion_tokens,
         cold_ttft_s=Spread.of([r.timings.ttft_s for r in ours.cold]),
         warm_ttft_s=Spread.of([r.timings.ttft_s for r in ours.warm]),

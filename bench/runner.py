@@ -159,7 +159,10 @@ def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
     if run_settings.get("tasks"):
         from edgefc.bench.agent.tasks import load_tasks
 
-        planned[AGENT] = load_tasks(Path(run_settings["tasks"]["path"]))
+        from edgefc.bench.sample import sample_indices
+
+        tasks = load_tasks(Path(run_settings["tasks"]["path"]))
+        planned[AGENT] = [tasks[i] for i in sample_indices(len(tasks), run_settings["limit"], run_settings["seed"])]
     return planned
 
 

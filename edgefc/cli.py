@@ -461,7 +461,8 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
                                                    "multi_turn_long_context (or multi_turn: all four) run the "
                                                    "agent loop against BFCL's simulated APIs."),
           limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
-                                              help="Entries per category, sampled with --seed."),
+                                              help="BFCL entries per category, or agent tasks, sampled "
+                                              "with --seed."),
           seed: int = typer.Option(0, "--seed"),
           threads: Optional[int] = ThreadsOpt,
           runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="Force one runtime for all models."),
@@ -497,7 +498,8 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
         return
     for table in tables(summary):
         out.print(table)
-    out.print(f"[dim]results, summary.json, report.md and plot.png in {folder}[/]", highlight=False)
+    written = [name for name in ("results.jsonl", "summary.json", "report.md", "plot.png") if (folder / name).is_file()]
+    out.print(f"[dim]{', '.join(written)} in {folder}[/]", highlight=False)
 
 
 @app.command()
@@ -513,7 +515,8 @@ def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folde
          speed: str = typer.Option("decode", "--speed", help="What 'fastest' means: decode or prefill tok/s."),
          categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
                                                   "categories (default: the ten AST categories)."),
-         limit: int = typer.Option(25, "--limit", "-n", min=1, help="Entries per category, sampled with --seed."),
+         limit: int = typer.Option(25, "--limit", "-n", min=1, help="BFCL entries per category, or agent tasks, sampled "
+                                              "with --seed."),
          seed: int = typer.Option(0, "--seed"),
          threads: Optional[int] = ThreadsOpt,
          out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Tune folder (default "

@@ -223,14 +223,24 @@ def test_catalog_adapter_model_resolves_loads_and_merges(tmp_path: Path, monkeyp
     assert (local.path, local.format, local.adapter) == (cached, "gguf", adapter)
     rt = load("tiny-fc", threads=1, n_ctx=256)
     try:
-        assert rt.adapter == adapter
+        assert rt.adapter == adapter and rt.files == [cached, adapter]
         prompt = rt.tokenize(rt.render(PROMPT))
         with_adapter = rt.logits(prompt, 3)
     finally:
         rt.close()
+    from edgefc.bench.latency import _RawLlamaCpp
     from edgefc.runtimes.hf import TransformersRuntime
 
     assert np.abs(with_adapter - TransformersRuntime(untied_trained, threads=1).logits(prompt, 3)).max() < 1e-2
+    raw = _RawLlamaCpp(cached, 1, adapter)  # the latency bench's plain llama-cpp-python baseline runs it too
+    try:
+        import llama_cpp
+
+        raw.llm.eval(prompt)
+        last = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(raw.llm.ctx, -1), shape=(raw.llm.n_vocab(),))
+        assert np.abs(last - with_adapter[-1]).max() < 1e-2
+    finally:
+        raw.llm.close()
 
     monkeypatch.setattr(materialize, "cached_hf", lambda gguf: untied[0])  # transformers' GGUF reader: another test
     merged = resolve("tiny-fc", want="hf")

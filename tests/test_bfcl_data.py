@@ -71,7 +71,7 @@ def test_wheel_from_environment(fake_wheel: Path, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"category": "exec_simple"}, "unknown BFCL category 'exec_simple'; valid: simple_python, multiple"),
     ({"category": "multiple"}, "holds no bfcl_eval/data/BFCL_v4_multiple.json"),
-    ({"category": "simple_python", "limit": 0}, "sample size must be at least 1"),
+    ({"category": "simple_python", "limit": 0}, r"sample size \(--limit\) must be at least 1"),
 ])
 def test_user_errors(fake_wheel: Path, kwargs: dict, message: str) -> None:
     with pytest.raises(EdgefcError, match=message):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import shutil
 import tempfile
 import zipfile
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgefc.bench.sample import sample_indices
 from edgefc.errors import EdgefcError
 from edgefc.fsutil import atomic_file
 from edgefc.models import store
@@ -59,17 +59,13 @@ def load_category(category: str, limit: int | None = None, seed: int = 0,
     """All entries of a category, or a fixed-seed sample of `limit` of them, in id order."""
     if category not in CATEGORIES + OPTIONAL_CATEGORIES:
         raise EdgefcError(f"unknown BFCL category {category!r}; valid: {', '.join(CATEGORIES + OPTIONAL_CATEGORIES)}")
-    if limit is not None and limit < 1:
-        raise EdgefcError(f"the BFCL sample size must be at least 1, not {limit}")
     path = wheel_path(wheel)
     prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
     answers = None if category in IRRELEVANCE_CATEGORIES else \
         _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
     if answers is not None and len(answers) != len(prompts):
         raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
-    indices = range(len(prompts))
-    if limit is not None and limit < len(prompts):
-        indices = sorted(random.Random(seed).sample(indices, limit))
+    indices = sample_indices(len(prompts), limit, seed)
     return [
         Entry(id=prompts[i]["id"], category=category, question=prompts[i]["question"][0],
               functions=prompts[i]["function"], answer=None if answers is None else answers[i]["ground_truth"])

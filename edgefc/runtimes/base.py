@@ -149,11 +149,17 @@ class Runtime(ABC):
 
     name: ClassVar[str]
     format: ClassVar[str]  # the model format it loads: gguf, onnx or hf
+    adapter: Path | None = None  # a LoRA adapter file applied over `path` at run time, where the runtime takes one
 
     def __init__(self, path: Path, template: ChatTemplate, threads: int | None):
         self.path = path
         self.template = template
         self.threads = threads
+
+    @property
+    def files(self) -> list[Path]:
+        """The files this model is: the model and any adapter applied over it."""
+        return [self.path] + ([self.adapter] if self.adapter is not None else [])
 
     def render(self, messages: str | Iterable[Message], tools: Any = None, *, enable_thinking: bool = False) -> str:
         """The exact prompt this model sees for a conversation and tools."""

@@ -7,12 +7,12 @@ later turn, as bfcl-eval's populate_test_cases_with_predefined_functions builds 
 from __future__ import annotations
 
 import copy
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edgefc.bench.bfcl.data import _read_jsonl, wheel_path
+from edgefc.bench.sample import sample_indices
 from edgefc.errors import EdgefcError
 
 CATEGORIES = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
@@ -57,17 +57,13 @@ def load_multi_turn(category: str, limit: int | None = None, seed: int = 0,
     """All entries of a multi-turn category, or a fixed-seed sample of `limit` of them, in file order."""
     if category not in CATEGORIES:
         raise EdgefcError(f"unknown BFCL multi-turn category {category!r}; valid: {', '.join(CATEGORIES)}")
-    if limit is not None and limit < 1:
-        raise EdgefcError(f"the BFCL sample size must be at least 1, not {limit}")
     path = wheel_path(wheel)
     prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
     answers = _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
     if len(answers) != len(prompts):
         raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
     docs = function_docs(path)
-    indices = range(len(prompts))
-    if limit is not None and limit < len(prompts):
-        indices = sorted(random.Random(seed).sample(indices, limit))
+    indices = sample_indices(len(prompts), limit, seed)
     return [_entry(prompts[i], answers[i], category, docs) for i in indices]
 
 
