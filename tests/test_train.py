@@ -12,7 +12,8 @@ import pytest
 from edgefc.errors import EdgefcError
 from edgefc.train.config import load_recipe, parse_recipe, shipped
 from edgefc.train.heldout import score_answer, to_entry
-from edgefc.train.run import RESULT_TAGS, answer_text, protocol_token_ids, train_stage, warmup_config
+from edgefc.train.run import (CALL_OPENERS, RESULT_TAGS, answer_text, protocol_token_ids, seed_call_tags,
+                              train_stage, warmup_config)
 
 RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
           "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
@@ -98,6 +99,29 @@ def test_the_warmup_keeps_the_answer_of_a_long_prompt(tiny_qwen3: Path, tmp_path
                              processing_class=tokenizer)
     row = trainer.train_dataset[0]
     assert len(row["input_ids"]) == sum(count) and sum(label != -100 for label in row["labels"]) == count[1]
+
+
+def test_untrained_call_tags_start_from_the_models_own_call_opener(tiny_qwen3: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from edgefc.models.hftokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_qwen3)
+    model = AutoModelForCausalLM.from_pretrained(tiny_qwen3, dtype=torch.float32)
+    prompts = ["<|im_start|>user\nWeather in Oslo?<|im_end|>\n<|im_start|>assistant\n"]
+    assert seed_call_tags(model, tokenizer, prompts) is None  # trained (here random, distinct) rows stay
+    rows, tags = model.get_output_embeddings().weight, protocol_token_ids(tokenizer)
+    with torch.no_grad():
+        rows[tags[1]] = rows[tags[0]]  # the coder models' state: one untrained row for both tags
+    opener = seed_call_tags(model, tokenizer, prompts)
+    assert opener in CALL_OPENERS
+    ids = tokenizer(prompts[0], return_tensors="pt", add_special_tokens=False)["input_ids"]
+    probs = model(input_ids=ids).logits[0, -1].softmax(-1)
+    first = tokenizer(opener, add_special_tokens=False)["input_ids"][0]
+    assert torch.allclose(probs[tags], probs[first].expand(2))
+    others = [tokenizer(t, add_special_tokens=False)["input_ids"][0] for t in CALL_OPENERS if t != opener]
+    assert all(probs[first] >= probs[o] for o in others)
 
 
 @pytest.mark.slow
