@@ -286,13 +286,23 @@ def multi_step(rng: random.Random, lang: str) -> Record | None:
                    calls=[following])
 
 
-def after_result(rng: random.Random, lang: str) -> Record | None:
-    """The turn after the last tool result: a short answer stating the result's facts in the user's language."""
+def _finished(rng: random.Random, lang: str) -> tuple[Domain, Task, list[dict[str, Any]], dict[str, Value],
+                                                      dict[str, Value]] | None:
+    """A task played to its last tool result: (domain, task, messages, values said, last result), or None."""
     picked = _domain_task(rng)
     if picked is None:
         return None
     domain, task = picked
     messages, said, _, result = _played(domain, task, rng, lang, len(task.steps))
+    return domain, task, messages, said, result
+
+
+def after_result(rng: random.Random, lang: str) -> Record | None:
+    """The turn after the last tool result: a short answer stating the result's facts in the user's language."""
+    finished = _finished(rng, lang)
+    if finished is None:
+        return None
+    domain, task, messages, said, result = finished
     values = {**said, **result}
     answer = fill(rng.choice(task.tells), lang, values, capital=True)
     facts = [values[key].spellings() for key in task.facts]
@@ -319,11 +329,10 @@ def after_parallel(rng: random.Random, lang: str) -> Record | None:
 
 def after_error(rng: random.Random, lang: str) -> Record | None:
     """The turn after a tool error: the answer says plainly that it failed (and why), calling nothing."""
-    picked = _domain_task(rng)
-    if picked is None:
+    finished = _finished(rng, lang)
+    if finished is None:
         return None
-    domain, task = picked
-    messages, said, _, _ = _played(domain, task, rng, lang, len(task.steps))
+    domain, _, messages, _, _ = finished
     error = Value(*rng.choice(ERRORS))
     messages[-1] = _tool_message({"error": error.en})
     answer = fill(rng.choice(ERROR_TELLS), lang, {"error": error}, capital=True)
