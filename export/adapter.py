@@ -19,7 +19,6 @@ error too.
 from __future__ import annotations
 
 import json
-import struct
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from edgefc.export.gguf import architecture, source_tensors
 from edgefc.export.manifest import folder_sha256, write_manifest
 from edgefc.fsutil import atomic_file
 from edgefc.models.adapter import TOKEN_EMBD, file_sha256, to_lora
+from edgefc.models.ggufheader import read_header
 from edgefc.models.materialize import SOURCE_MARKER
 
 DTYPES = {"f16": np.float16, "f32": np.float32}
@@ -121,43 +121,6 @@ def _base_gguf(base: Path, given: Path | None) -> Path:
     return path
 
 
-def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
-    """Every tensor's name and numpy shape in a GGUF, read from its header. gguf's GGUFReader parses each metadata
-    value into numpy views: 37 s for the 151,936-token vocabulary of a Qwen GGUF; skipping them takes a second."""
-    gguf = require("gguf", "export")
-    sizes = {kind: np.dtype(t).itemsize for kind, t in gguf.GGUFReader.gguf_scalar_to_np.items()}
-    with path.open("rb") as f:
-        def read(fmt: str) -> Any:
-            return struct.unpack(f"<{fmt}", f.read(struct.calcsize(f"<{fmt}")))[0]
-
-        def skip(kind: int) -> None:
-            if kind == gguf.GGUFValueType.STRING:
-                f.seek(read("Q"), 1)
-            elif kind == gguf.GGUFValueType.ARRAY:
-                item, count = read("I"), read("Q")
-                if item in sizes:
-                    f.seek(count * sizes[item], 1)
-                else:
-                    for _ in range(count):
-                        skip(item)
-            else:
-                f.seek(sizes[kind], 1)
-
-        if f.read(4) != b"GGUF":
-            raise EdgefcError(f"{path} is not a GGUF file")
-        _, n_tensors, n_kv = read("I"), read("Q"), read("Q")
-        for _ in range(n_kv):
-            f.seek(read("Q"), 1)
-            skip(read("I"))
-        shapes = {}
-        for _ in range(n_tensors):
-            name = f.read(read("Q")).decode("utf-8")
-            dims = [read("Q") for _ in range(read("I"))]
-            f.seek(4 + 8, 1)  # type, offset
-            shapes[name] = tuple(reversed(dims))
-    return shapes
-
-
 def deltas(base: Path, trained: Path, base_gguf: Path, max_rank: int = DEFAULT_MAX_RANK) -> list[Delta]:
     """Every changed weight of `trained` against `base`, factorised, named and laid out as in `base_gguf`."""
     gguf = require("gguf", "export")
@@ -167,7 +130,7 @@ def deltas(base: Path, trained: Path, base_gguf: Path, max_rank: int = DEFAULT_M
         raise EdgefcError(f"{trained} is not the architecture of {base}")
     arch = architecture(config)
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH[arch.gguf_arch], config["num_hidden_layers"])
-    shapes = tensor_shapes(base_gguf)
+    shapes = read_header(base_gguf).shapes
     out, vectors = [], []
     for name, before, after in _pairs(base, trained, skip=arch.skip):
         delta = arch.transform(name, after - before)  # the layout the GGUF stores (llama's q/k rows permuted)

@@ -201,6 +201,32 @@ def test_full_disk_is_one_sentence_and_leaves_nothing(tmp_path: Path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_gguf_header_reads_what_ggufs_reader_reads(tiny_gguf: Path, tmp_path: Path) -> None:
+    import gguf
+
+    from edgefc.models.ggufheader import read_header
+
+    reader = gguf.GGUFReader(tiny_gguf)
+    header = read_header(tiny_gguf, arrays=("tokenizer.ggml.tokens", "tokenizer.ggml.merges"))
+    tokens, merges = reader.fields["tokenizer.ggml.tokens"], reader.fields["tokenizer.ggml.merges"]
+    assert header.fields["tokenizer.ggml.tokens"] == [bytes(tokens.parts[i]).decode() for i in tokens.data]
+    assert header.fields["tokenizer.ggml.merges"][:3] == [bytes(merges.parts[i]).decode() for i in merges.data[:3]]
+    assert "tokenizer.ggml.token_type" not in header.fields  # arrays not asked for are skipped
+    for key in ("general.architecture", "general.file_type", "qwen3.block_count", "qwen3.rope.freq_base"):
+        field = reader.fields[key]
+        value = field.parts[field.data[0]]
+        assert header.fields[key] == (bytes(value).decode() if field.types[0].name == "STRING" else value[0].item())
+    assert header.shapes == {t.name: tuple(int(n) for n in reversed(t.shape)) for t in reader.tensors}
+    assert header.elements() == sum(int(t.n_elements) for t in reader.tensors)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(tiny_gguf.read_bytes()[:5000])
+    with pytest.raises(EdgefcError, match="cut.gguf is not a readable GGUF file"):
+        read_header(cut)
+    (tmp_path / "text.gguf").write_text("hello")
+    with pytest.raises(EdgefcError, match="text.gguf is not a GGUF file"):
+        read_header(tmp_path / "text.gguf")
+
+
 def test_materialise_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil

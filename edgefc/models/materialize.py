@@ -14,6 +14,7 @@ from typing import Any
 
 from edgefc.errors import ModelError, require
 from edgefc.fsutil import atomic_dir, ensure_free_space
+from edgefc.models.ggufheader import read_header
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.store import cache_dir
 from edgefc.progress import console
@@ -77,8 +78,7 @@ def _dequantized(transformers: Any, gguf: Path) -> Any:
 def _gguf_lineage(path: Path) -> dict[str, Any]:
     """What the marker says about a GGUF: path, SHA-256, size and llama.cpp file type (e.g. MOSTLY_Q4_K_M)."""
     gguf = require("gguf", "hf")
-    field = gguf.GGUFReader(path).fields.get("general.file_type")
-    file_type = int(field.parts[field.data[0]][0]) if field is not None else None
+    file_type = read_header(path).fields.get("general.file_type")
     names = {t.value: t.name for t in gguf.LlamaFileType}
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -90,20 +90,15 @@ def _gguf_lineage(path: Path) -> dict[str, Any]:
 
 def float32_bytes(gguf_path: Path) -> int:
     """Bytes the float32 weights of a GGUF model take: 4 per parameter (read from the tensor shapes, no data)."""
-    gguf = require("gguf", "hf")
-    return 4 * sum(int(t.n_elements) for t in gguf.GGUFReader(gguf_path).tensors)
+    return 4 * read_header(gguf_path).elements()
 
 
 def _gguf_vocab(path: Path) -> tuple[list[str], list[int], dict[str, int]]:
     """Token texts, token types and special-token ids stored in a GGUF's metadata."""
-    gguf = require("gguf", "hf")
-    fields = gguf.GGUFReader(path).fields
-    tokens, types = fields["tokenizer.ggml.tokens"], fields["tokenizer.ggml.token_type"]
-    texts = [bytes(tokens.parts[i]).decode("utf-8", errors="replace") for i in tokens.data]
-    kinds = [int(types.parts[i][0]) for i in types.data]
-    ids = {key.split(".")[-1]: int(f.parts[f.data[0]][0]) for key, f in fields.items()
+    fields = read_header(path, arrays=("tokenizer.ggml.tokens", "tokenizer.ggml.token_type")).fields
+    ids = {key.split(".")[-1]: int(value) for key, value in fields.items()
            if key.startswith("tokenizer.ggml.") and key.endswith("_token_id")}
-    return texts, kinds, ids
+    return fields["tokenizer.ggml.tokens"], fields["tokenizer.ggml.token_type"], ids
 
 
 def _restore_added_tokens(tokenizer: Any, gguf_path: Path) -> None:
