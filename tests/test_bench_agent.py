@@ -358,6 +358,8 @@ def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf
     rows = list(read_jsonl(out / "results.jsonl"))
     assert len(rows) == 2 * 3 and {r["id"] for r in rows} == {"where", "lights", "weather"}
     assert all(isinstance(r["pass"], bool) and r["steps"] >= 1 and r["category"] == "agent" for r in rows)
+    assert all(len(r["call_shares"]) == r["steps"] for r in rows)  # one first-token decision per generation
+    assert {share is None for r in rows for share in r["call_shares"]} == {True, False}  # free: none weighed
     settings = json.loads((out / "run.json").read_text())
     assert settings["plan"] == {"agent": ["where", "lights", "weather"]} and settings["settings"]["tasks"]["sha256"]
     assert [set(m["agent"]) >= {"tasks", "groups", "failed_checks"} for m in summary["models"]] == [True, True]

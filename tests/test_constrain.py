@@ -133,10 +133,18 @@ def test_greedy_steering_weighs_the_call_against_all_text(greedy: bool, winner: 
     logits[[ids["```"], ids['{"']]] = 2.0
     logits[[ids["To"], ids["Sure"], ids["The"]]] = [1.8, 1.9, 1.7]
     logits[ids["<tool_call>"]] = -10.0
-    Constraint(vocab, tool_grammar(TOOLS), greedy=greedy).mask(logits)
+    constraint = Constraint(vocab, tool_grammar(TOOLS), greedy=greedy)
+    assert constraint.call_share is None
+    z = np.exp(logits.astype(np.float64) - logits.max())
+    calls = z[[ids["```"], ids['{"'], ids["<tool_call>"]]].sum()
+    constraint.mask(logits)
     assert int(np.argmax(logits)) == ids[winner]
     if greedy:
         assert logits[ids["<tool_call>"]] == -np.inf  # the decision is made: no call opener left
+    # what the decision weighed, kept for the benches: the calls' share of call + allowed text mass
+    assert constraint.call_share == pytest.approx(0.45, abs=0.02)
+    assert constraint.call_share == pytest.approx(calls / (calls + z[[ids["To"], ids["Sure"], ids["The"]]].sum()),
+                                                  rel=0.05)
 
 
 # --- random tiny models under the grammar ------------------------------------------------------

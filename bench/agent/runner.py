@@ -54,7 +54,8 @@ def run_task(runtime: Runtime, task: Task, *, max_tokens: int = 256, constrain: 
         why = {"error": run["error"]}
     return {"category": "agent", "id": task.id, "language": task.language, "split": task.split,
             "negative": task.negative, "pass": not why, "failed": [c for c in CHECKS if c in why], "why": why,
-            "steps": run["steps"], "calls": run["calls"], "answer": run["answer"], "refused": run["refused"],
+            "steps": run["steps"], "call_shares": run["call_shares"], "calls": run["calls"], "answer": run["answer"],
+            "refused": run["refused"],
             **{key: run[key] for key in TIMING_KEYS}, "wall_s": time.perf_counter() - started}
 
 
@@ -62,7 +63,7 @@ def _converse(agent: Agent, messages: tuple[str, ...]) -> dict[str, Any]:
     """Send each message in turn; what the run did: calls with their results, steps, the last answer, tokens,
     whether every message got a text answer, and the runtime's error if one stopped it."""
     run: dict[str, Any] = {"calls": [], "steps": 0, "answer": None, "refused": False, "answered": True,
-                           "error": None, **{key: 0 for key in TIMING_KEYS}}
+                           "error": None, "call_shares": [], **{key: 0 for key in TIMING_KEYS}}
     made: dict[str, dict[str, Any]] = {}
     try:
         for message in messages:
@@ -71,6 +72,7 @@ def _converse(agent: Agent, messages: tuple[str, ...]) -> dict[str, Any]:
                 data = event.data
                 if event.kind == "generation":
                     run["steps"] += 1
+                    run["call_shares"].append(data["call_share"])
                     for key in TIMING_KEYS:
                         run[key] += data["timings"][key]
                 elif event.kind == "call":

@@ -108,7 +108,7 @@ class Agent:
                       "function": {"name": c["name"], "arguments": c["arguments"]}} for c in parsed.calls]
             self.conversation.answered(prompt, gen.text, parsed.content, calls)
             yield self._event("generation", step, text=gen.text, finish_reason=gen.finish_reason,
-                              constrained=gen.constrained, timings=asdict(gen.timings))
+                              constrained=gen.constrained, call_share=gen.call_share, timings=asdict(gen.timings))
             if not calls and not parsed.errors:
                 yield self._event("refusal" if parsed.refusal else "text", step, content=parsed.content)
                 return

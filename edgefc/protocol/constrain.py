@@ -99,6 +99,7 @@ class Constraint:
         self.steer = steer and grammar.mode == "auto" and bool(grammar.names)  # only auto weighs calls vs text
         self.greedy = greedy  # the picker takes the argmax: steer by branch mass (see the module docstring)
         self.steps = 0
+        self.call_share: float | None = None  # where steered: the calls' share of the first step's mass
         self.matcher = LLMatcher(vocab.tokenizer, LLMatcher.grammar_from_lark(grammar.lark(vocab.special_tags)),
                                  log_level=0)
         if self.matcher.is_error():
@@ -134,6 +135,8 @@ class Constraint:
         allowed = self.allowed(logits.shape[-1])
         if self.steer and self.steps == 0:
             n = min(logits.shape[-1], self.vocab.call_intent.size)  # logits may be wider than the vocabulary
+            call, text = _masses(logits[:n], allowed[:n], self.vocab.call_intent[:n])
+            self.call_share = call / (call + text) if call + text > 0 else None
             (_decide if self.greedy else _steer)(logits[:n], allowed[:n], self.vocab.call_intent[:n])
         np.copyto(logits, -np.inf, where=~allowed)
 
@@ -161,15 +164,21 @@ class Constraint:
         return self.matcher.is_stopped()
 
 
+def _masses(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> tuple[float, float]:
+    """The model's probability of opening a call in any form and of the text tokens the grammar allows."""
+    z = logits.astype(np.float64)
+    z = np.exp(z - z.max())
+    z /= z.sum()
+    return float(z[intent].sum()), float(z[allowed & ~intent].sum())
+
+
 def _decide(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> None:
     """For greedy decoding: keep only the call openers if the model gives calls more mass than the allowed
     text, else only the text (logits in place)."""
-    z = logits.astype(np.float64)
-    z = np.exp(z - z.max())
-    text = allowed & ~intent
-    if z[intent].sum() > z[text].sum():
+    call, text = _masses(logits, allowed, intent)
+    if call > text:
         _steer(logits, allowed, intent)
-        logits[text] = -np.inf
+        logits[allowed & ~intent] = -np.inf
     else:
         logits[intent] = -np.inf
 

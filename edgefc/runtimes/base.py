@@ -129,6 +129,7 @@ class Generation:
     timings: Timings
     constrained: bool = False  # decoded under the tool grammar
     grammar_warnings: tuple[str, ...] = ()  # schema parts the grammar could not enforce
+    call_share: float | None = None  # under an `auto` grammar: the calls' share of the first token's mass
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -140,6 +141,7 @@ class Generation:
             "finish_reason": self.finish_reason,
             "constrained": self.constrained,
             "grammar_warnings": list(self.grammar_warnings),
+            "call_share": self.call_share,
             "timings": asdict(self.timings),
         }
 
@@ -192,7 +194,8 @@ class Runtime(ABC):
         text = self.detokenize(completion.tokens)
         warnings = constraint.grammar.warnings if constraint else ()
         return Generation(self.name, prompt, text, parse(text, tools), completion.tokens, completion.finish_reason,
-                          completion.timings, constraint is not None, warnings)
+                          completion.timings, constraint is not None, warnings,
+                          constraint.call_share if constraint else None)
 
     def constraint(self, tools: Any, tool_choice: Any = "auto", parallel_tool_calls: bool = True, *,
                    constrain: bool | None = None, jump_forward: bool = True, thinking: bool = False,
