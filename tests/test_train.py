@@ -63,6 +63,12 @@ def test_heldout_scorer_is_the_bench_checker() -> None:
     negative = {**RECORD, "calls": "[]"}
     assert to_entry(negative).category == "irrelevance"
     assert score_answer(negative, answer_text(negative))[0] and not score_answer(negative, right)[0]
+    from edgefc.train.heldout import score
+
+    refusal = answer_text(negative)
+    assert score([RECORD, negative], [right, refusal])["decision"] == 1.0
+    assert score([RECORD, negative], [right.replace("Oslo", "Bergen"), right])["decision"] == 0.5  # a wrong value
+    assert score([RECORD, negative], [refusal, right])["decision"] == 0.0  # is still the right decision
 
 
 def test_heldout_scores_a_text_answer_by_its_facts() -> None:

@@ -77,11 +77,14 @@ def score_answer(record: dict[str, Any], text: str) -> tuple[bool, bool]:
 
 def score(records: list[dict[str, Any]], texts: Sequence[str]) -> dict[str, Any]:
     """Accuracy of the model's `texts` (one per record, in order) over held-out records: BFCL-decoded and tolerant,
-    and the BFCL-decoded accuracy per family (or source, for loaded records)."""
+    the BFCL-decoded accuracy per family (or source, for loaded records), and `decision`: the share of records
+    where the model called exactly when the reference does (a run that calls always, or never, shows here first)."""
     verdicts = [score_answer(r, text) for r, text in zip(records, texts, strict=True)]
     n = max(len(verdicts), 1)
     families: dict[str, list[bool]] = {}
     for record, verdict in zip(records, verdicts):
         families.setdefault(record.get("family") or record.get("source", ""), []).append(verdict[0])
+    decided = sum(bool(parse(text).calls) == bool(column_value(r["calls"])) for r, text in zip(records, texts))
     return {"accuracy": sum(v[0] for v in verdicts) / n, "accuracy_tolerant": sum(v[1] for v in verdicts) / n,
-            "n": len(verdicts), "by_family": {k: sum(v) / len(v) for k, v in sorted(families.items())}}
+            "decision": decided / n, "n": len(verdicts),
+            "by_family": {k: sum(v) / len(v) for k, v in sorted(families.items())}}
