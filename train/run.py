@@ -176,21 +176,13 @@ SEED_PROMPTS = 8  # call prompts the opener is chosen on
 UNTRAINED_COSINE = 0.999  # tag rows this alike were never trained apart (the 0.5B Q4_K_M's: 1.0000, max diff 4e-4)
 
 
-def _load_causal(folder: Path) -> Any:
-    """The Hugging Face causal LM in `folder`, in float32 (what TRL loads from a path on the CPU)."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    return AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
-
-
 def seed_call_tags(model: Any, tokenizer: Any, prompts: list[str]) -> str | None:
     """Where the call tags' output rows are untrained (the same row), start both from the output row of the opener
     the model already writes calls with (the one of CALL_OPENERS it gives most mass at the first answer position
     of `prompts`), and return it; else change nothing and return None. From its untrained row `<tool_call>` started
     at 1e-10 and the warm-up learnt the refusal's first word faster than the tag (98% "None" on every request after
-    100 steps); from the fence's row a call starts as likely as the model's own call, and the warm-up has only to
-    teach when not to call."""
+    100 steps); from the opener's row a call starts about as likely as the model's own call (~20% on the 0.5B), and
+    the warm-up has to teach when to call, not to find the tag."""
     import torch
 
     rows = model.get_output_embeddings().weight
@@ -213,9 +205,8 @@ def seed_call_tags(model: Any, tokenizer: Any, prompts: list[str]) -> str | None
 
 def _scale_tag_rows(trainer: Any, scale: float) -> None:
     """Give the call tags' trainable rows (peft's trainable tokens) `scale` times the learning rate, in an optimizer
-    made now the way the trainer would make it: at LoRA's rate the two rows move the tags' logits too slowly
-    (measured on the 0.5B at 1e-4: `<tool_call>` not in the first token's top 5 after 6 steps; at 30x, half of
-    its mass after 6)."""
+    made now the way the trainer would make it (the shipped fc recipe keeps 1: its rows start seeded, and at 10x they
+    swung the first token between calling on everything and on nothing)."""
     if scale == 1.0:
         return
     rows = {id(p) for name, p in trainer.model.named_parameters() if p.requires_grad and "trainable_tokens" in name}
@@ -281,7 +272,10 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
                           "another --out")
     config = warmup_config(recipe, checkpoints)
     tags = tag_rows(base, tokenizer) if recipe.warmup_tag_lr_scale > 0 else None
-    model = _load_causal(base)
+    from trl.trainer.utils import create_model_from_path
+
+    model = create_model_from_path(str(base), **(config.model_init_kwargs or {}))  # as the trainer would load it
+    config.model_init_kwargs = None  # used: the trainer gets the model, its rows seeded
     if tags:
         seed_call_tags(model, tokenizer, [r["prompt"] for r in rows if column_value(r["calls"])][:SEED_PROMPTS])
     trainer = _answer_only_sft(trl)(model=model, args=config, train_dataset=data, processing_class=tokenizer,
