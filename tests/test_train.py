@@ -12,8 +12,8 @@ import pytest
 from edgefc.errors import EdgefcError
 from edgefc.train.config import load_recipe, parse_recipe, shipped
 from edgefc.train.heldout import score_answer, to_entry
-from edgefc.train.run import (CALL_OPENERS, RESULT_TAGS, answer_text, protocol_token_ids, seed_call_tags,
-                              train_stage, warmup_config)
+from edgefc.train.run import (CALL_OPENERS, RESULT_TAGS, answer_text, answer_weights, protocol_token_ids,
+                              seed_call_tags, train_stage, warmup_config)
 
 RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
           "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
@@ -105,6 +105,15 @@ def test_the_warmup_keeps_the_answer_of_a_long_prompt(tiny_qwen3: Path, tmp_path
                              processing_class=tokenizer)
     row = trainer.train_dataset[0]
     assert len(row["input_ids"]) == sum(count) and sum(label != -100 for label in row["labels"]) == count[1]
+
+
+def test_the_decision_token_of_each_answer_is_weighed_apart() -> None:
+    import torch
+
+    labels = torch.tensor([[-100, -100, 5, 6, 7, -100], [-100, 8, 9, -100, -100, -100]])
+    scored = labels[:, 1:] != -100  # the targets of positions 0..4, as the warm-up's loss reads them
+    assert answer_weights(scored, 4.0).tolist() == [4.0, 1.0, 1.0, 4.0, 1.0]
+    assert answer_weights(scored, 1.0).tolist() == [1.0] * 5
 
 
 def test_untrained_call_tags_start_from_the_models_own_call_opener(tiny_qwen3: Path) -> None:

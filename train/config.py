@@ -49,6 +49,7 @@ class Recipe:
     lora: dict[str, Any] | None = None  # peft.LoraConfig arguments; merged into the weights at the end
     warmup: dict[str, Any] | None = None  # SFTConfig arguments for a supervised warm-up before stage 1
     warmup_tag_lr_scale: float = 1.0  # with LoRA: the call tags' own rows learn at this x the warm-up's LR (0: frozen)
+    warmup_decision_weight: float = 1.0  # the warm-up loss weighs each answer's first token (call or not) this much
     rollouts: str = "free"  # one of ROLLOUTS
     warmup_eval_every: int = 0  # warm-up steps between held-out scorings (0: only at its end)
 
