@@ -158,7 +158,6 @@ def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
                for c in run_settings["categories"] or []}
     if run_settings.get("tasks"):
         from edgefc.bench.agent.tasks import load_tasks
-
         from edgefc.bench.sample import sample_indices
 
         tasks = load_tasks(Path(run_settings["tasks"]["path"]))

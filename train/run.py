@@ -223,16 +223,18 @@ def _scale_tag_rows(trainer: Any, scale: float) -> None:
     optimizer.param_groups = groups
 
 
+def _merged_copy(model: Any) -> Any:
+    """A copy of `model` with any LoRA adapter merged into its weights (the model in training untouched)."""
+    import copy
+
+    duplicate = copy.deepcopy(model)
+    return duplicate.merge_and_unload() if hasattr(duplicate, "peft_config") else duplicate
+
+
 def _save_merged(model: Any, tokenizer: Any, dest: Path) -> None:
     """An HF folder of `model` with any LoRA adapter merged into its weights (the model in training untouched)."""
     with atomic_dir(dest, overwrite=True) as tmp:
-        if hasattr(model, "peft_config"):
-            import copy
-
-            merged = copy.deepcopy(model).merge_and_unload()
-            merged.save_pretrained(tmp)
-        else:
-            model.save_pretrained(tmp)
+        (_merged_copy(model) if hasattr(model, "peft_config") else model).save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
 
 
@@ -278,8 +280,8 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     config.model_init_kwargs = None  # used: the trainer gets the model, its rows seeded
     if tags:
         seed_call_tags(model, tokenizer, [r["prompt"] for r in rows if column_value(r["calls"])][:SEED_PROMPTS])
-    trainer = _answer_only_sft(trl, recipe.warmup_decision_weight)(model=model, args=config, train_dataset=data, processing_class=tokenizer,
-                                peft_config=_lora(recipe, tags))
+    trainer = _answer_only_sft(trl, recipe.warmup_decision_weight)(
+        model=model, args=config, train_dataset=data, processing_class=tokenizer, peft_config=_lora(recipe, tags))
     _scale_tag_rows(trainer, recipe.warmup_tag_lr_scale)
     _quiet(trainer)
     trainer.add_callback(_jsonl(dirs.log, "warmup"))
@@ -438,8 +440,6 @@ def heldout_scorer(held: list[dict[str, Any]], tokenizer: Any, max_tokens: int, 
     copy of the model with any LoRA merged (in bfloat16 when `bf16`; the model in training is untouched), rows of
     similar length `batch` at a time, left-padded: scoring 60 rows through the unmerged adapter under autocast, which
     casts every frozen weight again at each token, took 30 minutes, as long as 80 warm-up steps."""
-    import copy
-
     import torch
 
     from edgefc.train import heldout
@@ -464,8 +464,7 @@ def heldout_scorer(held: list[dict[str, Any]], tokenizer: Any, max_tokens: int, 
         return texts
 
     def score(model: Any) -> dict[str, Any]:
-        frozen = copy.deepcopy(model)
-        frozen = frozen.merge_and_unload() if hasattr(frozen, "peft_config") else frozen
+        frozen = _merged_copy(model)
         frozen = frozen.to(torch.bfloat16) if bf16 else frozen
         return heldout.score(held, answers(frozen.eval()))
 

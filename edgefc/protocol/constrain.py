@@ -137,7 +137,10 @@ class Constraint:
             n = min(logits.shape[-1], self.vocab.call_intent.size)  # logits may be wider than the vocabulary
             call, text = _masses(logits[:n], allowed[:n], self.vocab.call_intent[:n])
             self.call_share = call / (call + text) if call + text > 0 else None
-            (_decide if self.greedy else _steer)(logits[:n], allowed[:n], self.vocab.call_intent[:n])
+            if self.greedy:
+                _decide(logits[:n], allowed[:n], self.vocab.call_intent[:n], calls=call > text)
+            else:
+                _steer(logits[:n], allowed[:n], self.vocab.call_intent[:n])
         np.copyto(logits, -np.inf, where=~allowed)
 
     def advance(self, token: int) -> list[int]:
@@ -172,11 +175,10 @@ def _masses(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> tupl
     return float(z[intent].sum()), float(z[allowed & ~intent].sum())
 
 
-def _decide(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray) -> None:
-    """For greedy decoding: keep only the call openers if the model gives calls more mass than the allowed
-    text, else only the text (logits in place)."""
-    call, text = _masses(logits, allowed, intent)
-    if call > text:
+def _decide(logits: np.ndarray, allowed: np.ndarray, intent: np.ndarray, *, calls: bool) -> None:
+    """For greedy decoding: keep only the call openers where the model gives calls more mass than the allowed
+    text (`calls`, from _masses), else only the text (logits in place)."""
+    if calls:
         _steer(logits, allowed, intent)
         logits[allowed & ~intent] = -np.inf
     else:
