@@ -154,7 +154,8 @@ def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> 
     for name in ("format_reward", "correctness_reward", "refusal_reward", "efficiency_reward"):
         assert all(f"rewards/{name}/mean" in row for row in steps), name
     assert all("frac_reward_zero_std" in row and "batch/false_call_rate" in row for row in steps)
-    assert any(row.get("phase") == "warmup" for row in log)
+    warm = [row for row in log if row.get("phase") == "warmup" and "loss" in row]
+    assert warm and all(0 <= row["decision_accuracy"] <= 1 and row["decision_loss"] >= 0 for row in warm)
     # the call and result tags' own rows were trained (peft trainable tokens) and merged; LoRA leaves the others alone
     embeddings = [load_file(folder / "model.safetensors")["model.embed_tokens.weight"]
                   for folder in (tiny_qwen3, out / "stage1" / "warmup")]

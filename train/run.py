@@ -311,8 +311,14 @@ def answer_weights(scored: Any, decision_weight: float) -> Any:
     token (step 30: 1-4.7 nats on the first, 0.05-0.15 on the rest)."""
     import torch
 
-    first = scored & ~torch.nn.functional.pad(scored, (1, 0))[:, :-1]
-    return torch.where(first, decision_weight, 1.0)[scored]
+    return torch.where(first_answer_positions(scored), decision_weight, 1.0)[scored]
+
+
+def first_answer_positions(scored: Any) -> Any:
+    """Of a batch's scored (answer) positions, a mask of each answer's first one: the call-or-answer decision."""
+    import torch
+
+    return scored & ~torch.nn.functional.pad(scored, (1, 0))[:, :-1]
 
 
 def _answer_only_sft(trl: Any, decision_weight: float = 1.0) -> Any:
@@ -336,7 +342,16 @@ def _answer_only_sft(trl: Any, decision_weight: float = 1.0) -> Any:
             total = (losses * answer_weights(scored, decision_weight)).sum()
             count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
             loss = total / count
+            if model.training:
+                self._log_decision(logits, targets[scored], losses, first_answer_positions(scored)[scored])
             return (loss, {"logits": logits}) if return_outputs else loss
+
+        def _log_decision(self, logits: Any, targets: Any, losses: Any, first: Any) -> None:
+            """Log the answers' first tokens apart (decision_loss, decision_accuracy): the per-token loss hides
+            whether the model yet tells a call request from a refusal or an answer."""
+            hits = logits[first].argmax(-1) == targets[first]
+            self._metrics["train"]["decision_loss"].append(losses[first].mean().item())
+            self._metrics["train"]["decision_accuracy"].append(hits.float().mean().item())
 
     return AnswerOnlySFTTrainer
 
