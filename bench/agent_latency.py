@@ -9,7 +9,7 @@ conversation (warm: only the new tokens evaluated), whose time from the user mes
 tool call that ran is the tool-call turn (a short call), then a third message whose call carries free text
 (a longer answer to decode: the same measure for a ticket). Then the system + tools prefix state is written
 to disk, and a new process per repeat loads the model, restores that state (`warm_prefix`) and answers the
-first user message (restored). Targets (issue 9): warm TTFT at most 10% of cold, restored at most 2x warm, a warm tool-call
+first user message (restored). Targets: warm TTFT at most 10% of cold, restored at most 2x warm, a warm tool-call
 turn under 0.6 s. Not a test: it prints figures (JSON, then a table), it asserts nothing.
 """
 

@@ -227,7 +227,7 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
         for side in abba(repeats, SIDES[constrain]):
             if side != "raw":
                 ids = _edgefc_repeat(rt, series[side], constrain, jump_forward=side == "edgefc")
-            elif raw and rt.format == "gguf":
+            elif raw and rt.raw_baseline:
                 if baseline is None:
                     peak_rss_mb = _peak_rss_mb()  # edgefc's own, before the baseline maps its copy
                     baseline = _RawLlamaCpp(rt.path, threads, rt.adapter)

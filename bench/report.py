@@ -15,17 +15,18 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.runner import AGENT, LATENCY, MULTI_TURN, RESULTS, Variant, read_jsonl, variants
-from edgefc.fsutil import atomic_file, write_png
+from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, read_jsonl, variants
+from edgefc.bfcl.categories import names
+from edgefc.fsutil import atomic_file, subplots, write_png, write_text
+from edgefc.tables import Section, fmt, to_markdown, to_rich
 
 
 def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Scores (failed rows count as wrong), response tokens, prompt tokens (evaluated vs served from the
     prefix cache) and the grammar's share of the work, of one variant's rows."""
-    from edgefc.bench.bfcl.score import summarize
+    from edgefc.bfcl.score import summarize
 
     answered = [r for r in rows if "error" not in r]
     by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -59,7 +60,7 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "grammar_ms_per_token": 1000 * sum(r["grammar_s"] for r in constrained) / generated if generated else None,
         "forced_share": sum(r["forced_tokens"] for r in constrained) / generated if generated else None,
     }
-    multi = [r for r in rows if r["category"] in MULTI_TURN]
+    multi = [r for r in rows if r["category"] in names(multi_turn=True)]
     if multi:
         block["multi_turn"] = _multi_turn_block(multi)
     return block
@@ -156,7 +157,7 @@ def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], bfcl_row
             agent_rows: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
     """Each pair's other minus base: headline differences, and BFCL and agent deltas paired on common entries."""
     from edgefc.bench.agent.score import agent_paired
-    from edgefc.bench.paired import paired_deltas
+    from edgefc.bfcl.stats import paired_deltas
 
     by_label = {m["model"]: m for m in models}
     out = []
@@ -170,10 +171,6 @@ def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], bfcl_row
             delta[key] = paired(rows[base_label], rows[label], seed=seed) if both else None
         out.append(delta)
     return out
-
-
-def _fmt(value: Any, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def display_names(labels: Iterable[str]) -> dict[str, str]:
@@ -199,78 +196,55 @@ def _names(summary: dict[str, Any]) -> dict[str, str]:
     return display_names(m["model"] for m in summary["models"])
 
 
-def _name(names: dict[str, str], label: str) -> str:
-    """A variant's display name as a rich cell: its `[free]` kept as text rather than read as markup."""
-    return escape(names[label])
+HEADLINE_COLUMNS = ("model", "BFCL overall", "edgefc decode", "decode tok/s", "TTFT cold s", "TTFT warm s",
+                    "peak RSS MB", "size MB", "resp. tokens", "grammar ms/tok", "forced", "vs raw")
+HEADLINE_NOTE = (
+    "BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores the same "
+    "answers read by edgefc's tolerant parser (```json fences, bare JSON).\n\nUnder the grammar, 'grammar ms/tok' is "
+    "its mask + advance time per generated token and 'forced' the share of tokens it forced (evaluated in one batch: "
+    "jump-forward). 'vs raw' compares decode tok/s with plain llama-cpp-python on the same prompt ids, which decodes "
+    "freely: for a free variant it is edgefc's own overhead; for a constrained one it is taken with jump-forward off "
+    "and adds the grammar's per-token price (on other tokens than raw's).")
+JUMP_FORWARD_COLUMNS = ("e2e cold s on", "e2e cold s off", "e2e warm s on", "e2e warm s off", "decode tok/s on",
+                        "decode tok/s off")
+V4_NOTE = ("agentic (40%: web search, memory) is not measured: it needs live web-search and memory backends an "
+           "offline bench does not have")
+V4_COLUMNS = ("overall (single-turn)", "multi_turn", "overall_v4 (measured parts)", "multi-turn entries",
+              "prompt tokens", "evaluated", "from cache", "multi-turn wall s")
+
+
+def sections(summary: dict[str, Any]) -> list[Section]:
+    """The run's tables, laid out once for the terminal and the report: headline per variant (when latency or
+    BFCL ran), jump-forward on vs off (constrained latency), BFCL per category with 95% intervals, BFCL V4's
+    overall (multi-turn), paired deltas; the agent suite's pass rates and paired deltas."""
+    from edgefc.bench.agent.report import agent_sections
+
+    names = _names(summary)
+    found = [_headline(summary, names) if _measured(summary) else None, _jump_forward(summary, names),
+             _categories(summary, names), _v4(summary, names), _paired(summary, names)]
+    return [s for s in found if s is not None] + agent_sections(summary, names)
 
 
 def tables(summary: dict[str, Any]) -> list[Table]:
-    """Rich tables: headline per variant (when latency or BFCL ran), jump-forward on vs off (constrained latency),
-    BFCL per category with 95% intervals, paired deltas; the agent suite's pass rates and paired deltas."""
-    from edgefc.bench.agent.report import agent_tables
+    """The run's sections as rich tables."""
+    return [to_rich(s) for s in sections(summary)]
 
-    head = Table(title=f"edgefc bench · suite {summary['suite']} · " + (
-        f"served at {summary['endpoint']} (client-side times; RSS is the client's)" if summary.get("endpoint")
-        else f"{summary['threads']} threads"))
-    for col in ("model", "BFCL overall", "edgefc decode", "decode tok/s", "raw llama.cpp", "TTFT cold", "TTFT warm", "peak RSS",
-                "size", "resp. tokens", "grammar ms/tok", "forced"):
-        head.add_column(col, justify="left" if col == "model" else "right")
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The run as a Markdown report: its sections with what they mean, then each variant's BFCL detail with the
+    aggregates' formulas."""
+    lines = [f"# edgefc bench: suite {summary['suite']}", "",
+             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
+             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
+             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
+                "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
+                ""] if summary.get("endpoint") else [])]
+    for section in sections(summary):
+        lines += to_markdown(section) + [""]
     names = _names(summary)
-    for m in summary["models"]:
-        h = headline(m)
-        raw = ((m.get("latency") or {}).get("raw_llama_cpp") or {}).get("decode_tps", {}).get("median")
-        head.add_row(_name(names, m["model"]), _fmt(h["overall"], ".1%"), _fmt(h["overall_edgefc"], ".1%"),
-                     _fmt(h["decode_tps"], ".1f"),
-                     f"{raw:.1f} ({_vs_raw(m)})" if raw else "-", _fmt(h["cold_ttft_s"], ".2f") + " s",
-                     _fmt(h["warm_ttft_s"], ".2f") + " s", _fmt(h["peak_rss_mb"], ".0f") + " MB",
-                     _fmt(h["file_mb"], ".0f") + " MB", _fmt(h["response_tokens"], ".1f"),
-                     _fmt(h["grammar_ms_per_token"], ".2f"), _fmt(h["forced_share"], ".0%"))
-    out = [head] if _measured(summary) else []
-    jump = _jump_forward_rows(summary)
-    if jump:
-        table = Table(title="Jump-forward on vs off: the latency request under the grammar (medians)")
-        for col in ("model", *JUMP_FORWARD_COLUMNS):
-            table.add_column(col, justify="left" if col == "model" else "right")
-        for name, cells in jump:
-            table.add_row(escape(name), *cells)
-        out.append(table)
-    scored = [m for m in summary["models"] if m.get("bfcl")]
-    if scored:
-        cats = Table(title="BFCL accuracy by category: BFCL's decoding [95% Wilson interval] · edgefc's decoding")
-        cats.add_column("category")
-        for m in scored:
-            cats.add_column(_name(names, m["model"]), justify="right")
-        for c in scored[0]["bfcl"]["scores"]["categories"]:
-            cells = []
-            for m in scored:
-                s = m["bfcl"]["scores"]["categories"].get(c)
-                t = m["bfcl"]["scores_edgefc_decoding"]["categories"].get(c)
-                cells.append(f"{s['accuracy']:.0%} [{s['low']:.0%}, {s['high']:.0%}] n={s['n']} · edgefc "
-                             f"{t['accuracy']:.0%}" if s else "-")
-            cats.add_row(c, *cells)
-        for agg in scored[0]["bfcl"]["scores"]["aggregates"]:
-            cells = [_fmt(next(a["value"] for a in m["bfcl"]["scores"]["aggregates"] if a["name"] == agg["name"]),
-                          ".1%") for m in scored]
-            cats.add_row(f"[bold]{agg['name']}[/]", *cells)
-        out.append(cats)
-    v4 = _v4_rows(summary)
-    if v4:
-        table = Table(title=f"BFCL Overall: single-turn, and V4's weights over what edgefc measures ({V4_NOTE})")
-        for col in ("model", *V4_COLUMNS):
-            table.add_column(col, justify="left" if col == "model" else "right")
-        for name, cells in v4:
-            table.add_row(escape(name), *cells)
-        out.append(table)
-    paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
-    if paired:
-        deltas = Table(title="BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]")
-        deltas.add_column("")
-        for d in paired:
-            deltas.add_column(f"{_name(names, d['model'])}\nvs {_name(names, d['against'])}", justify="right")
-        for name, cells in _paired_rows(paired):
-            deltas.add_row(name, *cells)
-        out.append(deltas)
-    return out + agent_tables(summary, names)
+    for m in [m for m in summary["models"] if m.get("bfcl")]:
+        lines += _bfcl_detail(m, names[m["model"]])
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _measured(summary: dict[str, Any]) -> bool:
@@ -278,110 +252,119 @@ def _measured(summary: dict[str, Any]) -> bool:
     return any(m.get("latency") or m.get("bfcl") for m in summary["models"])
 
 
-def _headline_markdown(summary: dict[str, Any], names: dict[str, str]) -> list[str]:
-    """The headline table in Markdown, after what its columns mean."""
-    lines = ["BFCL overall uses BFCL's own decoding of the answer (the leaderboard's rule); 'edgefc decode' scores "
-             "the same answers read by edgefc's tolerant parser (```json fences, bare JSON).", "",
-             "Under the grammar, 'grammar ms/tok' is its mask + advance time per generated token and 'forced' the "
-             "share of tokens it forced (evaluated in one batch: jump-forward). 'vs raw' compares decode tok/s with plain "
-             "llama-cpp-python on the same prompt ids, which decodes freely: for a free variant it is edgefc's own "
-             "overhead; for a constrained one it is taken with jump-forward off and adds the grammar's per-token price "
-             "(on other tokens than raw's).", "",
-             "| model | BFCL overall | edgefc decode | decode tok/s | TTFT cold s | TTFT warm s | peak RSS MB | size MB "
-             "| resp. tokens | grammar ms/tok | forced | vs raw |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+def _headline(summary: dict[str, Any], names: dict[str, str]) -> Section:
+    title = f"edgefc bench · suite {summary['suite']} · " + (
+        f"served at {summary['endpoint']} (client-side times; RSS is the client's)" if summary.get("endpoint")
+        else f"{summary['threads']} threads")
+    rows = []
     for m in summary["models"]:
         h = headline(m)
-        lines.append(f"| {names[m['model']]} | {_fmt(h['overall'], '.1%')} | {_fmt(h['overall_edgefc'], '.1%')} | "
-                     f"{_fmt(h['decode_tps'], '.1f')} | "
-                     f"{_fmt(h['cold_ttft_s'], '.2f')} | {_fmt(h['warm_ttft_s'], '.2f')} | "
-                     f"{_fmt(h['peak_rss_mb'], '.0f')} | {_fmt(h['file_mb'], '.0f')} | "
-                     f"{_fmt(h['response_tokens'], '.1f')} | {_fmt(h['grammar_ms_per_token'], '.2f')} | "
-                     f"{_fmt(h['forced_share'], '.0%')} | {_vs_raw(m)} |")
-    return lines
+        rows.append([names[m["model"]], fmt(h["overall"], ".1%"), fmt(h["overall_edgefc"], ".1%"),
+                     fmt(h["decode_tps"], ".1f"), fmt(h["cold_ttft_s"], ".2f"), fmt(h["warm_ttft_s"], ".2f"),
+                     fmt(h["peak_rss_mb"], ".0f"), fmt(h["file_mb"], ".0f"), fmt(h["response_tokens"], ".1f"),
+                     fmt(h["grammar_ms_per_token"], ".2f"), fmt(h["forced_share"], ".0%"), _vs_raw(m)])
+    return Section(title, HEADLINE_COLUMNS, rows, note=HEADLINE_NOTE)
 
 
-def markdown(summary: dict[str, Any]) -> str:
-    """The run as a Markdown report, formulas written out."""
-    from edgefc.bench.agent.report import agent_markdown
-
-    lines = [f"# edgefc bench: suite {summary['suite']}", "",
-             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
-             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
-             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
-                "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
-                ""] if summary.get("endpoint") else [])]
-    names = _names(summary)
-    if _measured(summary):
-        lines += _headline_markdown(summary, names)
-    jump = _jump_forward_rows(summary)
-    if jump:
-        lines += ["", "## Jump-forward on vs off", "",
-                  "The latency request under the grammar, forced tokens evaluated in one batch (on) or one per step "
-                  "(off), repeats interleaved; medians.", "",
-                  "| model | " + " | ".join(JUMP_FORWARD_COLUMNS) + " |", "|---|" + "---|" * len(JUMP_FORWARD_COLUMNS)]
-        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in jump]
-    for m in [m for m in summary["models"] if m.get("bfcl")]:
-        b = m["bfcl"]
-        lines += ["", f"## {names[m['model']]}", "",
-                  "| category | accuracy | 95% CI | edgefc decode | n | resp. tokens |", "|---|---|---|---|---|---|"]
-        tolerant = b["scores_edgefc_decoding"]["categories"]
-        for c, s in b["scores"]["categories"].items():
-            lines.append(f"| {c} | {s['accuracy']:.1%} | {s['low']:.1%} - {s['high']:.1%} | "
-                         f"{tolerant[c]['accuracy']:.1%} | {s['n']} | "
-                         f"{b['response_tokens']['by_category'].get(c, 0):.1f} |")
-        lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
-        lines += [f"| {a['name']} | {_fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
-        lines += ["", f"entries {b['entries']} ({b['failed']} failed to run, counted wrong) · think share "
-                      f"{b['think_share']:.1%} · unclosed <tool_call> {b['unclosed_calls']} · wall "
-                      f"{b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
-                      f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
-                      f"prefill {b['prefill_tps']:.0f} tok/s"]
-    v4 = _v4_rows(summary)
-    if v4:
-        lines += ["", "## BFCL V4 Overall over what edgefc measures", "",
-                  f"overall_v4 = (10*non_live + 10*live + 10*irrelevance + 30*multi_turn) / 60: BFCL V4's Overall "
-                  f"weights renormalised over the measured parts; {V4_NOTE}. 'overall' is the single-turn one "
-                  "(10/10/10). Multi-turn entries run through edgefc's agent loop against BFCL's simulated APIs; "
-                  "tokens are the conversations' prompt tokens, evaluated vs reused from the prefix cache.", "",
-                  "| model | " + " | ".join(V4_COLUMNS) + " |", "|---|" + "---|" * len(V4_COLUMNS)]
-        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in v4]
-    paired = [d for d in summary["deltas"] if d.get("bfcl_paired")]
-    if paired:
-        lines += ["", "## Paired deltas", "",
-                  "Each variant minus its base on the entries both scored (a model's free decoding against its "
-                  "constrained one; a later model against the first under the same decoding): point delta [95% "
-                  f"paired bootstrap interval, {paired[0]['bfcl_paired']['resamples']} resamples of entries within "
-                  "each category]; +gained/-lost counts the entries only one of the two got right.", "",
-                  "| | " + " | ".join(f"{names[d['model']]} vs {names[d['against']]}" for d in paired) + " |",
-                  "|---|" + "---|" * len(paired)]
-        for name, cells in _paired_rows(paired):
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += agent_markdown(summary, names)
-    return "\n".join(lines) + "\n"
+def _jump_forward(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+    """The constrained variants whose latency ran with jump-forward on and off (medians)."""
+    rows = []
+    for m in summary["models"]:
+        lat = m.get("latency") or {}
+        if lat.get("jump_forward_off"):
+            on, off = lat, lat["jump_forward_off"]
+            rows.append([names[m["model"]], *(f"{side[key]['median']:{spec}}" for key, spec in (
+                ("e2e_s", ".3f"), ("e2e_warm_s", ".3f"), ("decode_tps", ".1f")) for side in (on, off))])
+    return Section("Jump-forward on vs off: the latency request under the grammar (medians)",
+                   ("model", *JUMP_FORWARD_COLUMNS), rows, heading="Jump-forward on vs off",
+                   note="The latency request under the grammar, forced tokens evaluated in one batch (on) or one per "
+                        "step (off), repeats interleaved; medians.") if rows else None
 
 
-V4_NOTE = ("agentic (40%: web search, memory) is not measured: it needs live web-search and memory backends an "
-           "offline bench does not have")
-V4_COLUMNS = ("overall (single-turn)", "multi_turn", "overall_v4 (measured parts)", "multi-turn entries",
-              "prompt tokens", "evaluated", "from cache", "multi-turn wall s")
+def _categories(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+    """BFCL accuracy per category and aggregate, one column per variant that scored BFCL entries."""
+    scored = [m for m in summary["models"] if m.get("bfcl")]
+    if not scored:
+        return None
+    rows = []
+    for c in scored[0]["bfcl"]["scores"]["categories"]:
+        cells = []
+        for m in scored:
+            s = m["bfcl"]["scores"]["categories"].get(c)
+            t = m["bfcl"]["scores_edgefc_decoding"]["categories"].get(c)
+            cells.append(f"{s['accuracy']:.0%} [{s['low']:.0%}, {s['high']:.0%}] n={s['n']} · edgefc "
+                         f"{t['accuracy']:.0%}" if s else "-")
+        rows.append([c, *cells])
+    for agg in scored[0]["bfcl"]["scores"]["aggregates"]:
+        rows.append([agg["name"], *(fmt(next(a["value"] for a in m["bfcl"]["scores"]["aggregates"]
+                                              if a["name"] == agg["name"]), ".1%") for m in scored)])
+    return Section("BFCL accuracy by category: BFCL's decoding [95% Wilson interval] · edgefc's decoding",
+                   ("category", *(names[m["model"]] for m in scored)), rows, heading="BFCL accuracy by category")
 
 
-def _v4_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """(model, cells) for the variants that scored multi-turn entries: the overalls and the multi-turn work."""
-    rows, names = [], _names(summary)
+def _v4(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+    """The variants that scored multi-turn entries: the overalls and the multi-turn work."""
+    rows = []
     for m in summary["models"]:
         bfcl = m.get("bfcl") or {}
         mt = bfcl.get("multi_turn")
         if not mt:
             continue
         value = {a["name"]: a["value"] for a in bfcl["scores"]["aggregates"]}
-        rows.append((names[m["model"]], [
-            _fmt(value.get("overall"), ".1%"), _fmt(value.get("multi_turn"), ".1%"),
-            _fmt(value.get("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
-            f"{mt['prompt_tokens']:,}", f"{mt['evaluated_tokens']:,}",
-            f"{mt['cached_tokens']:,} ({_fmt(mt['cached_share'], '.0%')})", f"{mt['wall_s']:.0f}"]))
-    return rows
+        rows.append([names[m["model"]], fmt(value.get("overall"), ".1%"), fmt(value.get("multi_turn"), ".1%"),
+                     fmt(value.get("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
+                     f"{mt['prompt_tokens']:,}", f"{mt['evaluated_tokens']:,}",
+                     f"{mt['cached_tokens']:,} ({fmt(mt['cached_share'], '.0%')})", f"{mt['wall_s']:.0f}"])
+    note = ("overall_v4 = (10*non_live + 10*live + 10*irrelevance + 30*multi_turn) / 60: BFCL V4's Overall weights "
+            f"renormalized over the measured parts; {V4_NOTE}. 'overall' is the single-turn one (10/10/10). "
+            "Multi-turn entries run through edgefc's agent loop against BFCL's simulated APIs; tokens are the "
+            "conversations' prompt tokens, evaluated vs reused from the prefix cache.")
+    return Section(f"BFCL Overall: single-turn, and V4's weights over what edgefc measures ({V4_NOTE})",
+                   ("model", *V4_COLUMNS), rows, heading="BFCL V4 Overall over what edgefc measures",
+                   note=note) if rows else None
+
+
+def _paired(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+    """Each variant minus its base, per category then aggregate: point [interval], n, entries gained and lost."""
+    paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
+    if not paired:
+        return None
+
+    def cell(d: dict[str, Any] | None, counts: bool) -> str:
+        if not d:
+            return "-"
+        text = f"{d['delta'] * 100:+.1f} pts [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]"
+        return text + (f" n={d['n']} +{d['gained']}/-{d['lost']}" if counts else "")
+
+    first = paired[0]["bfcl_paired"]
+    rows = [[c, *(cell(d["bfcl_paired"]["categories"].get(c), True) for d in paired)] for c in first["categories"]]
+    rows += [[name, *(cell(d["bfcl_paired"]["aggregates"].get(name), False) for d in paired)]
+             for name in first["aggregates"]]
+    note = ("Each variant minus its base on the entries both scored (a model's free decoding against its constrained "
+            "one; a later model against the first under the same decoding): point delta [95% paired bootstrap "
+            f"interval, {first['resamples']} resamples of entries within each category]; +gained/-lost counts the "
+            "entries only one of the two got right.")
+    return Section("BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]",
+                   ("", *(f"{names[d['model']]} vs {names[d['against']]}" for d in paired)), rows,
+                   heading="Paired deltas", note=note)
+
+
+def _bfcl_detail(m: dict[str, Any], name: str) -> list[str]:
+    """One variant's BFCL detail in Markdown: categories with response tokens, aggregates with their formulas."""
+    b = m["bfcl"]
+    tolerant = b["scores_edgefc_decoding"]["categories"]
+    lines = [f"## {name}", "", "| category | accuracy | 95% CI | edgefc decode | n | resp. tokens |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {c} | {s['accuracy']:.1%} | {s['low']:.1%} - {s['high']:.1%} | {tolerant[c]['accuracy']:.1%} | "
+              f"{s['n']} | {b['response_tokens']['by_category'].get(c, 0):.1f} |"
+              for c, s in b["scores"]["categories"].items()]
+    lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
+    lines += [f"| {a['name']} | {fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
+    return lines + ["", f"entries {b['entries']} ({b['failed']} failed to run, counted wrong) · think share "
+                        f"{b['think_share']:.1%} · unclosed <tool_call> {b['unclosed_calls']} · wall "
+                        f"{b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
+                        f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
+                        f"prefill {b['prefill_tps']:.0f} tok/s", ""]
 
 
 def _vs_raw(model: dict[str, Any]) -> str:
@@ -394,38 +377,6 @@ def _vs_raw(model: dict[str, Any]) -> str:
     return "-"
 
 
-JUMP_FORWARD_COLUMNS = ("e2e cold s on", "e2e cold s off", "e2e warm s on", "e2e warm s off", "decode tok/s on",
-                        "decode tok/s off")
-
-
-def _jump_forward_rows(summary: dict[str, Any]) -> list[tuple[str, list[str]]]:
-    """(model, cells) for the constrained variants whose latency ran with jump-forward on and off."""
-    rows, names = [], _names(summary)
-    for m in summary["models"]:
-        lat = m.get("latency") or {}
-        if lat.get("jump_forward_off"):
-            on, off = lat, lat["jump_forward_off"]
-            cells = [f"{side[key]['median']:{spec}}" for key, spec in (("e2e_s", ".3f"), ("e2e_warm_s", ".3f"),
-                                                                          ("decode_tps", ".1f")) for side in (on, off)]
-            rows.append((names[m["model"]], cells))
-    return rows
-
-
-def _paired_rows(paired: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """(row name, one cell per model) for the paired deltas: categories, then aggregates."""
-    def cell(d: dict[str, Any] | None, counts: bool) -> str:
-        if not d:
-            return "-"
-        text = f"{d['delta'] * 100:+.1f} pts [{d['low'] * 100:+.1f}, {d['high'] * 100:+.1f}]"
-        return text + (f" n={d['n']} +{d['gained']}/-{d['lost']}" if counts else "")
-
-    first = paired[0]["bfcl_paired"]
-    rows = [(c, [cell(d["bfcl_paired"]["categories"].get(c), True) for d in paired]) for c in first["categories"]]
-    rows += [(name, [cell(d["bfcl_paired"]["aggregates"].get(name), False) for d in paired])
-             for name in first["aggregates"]]
-    return rows
-
-
 def plot(summary: dict[str, Any], path: Path) -> bool:
     """Accuracy against decode tokens/s, marker area by file size; False when there is nothing to plot."""
     names = _names(summary)
@@ -433,12 +384,7 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     points = [(h, n) for h, n in points if h["overall"] is not None and h["decode_tps"]]
     if not points:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = subplots(figsize=(7, 5))
     for h, name in points:
         ax.scatter(h["decode_tps"], h["overall"] * 100, s=max(20.0, (h["file_mb"] or 100) / 2), alpha=0.6)
         ax.annotate(name, (h["decode_tps"], h["overall"] * 100), fontsize=8, xytext=(5, 5),
@@ -447,13 +393,11 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     ax.set_ylabel("BFCL overall accuracy (%)")
     ax.set_title("Accuracy vs speed (marker area ~ file size)")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     write_png(fig, path, dpi=120)
     return True
 
 
 def write_reports(out: Path, summary: dict[str, Any]) -> None:
     """report.md and plot.png beside summary.json."""
-    with atomic_file(out / "report.md") as tmp:
-        tmp.write_text(markdown(summary), encoding="utf-8")
+    write_text(out / "report.md", markdown(summary))
     plot(summary, out / "plot.png")

@@ -13,7 +13,7 @@ names, one row per (variant, task), streamed and resumed the same way (edgefc.be
 task file's hash, so a resumed run reads the same tasks.
 
 BFCL's multi-turn categories (`--categories multi_turn_base,...`, or `multi_turn` for all four) run each entry
-through edgefc's agent loop against BFCL's simulated APIs (edgefc.bench.bfcl.multiturn.runner), one row per
+through edgefc's agent loop against BFCL's simulated APIs (edgefc.bfcl.multiturn.runner), one row per
 entry; the model is loaded for them with a context of MULTI_TURN_CONTEXT tokens, as their conversations grow
 past the single-turn prompts' 8K. The suites' default categories stay the ten single-turn ones.
 
@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from edgefc.bench.bfcl.multiturn.data import CATEGORIES as MULTI_TURN
+from edgefc.bfcl import categories as bfcl_categories
 from edgefc.errors import EdgefcError, EndpointError
 from edgefc.fsutil import atomic_file
 from edgefc.progress import step_progress
@@ -120,18 +120,18 @@ class BenchConfig:
 def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
     """The settings that decide a run's results; a resumed run must have the same ones."""
     from edgefc import __version__
-    from edgefc.bench.bfcl import data
-    from edgefc.bench.bfcl.prompts import PROMPT_FORMAT
+    from edgefc.bfcl.prompts import PROMPT_FORMAT
 
-    categories = expand_categories(cfg.categories or list(data.CATEGORIES)) if suite.bfcl else None
+    categories = bfcl_categories.expand(cfg.categories or list(bfcl_categories.names(default=True))) \
+        if suite.bfcl else None
     values = {"models": [str(m) for m in cfg.models], "suite": cfg.suite, "runtime": cfg.runtime,
               "threads": cfg.threads, "categories": categories,
               "limit": cfg.limit if cfg.limit is not None else suite.limit, "seed": cfg.seed,
               "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "endpoint": cfg.endpoint,
               "served_model": cfg.served_model, "edgefc_version": __version__,
               "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
-    if any(c in MULTI_TURN for c in categories or []):  # only then, so runs from before resume as they were
-        from edgefc.bench.bfcl.multiturn.runner import HARNESS
+    if any(_multi_turn(c) for c in categories or []):  # only then, so runs from before resume as they were
+        from edgefc.bfcl.multiturn.runner import HARNESS
 
         values.update(multi_turn=HARNESS, multi_turn_context=MULTI_TURN_CONTEXT)
     if suite.agent:  # only then, so runs from before resume as they were
@@ -142,23 +142,23 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
     return values
 
 
-def expand_categories(categories: list[str]) -> list[str]:
-    """The categories asked for, `multi_turn` standing for BFCL's four multi-turn ones."""
-    return [c for name in categories for c in (MULTI_TURN if name == "multi_turn" else (name,))]
+def _multi_turn(category: str) -> bool:
+    """Whether a planned category is one of BFCL's multi-turn ones (an unknown name: a one-line error)."""
+    return category != AGENT and bfcl_categories.get(category).multi_turn
 
 
-def plan(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
+def plan_entries(run_settings: dict[str, Any]) -> dict[str, list[Any]]:
     """The BFCL entries a run scores, per category, in id order, and the agent suite's tasks under AGENT, checked
     (empty for a latency-only run)."""
-    from edgefc.bench.bfcl import data
-    from edgefc.bench.bfcl.multiturn.data import load_multi_turn
+    from edgefc.bfcl import data
+    from edgefc.bfcl.multiturn.data import load_multi_turn
 
-    planned = {c: (load_multi_turn if c in MULTI_TURN else data.load_category)(c, limit=run_settings["limit"],
+    planned = {c: (load_multi_turn if _multi_turn(c) else data.load_category)(c, limit=run_settings["limit"],
                                                                               seed=run_settings["seed"])
                for c in run_settings["categories"] or []}
     if run_settings.get("tasks"):
         from edgefc.bench.agent.tasks import load_tasks
-        from edgefc.bench.sample import sample_indices
+        from edgefc.bfcl.sample import sample_indices
 
         tasks = load_tasks(Path(run_settings["tasks"]["path"]))
         planned[AGENT] = [tasks[i] for i in sample_indices(len(tasks), run_settings["limit"], run_settings["seed"])]
@@ -229,7 +229,7 @@ def end_with_newline(path: Path) -> None:
 
 def by_prefix(entries: list[Any]) -> list[Any]:
     """Entries ordered by their prompt prefix, then id: deterministic, and each shared prefix runs back to back."""
-    from edgefc.bench.bfcl.prompts import prefix_key
+    from edgefc.bfcl.prompts import prefix_key
 
     return sorted(entries, key=lambda e: (prefix_key(e), e.id))
 
@@ -239,8 +239,8 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
     (`valid`, the leaderboard's rule) and edgefc's tolerant parser (`valid_edgefc`). One JSON-able row; an
     entry the runtime cannot answer (prompt longer than the context, a failed decode) is a failed row with its
     error, counted wrong as BFCL does."""
-    from edgefc.bench.bfcl import checker, prompts
-    from edgefc.bench.bfcl.decode import official_decode
+    from edgefc.bfcl import checker, prompts
+    from edgefc.bfcl.decode import official_decode
     from edgefc.protocol.parse import to_bfcl
 
     messages, tools = prompts.build(entry)
@@ -275,14 +275,14 @@ def load_variant_model(cfg: BenchConfig, model: str) -> Any:
 def by_tools(entries: list[Any]) -> list[Any]:
     """Multi-turn entries ordered by the tools of their first turn, then id: entries of the same APIs run back to
     back, so the prefix cache keeps their tools block."""
-    from edgefc.bench.bfcl.multiturn.prompts import tools_at
+    from edgefc.bfcl.multiturn.prompts import tools_at
 
     return sorted(entries, key=lambda e: (json.dumps(tools_at(e, 0)), e.id))
 
 
 def score_multi_turn(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[str, Any]:
-    """Run one multi-turn entry through the agent loop and score it (see edgefc.bench.bfcl.multiturn.runner)."""
-    from edgefc.bench.bfcl.multiturn.runner import run_entry
+    """Run one multi-turn entry through the agent loop and score it (see edgefc.bfcl.multiturn.runner)."""
+    from edgefc.bfcl.multiturn.runner import run_entry
 
     return run_entry(rt, entry, max_tokens=max_tokens, constrain=constrain)
 
@@ -290,9 +290,9 @@ def score_multi_turn(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> d
 def load_multi_turn_model(cfg: BenchConfig, model: str) -> Any:
     """A model of the run for multi-turn entries: llama.cpp's context sized to MULTI_TURN_CONTEXT (the other
     runtimes and an endpoint have no fixed context to size)."""
-    from edgefc.runtimes import DEFAULT_FOR_FORMAT, load, resolve
+    from edgefc.runtimes import DEFAULT_FOR_FORMAT, load, resolve, runtime_class
 
-    if cfg.endpoint is None and (cfg.runtime or DEFAULT_FOR_FORMAT[resolve(model).format]) == "llamacpp":
+    if cfg.endpoint is None and runtime_class(cfg.runtime or DEFAULT_FOR_FORMAT[resolve(model).format]).fixed_context:
         return load(model, cfg.runtime, threads=cfg.threads, n_ctx=MULTI_TURN_CONTEXT)
     return load_variant_model(cfg, model)
 
@@ -388,7 +388,7 @@ def work_units(cfg: BenchConfig) -> int:
     """How many units `run` reports to its on_step: a latency measurement per variant, a row per (variant,
     entry)."""
     suite = SUITES[cfg.suite]
-    entries = sum(len(es) for es in plan(settings(cfg, suite)).values())
+    entries = sum(len(es) for es in plan_entries(settings(cfg, suite)).values())
     return len(variants(cfg.models, cfg.constrain)) * (int(suite.latency) + entries)
 
 
@@ -405,7 +405,7 @@ def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, A
     check_tasks(cfg, suite)
     out = output_dir(cfg.out, cfg.resume)
     run_settings = settings(cfg, suite)
-    planned = plan(run_settings)  # a bad task file is refused here, before a folder is made or a model loads
+    planned = plan_entries(run_settings)  # a bad task file is refused here, before a folder is made or a model loads
     out.mkdir(parents=True, exist_ok=True)
     start_run(out, run_settings, planned, cfg.resume)
     started = time.time()
@@ -414,8 +414,8 @@ def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, A
     if suite.latency:
         run_latency(cfg, out, suite.repeats, on_step)
     if suite.bfcl:
-        single = [e for c, es in planned.items() if c not in MULTI_TURN and c != AGENT for e in es]
-        multi = [e for c, es in planned.items() if c in MULTI_TURN for e in es]
+        single = [e for c, es in planned.items() if c != AGENT and not _multi_turn(c) for e in es]
+        multi = [e for c, es in planned.items() if _multi_turn(c) for e in es]
         if single:
             run_bfcl(cfg, out, single, on_step=on_step)
         if multi:

@@ -1,6 +1,6 @@
 """Tool calls through `edgefc serve` and through llama-cpp-python's own server, on the same GGUF and requests.
 
-The requests are BFCL entries (N per category) as OpenAI messages and tools (edgefc.bench.bfcl.prompts.build),
+The requests are BFCL entries (N per category) as OpenAI messages and tools (edgefc.bfcl.prompts.build),
 sent one at a time by one client with tool_choice "auto" and temperature 0, after one warm-up request. The
 servers run one after the other (never both generating: edge CPUs are few), with the same threads and
 context. Per server: how many answers carry tool_calls; how many of those validate (every call names an
@@ -25,9 +25,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from rich.table import Table
 
-from edgefc.bench.bfcl import checker
-from edgefc.bench.bfcl.data import Entry, load_category
-from edgefc.bench.bfcl.prompts import build
+from edgefc.bfcl import checker
+from edgefc.bfcl.data import Entry, load_category
+from edgefc.bfcl.prompts import build
 from edgefc.bench.latency import COLD_MESSAGE, TOOLS
 from edgefc.bench.serve_load import CHAT, edgefc_argv, free_port, launched, post_json
 from edgefc.errors import EdgefcError

@@ -414,7 +414,7 @@ def _lost_stream(started: float, reason: str) -> Attempt:
 
 
 @dataclass(frozen=True)
-class Plan:
+class LoadPlan:
     """What the clients send: `requests` requests of `max_tokens` each, within `max_seconds`."""
 
     model: str
@@ -426,7 +426,7 @@ class Plan:
     seed: int = 0
 
 
-def run_load(port: int, plan: Plan, on_done: Callable[[Row], None] | None = None) -> tuple[list[Row], float]:
+def run_load(port: int, plan: LoadPlan, on_done: Callable[[Row], None] | None = None) -> tuple[list[Row], float]:
     """Every request of the plan through `plan.clients` threads; the rows (in index order) and the wall time."""
     lock = threading.Lock()
     issued = iter(range(plan.requests))
@@ -456,7 +456,7 @@ def run_load(port: int, plan: Plan, on_done: Callable[[Row], None] | None = None
     return sorted(rows, key=lambda r: r.index), time.perf_counter() - started
 
 
-def _one_request(port: int, plan: Plan, index: int, client: int, rng: random.Random, started: float,
+def _one_request(port: int, plan: LoadPlan, index: int, client: int, rng: random.Random, started: float,
                  deadline: float) -> Row:
     """Send request `index` until it is answered or lost; after a 429 wait and retry, or give up once the time
     budget is spent (abandoned)."""
@@ -543,7 +543,7 @@ def summarize(rows: list[Row], planned: int, wall_s: float, clients: int) -> dic
     }
 
 
-def measure_load(model: Path, plan: Plan, *, threads: int, ctx: int, queue: int, port: int,
+def measure_load(model: Path, plan: LoadPlan, *, threads: int, ctx: int, queue: int, port: int,
                  out: Path) -> dict[str, Any]:
     """Start `edgefc serve`, warm it, run the load, read its RSS and counters, stop it (see the module doc)."""
     port = free_port(port)
@@ -616,7 +616,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.compare and compare_why_not:
         raise EdgefcError(f"--compare: {compare_why_not}")
     out.mkdir(parents=True, exist_ok=True)
-    plan = Plan(model.path.name, args.requests, args.clients, args.max_tokens, args.max_seconds, args.timeout,
+    plan = LoadPlan(model.path.name, args.requests, args.clients, args.max_tokens, args.max_seconds, args.timeout,
                 args.seed)
     result: dict[str, Any] = {
         "bench_command": [sys.executable, "-m", "edgefc.bench.serve_load", *sys.argv[1:]],

@@ -15,8 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from edgefc.bfcl import categories as bfcl_categories
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
+from edgefc.runtimes import LOCAL_RUNTIMES
 
 app = typer.Typer(help="Train, shrink, verify and run small function-calling models on CPU devices.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -27,6 +29,8 @@ ModelOpt = typer.Option(DEFAULT_MODEL, "--model", "-m",
                         help="Catalog name, GGUF file, ONNX folder, HF folder or hub ID.")
 JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 ThreadsOpt = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores).")
+RuntimeOpt = typer.Option(None, "--runtime", "-r", help=f"{', '.join(LOCAL_RUNTIMES)} (default: by the model's "
+                          "format).")
 EndpointOpt = typer.Option(None, "--endpoint", help="Run the model on this OpenAI-compatible server (base URL, e.g. "
                            "http://127.0.0.1:8000/v1): prompts are rendered with the local model's template and sent "
                            "to its /v1/completions, decoded freely; a key comes from $OPENAI_API_KEY.")
@@ -89,7 +93,7 @@ def pull(name: str = typer.Argument(DEFAULT_MODEL, help="Catalog name or hub ID.
          no_weights: bool = typer.Option(False, "--no-weights", help="With --format hf: only the config and "
                                          "tokenizer (seconds), for tools that render prompts for a served model."),
          as_json: bool = JsonOpt) -> None:
-    """Fetch a model into the cache (verified), optionally materialised as a Hugging Face folder."""
+    """Fetch a model into the cache (verified), optionally materialized as a Hugging Face folder."""
     from edgefc.models import resolve
     from edgefc.models.resolve import LocalModel
 
@@ -112,8 +116,7 @@ def pull(name: str = typer.Argument(DEFAULT_MODEL, help="Catalog name or hub ID.
 def chat(message: str = typer.Argument(..., help="The user message."),
          tools: Optional[Path] = typer.Option(None, "--tools", help="JSON file of tool definitions."),
          model: str = ModelOpt,
-         runtime: Optional[str] = typer.Option(None, "--runtime", "-r",
-                                               help="llamacpp, onnxruntime or transformers (default: by format)."),
+         runtime: Optional[str] = RuntimeOpt,
          system: Optional[str] = typer.Option(None, "--system", help="A system message."),
          max_tokens: int = typer.Option(256, "--max-tokens", min=1),
          temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
@@ -171,8 +174,7 @@ def agent(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
           temperature: float = typer.Option(0.0, "--temperature", min=0.0, help="0 is greedy."),
           seed: int = typer.Option(0, "--seed"),
           think: bool = typer.Option(False, "--think/--no-think", help="Let templates that can think do so."),
-          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="llamacpp, onnxruntime or "
-                                                "transformers (default: by format)."),
+          runtime: Optional[str] = RuntimeOpt,
           threads: Optional[int] = ThreadsOpt,
           save: Optional[Path] = typer.Option(None, "--save", help="Write the transcript (JSON) here at the end."),
           replay_file: Optional[Path] = typer.Option(None, "--replay", help="Show a saved transcript; no model."),
@@ -278,8 +280,7 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
                                             "answer together (GGUF; default 8192)."),
           queue: int = typer.Option(8, "--queue", min=0, help="Requests that may wait behind the one being "
                                     "answered; more get 429."),
-          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="llamacpp, onnxruntime or "
-                                                "transformers (default: by format).")) -> None:
+          runtime: Optional[str] = RuntimeOpt) -> None:
     """Serve the OpenAI API (chat and text completions, constrained tool calls, streaming) on this device."""
     from edgefc.runtimes import load
     from edgefc.serve.server import is_loopback, serve as run_server
@@ -368,7 +369,7 @@ def train(stage: int = typer.Option(1, "--stage", min=1, max=2, help="1, or 2 (s
 
 
 @app.command()
-def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised "
+def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialized "
                                        "as HF first)."),
            fmt: str = typer.Option("gguf", "--format", "-f", help="gguf or onnx."),
            quant: Optional[list[str]] = typer.Option(None, "--quant", "-q", help="Repeat or comma-separate: "
@@ -447,6 +448,11 @@ def adapter(trained: Path = typer.Argument(..., help="The trained model's HF fol
               f"manifest {result.manifest.name}", highlight=False)
 
 
+_CATEGORIES_HELP = (f"Comma-separated BFCL categories (default: {', '.join(bfcl_categories.names(default=True))}); "
+                   f"{', '.join(bfcl_categories.names(multi_turn=True))} (or {bfcl_categories.MULTI_TURN_ALIAS}: all "
+                   "of them) run the agent loop against BFCL's simulated APIs.")
+
+
 @app.command()
 def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to compare (files of any format, "
                                                        "catalog names); deltas are against the first."),
@@ -455,17 +461,14 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
                                     "of --tasks run through edgefc's agent loop: pass rates, EN vs VI)."),
           tasks: Optional[Path] = typer.Option(None, "--tasks", help="The agent suite's task file (YAML or JSONL), "
                                                "e.g. examples/agent/tasks.yaml; checked before any model loads."),
-          categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
-                                                   "categories (default: the ten AST categories); multi_turn_base, "
-                                                   "multi_turn_miss_func, multi_turn_miss_param, "
-                                                   "multi_turn_long_context (or multi_turn: all four) run the "
-                                                   "agent loop against BFCL's simulated APIs."),
+          categories: Optional[str] = typer.Option(None, "--categories", "-c", help=_CATEGORIES_HELP),
           limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
                                               help="BFCL entries per category, or agent tasks, sampled "
                                               "with --seed."),
           seed: int = typer.Option(0, "--seed"),
           threads: Optional[int] = ThreadsOpt,
-          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help="Force one runtime for all models."),
+          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help=f"Force one runtime for all models: "
+                                                f"{', '.join(LOCAL_RUNTIMES)}."),
           max_tokens: int = typer.Option(256, "--max-tokens", min=1),
           out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default "
                                                  "bench-results/<time>)."),
@@ -503,7 +506,7 @@ def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to com
 
 
 @app.command()
-def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialised as HF "
+def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialized as HF "
                                      "first): the source every file is weighed against."),
          formats: str = typer.Option("gguf,onnx", "--formats", help="Comma-separated export formats."),
          quants: Optional[str] = typer.Option(None, "--quants", help="Comma-separated quants, each in the formats "
@@ -534,8 +537,8 @@ def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folde
     fastest whose accuracy loss stays within --budget."""
     import os
 
-    from edgefc.bench.tune.report import table
-    from edgefc.bench.tune.run import TuneConfig, run_tune
+    from edgefc.export.tune.report import table
+    from edgefc.export.tune.run import TuneConfig, run_tune
 
     cfg = TuneConfig(model=model, formats=[f.strip() for f in formats.split(",") if f.strip()],
                      quants=[q.strip() for q in quants.split(",") if q.strip()] if quants else None, budget=budget,

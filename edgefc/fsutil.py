@@ -106,10 +106,27 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def write_png(fig: Any, final: str | Path, dpi: int) -> None:
-    """Save a matplotlib figure as a PNG at `final`, atomically, and release it."""
+def write_text(final: str | Path, text: str) -> None:
+    """Write UTF-8 `text` to `final` atomically: a reader sees the old file or the whole new one."""
+    with atomic_file(final) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    """matplotlib's `plt.subplots` on its file-only backend (no display is needed or opened)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt.subplots(*args, **kwargs)
+
+
+def write_png(fig: Any, final: str | Path, dpi: int) -> None:
+    """Lay out a matplotlib figure, save it as a PNG at `final`, atomically, and release it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
     with atomic_file(final) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     plt.close(fig)

@@ -27,7 +27,8 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from edgefc.errors import EdgefcError, require
-from edgefc.export.gguf import architecture, source_tensors
+from edgefc.export.checkpoint import source_tensors
+from edgefc.export.gguf import architecture
 from edgefc.export.manifest import folder_sha256, write_manifest
 from edgefc.fsutil import atomic_file
 from edgefc.models.adapter import TOKEN_EMBD, file_sha256, to_lora
@@ -111,7 +112,7 @@ def _pairs(base: Path, trained: Path, skip: Callable[[str], bool]) -> Iterator[t
 
 
 def _base_gguf(base: Path, given: Path | None) -> Path:
-    """The base's GGUF: `given`, else the one the base folder was materialised from (its marker)."""
+    """The base's GGUF: `given`, else the one the base folder was materialized from (its marker)."""
     if given is not None:
         return given
     marker = base / SOURCE_MARKER
@@ -199,7 +200,7 @@ def make_adapter(base: Path, trained: Path, out: Path, *, base_gguf: Path | None
                  energy: float = DEFAULT_ENERGY, max_rank: int = DEFAULT_MAX_RANK, max_bytes: int | None = None,
                  dtype: str = "f16", info: Mapping[str, Any] | None = None) -> AdapterResult:
     """Write `trained`'s difference from `base` (HF folders of one model) as a llama.cpp LoRA adapter GGUF for
-    `base_gguf` (default: the GGUF `base` was materialised from) at `out`, with a manifest beside it carrying
+    `base_gguf` (default: the GGUF `base` was materialized from) at `out`, with a manifest beside it carrying
     `info` (recipe, data, command, commit, figures: whatever the caller knows)."""
     gguf = require("gguf", "export")
     if dtype not in DTYPES:

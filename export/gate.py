@@ -34,17 +34,8 @@ class Gate:
         return why
 
 
-# Default gates by precision. Measured by `edgefc export qwen2.5-coder-0.5b-instruct --format gguf --quant
-# f16,q8_0,q4_K_M` and `--format onnx --quant fp32,int8,int4` (10 probes, the embedded model's HF form):
-#   GGUF f16 KL 6.5e-07, greedy 100%, calls 100% | q8_0 2.2e-04, 100%, 100% | q4_K_M 1.8e-03, 98.8%, 90%
-#   ONNX fp32 1.7e-12 | int8 (dynamic activations) 8.7e-02, 91.2%, 70% | int4 3.3e-02, 94.4%, 80%
-# and on 30 probes of the new set (`... --format gguf --quant f16,q8_0,q4_K_M,q4_0 --probes 30`):
-#   GGUF f16 7.8e-07, 100%, 100% | q8_0 1.4e-04, 99.8%, 96.7% | q4_K_M 1.5e-03, 99.6%, 93.3% | q4_0 2.2e-02, 97.5%, 90%
-# and ONNX int8 at accuracy level 4 (`... --format onnx --quant int8 --probes 16`): 3.4e-04, 100%, 100%
-# (4.2e-05 at level 0, which decoded 26x slower on CPU in one `edgefc bench LEVEL0 LEVEL4 --suite latency`).
-# Each bound leaves room of about the width of a 95% interval at 100 probes (+/-8 points on calls) below
-# the measured figure; unmeasured types sit between their measured neighbours. Re-measure with the same
-# commands on the full probe set (default --probes) before tightening.
+# Default gates by precision: each bound sits about a 95% interval's width (at 100 probes) below what its
+# precision measured; the figures and the commands that measured them are in export/gate.md.
 LOSSLESS = Gate(kl_mean_max=1e-4, greedy_min=0.99, tool_calls_min=0.95)  # f32, fp32: rounding only
 HALF = Gate(kl_mean_max=1e-3, greedy_min=0.97, tool_calls_min=0.92)  # f16, bf16
 EIGHT_BIT = Gate(kl_mean_max=5e-3, greedy_min=0.95, tool_calls_min=0.9)  # q8_0, weight-only int8

@@ -22,6 +22,7 @@ from typing import Any, Callable, ClassVar, Iterator
 import numpy as np
 
 from edgefc.errors import EdgefcError, require
+from edgefc.export.checkpoint import SourceTensor, source_tensors
 from edgefc.export.gate import EIGHT_BIT, FOUR_BIT, HALF, LOSSLESS, SIX_BIT, Gate
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.progress import StepProgress
@@ -157,36 +158,6 @@ def architecture(config: dict[str, Any]) -> Architecture:
             return ARCHITECTURES[name](config)
     raise EdgefcError(f"GGUF export supports {', '.join(ARCHITECTURES)}; this model is "
                       f"{', '.join(config.get('architectures') or ['of unknown architecture'])}")
-
-
-@dataclass(frozen=True)
-class SourceTensor:
-    """One checkpoint tensor, known from the safetensors header only."""
-
-    file: Path
-    name: str
-    shape: tuple[int, ...]
-    dtype: str  # safetensors dtype: F32, F16, BF16, ...
-
-
-def source_tensors(hf_dir: Path) -> list[SourceTensor]:
-    """Every tensor of the checkpoint, with shape and dtype, without reading any data."""
-    safetensors = require("safetensors", "export")
-    files = sorted(hf_dir.glob("*.safetensors"))
-    if not files:
-        raise EdgefcError(f"{hf_dir} has no .safetensors weights")
-    out = []
-    for file in files:
-        with safetensors.safe_open(file, "pt") as f:
-            for name in f.keys():
-                part = f.get_slice(name)
-                out.append(SourceTensor(file, name, tuple(part.get_shape()), part.get_dtype()))
-    return out
-
-
-def parameter_count(hf_dir: Path) -> int:
-    """Parameters in the checkpoint (from the headers)."""
-    return sum(int(np.prod(t.shape)) for t in source_tensors(hf_dir))
 
 
 def base_quant(hf_dir: Path) -> str:

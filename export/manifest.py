@@ -47,7 +47,7 @@ FLOAT_FILE_TYPES = {"ALL_F32", "MOSTLY_F16", "MOSTLY_BF16"}
 
 
 def source_lineage(hf_dir: Path) -> dict[str, Any] | None:
-    """Where an HF source came from when edgefc materialised it from a GGUF (its marker), else None.
+    """Where an HF source came from when edgefc materialized it from a GGUF (its marker), else None.
 
     `quantized` is True when that GGUF was quantized: every figure of the export is then relative to the
     dequantized weights, not to the original model.
@@ -56,9 +56,9 @@ def source_lineage(hf_dir: Path) -> dict[str, Any] | None:
     if marker.is_file():
         lineage = json.loads(marker.read_text(encoding="utf-8"))
         return {**lineage, "quantized": lineage.get("file_type") not in FLOAT_FILE_TYPES}
-    if hf_dir.resolve().parent == (cache_dir() / "hf").resolve():  # materialised before markers existed
+    if hf_dir.resolve().parent == (cache_dir() / "hf").resolve():  # materialized before markers existed
         return {"gguf": None, "file_type": None, "quantized": None,
-                "note": f"materialised by edgefc from a GGUF ({hf_dir.name}) before lineage was recorded"}
+                "note": f"materialized by edgefc from a GGUF ({hf_dir.name}) before lineage was recorded"}
     return None
 
 

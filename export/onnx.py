@@ -7,8 +7,7 @@ with int8 activations computed per tensor at run time: half the size, a larger d
 MatMulNBits (block 32, symmetric), with the embedding table as GatherBlockQuantized; a tied embedding is then
 stored twice in 4 bits (lookup and lm_head). Both MatMulNBits variants run at accuracy level 4 (activations
 quantized to int8 per block of 32 on CPU): onnxruntime's CPU kernel has no packed float path for 8-bit weights,
-so at level 0 it dequantizes every weight matrix at every call (in `edgefc tune`'s latency run, int8 made that
-way decoded the embedded model at 4 tokens/s, int4 at 122).
+so at level 0 it dequantizes every weight matrix at every call (the measured cost is in export/gate.md).
 Tokenizer, chat template and generation config are copied beside the model so the folder is self-contained.
 """
 

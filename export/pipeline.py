@@ -21,6 +21,7 @@ from edgefc.errors import EdgefcError
 from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
 from edgefc.export import probes as probe_set
+from edgefc.export.checkpoint import parameter_count
 from edgefc.export.gate import Gate, with_overrides
 from edgefc.export.manifest import folder_sha256, manifest_path, source_lineage, write_manifest
 from edgefc.export.quiet import chatter_to, transformers_quiet
@@ -112,7 +113,7 @@ def _preflight(hf_dir: Path, spec: ExportFormat) -> None:
     ChatTemplate.from_hf_dir(hf_dir)  # raises: no template means no tool calling
 
 
-def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, force: bool) -> ExportPlan:
+def plan_export(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, force: bool) -> ExportPlan:
     """Resolve the source and name every output; refuse bad quants and existing outputs up front."""
     if fmt not in EXPORT_FORMATS:
         raise EdgefcError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
@@ -141,7 +142,7 @@ def plan(model: str | Path, fmt: str, quants: list[str], out: Path | None, *, fo
 
 def needed_bytes(p: ExportPlan) -> int:
     """About how many bytes the export writes: every target plus the shared base when it is not one."""
-    params = gguf_export.parameter_count(p.source)
+    params = parameter_count(p.source)  # the HF source's, whichever format is made from it
     quants = list(p.targets) + ([] if p.format.base_quant in p.targets else [p.format.base_quant])
     return int(sum(params * p.format.quants[q].bits_per_weight / 8 for q in quants))
 
@@ -214,7 +215,7 @@ def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe
 def _warn_lineage(lineage: dict[str, Any] | None, source: Path) -> None:
     if lineage and lineage.get("quantized") is not False:
         kind = lineage.get("file_type") or "quantized"
-        console.print(f"[yellow]warning:[/] {source.name} was materialised from a {kind} GGUF: every figure is "
+        console.print(f"[yellow]warning:[/] {source.name} was materialized from a {kind} GGUF: every figure is "
                       "relative to those dequantized weights, not to the original model", highlight=False)
 
 
@@ -224,7 +225,7 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
                keep_failed: bool = False) -> list[ExportResult]:
     """Export `model` to `fmt` in each of `quants`, verify each against the source in its temporary place, and
     publish (with a manifest) only what passes its gate; see ExportResult.passed for the verdicts."""
-    p = plan(model, fmt, quants, out, force=force)
+    p = plan_export(model, fmt, quants, out, force=force)
     folder = next(iter(p.targets.values())).parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

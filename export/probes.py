@@ -16,8 +16,10 @@ from importlib import resources
 from itertools import zip_longest
 from typing import Any, Callable
 
-BFCL_CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance",
-                   "live_simple", "live_multiple", "live_parallel", "live_irrelevance")
+from edgefc.bfcl.categories import names
+
+# BFCL's default categories less live_parallel_multiple: the set the export gates were set on
+BFCL_CATEGORIES = tuple(c for c in names(default=True) if c != "live_parallel_multiple")
 BFCL_PER_CATEGORY = 12  # 9 x 12 + 10 own probes = 118: one disagreement moves an agreement figure < 1 point
 TOKEN_CAP = 2048  # live_multiple prompts reach ~6.6K tokens; prefill of those would dominate verification
 DEFAULT_SEED = 0
@@ -46,7 +48,7 @@ def own_probes() -> list[Probe]:
 def bfcl_probes(category: str, count: int, *, seed: int = DEFAULT_SEED,
                 fits: Callable[[Probe], bool] = lambda probe: True) -> list[Probe]:
     """`count` entries of a BFCL category, in a seeded order, skipping those `fits` rejects."""
-    from edgefc.bench.bfcl import data, prompts
+    from edgefc.bfcl import data, prompts
 
     entries = data.load_category(category)
     random.Random(f"{seed}:{category}").shuffle(entries)

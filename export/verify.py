@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from edgefc.bench.bfcl.score import wilson
+from edgefc.bfcl.stats import wilson
 from edgefc.export.probes import Probe
 from edgefc.protocol.parse import ParseResult
 from edgefc.runtimes.base import Generation, Runtime

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from edgefc.bench.bfcl.data import WHEEL_ENV, wheel_path
+from edgefc.bfcl.data import WHEEL_ENV, wheel_path
 from edgefc.errors import EdgefcError
 
 PYTHON_ENV = "EDGEFC_BFCL_PYTHON"

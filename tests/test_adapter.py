@@ -200,7 +200,7 @@ def test_catalog_adapter_model_resolves_loads_and_merges(tmp_path: Path, monkeyp
     """An entry AdapterOf(base, adapter): `load` gives llama.cpp on the base GGUF plus the adapter, both hashes
     checked against the manifest; as HF (export, training) it is the merged folder."""
     from edgefc.errors import ModelError
-    from edgefc.export.pipeline import plan
+    from edgefc.export.pipeline import plan_export
     from edgefc.models import catalog, materialize, resolve
     from edgefc.models.adapter import file_sha256, manifest_of
     from edgefc.runtimes import load
@@ -245,7 +245,7 @@ def test_catalog_adapter_model_resolves_loads_and_merges(tmp_path: Path, monkeyp
     monkeypatch.setattr(materialize, "cached_hf", lambda gguf: untied[0])  # transformers' GGUF reader: another test
     merged = resolve("tiny-fc", want="hf")
     assert merged.format == "hf" and merged.path.name.startswith(f"{untied[0].name}+")
-    assert plan("tiny-fc", "gguf", ["f32"], tmp_path / "exports", force=False).source == merged.path
+    assert plan_export("tiny-fc", "gguf", ["f32"], tmp_path / "exports", force=False).source == merged.path
 
     record = json.loads(manifest_of(adapter).read_text())
     manifest_of(adapter).write_text(json.dumps({**record, "base": {"sha256": "0" * 64}}))

@@ -332,15 +332,15 @@ def test_summary_and_reports_from_agent_rows(tmp_path: Path) -> None:
 
 
 def test_limit_draws_the_same_tasks_in_file_order(tmp_path: Path) -> None:
-    from edgefc.bench.runner import plan
+    from edgefc.bench.runner import plan_entries
 
     tasks = write_tasks(tmp_path, *(shop(id=f"t{i}", user=f"Where is order 1234{i}?", facts=[["shipped"]]) for i in range(6)))
     settings = {"categories": None, "seed": 0, "tasks": {"path": str(tasks)}}
-    everything = [t.id for t in plan({**settings, "limit": None})["agent"]]
-    drawn = [t.id for t in plan({**settings, "limit": 3})["agent"]]
+    everything = [t.id for t in plan_entries({**settings, "limit": None})["agent"]]
+    drawn = [t.id for t in plan_entries({**settings, "limit": 3})["agent"]]
     assert everything == [f"t{i}" for i in range(6)] and len(drawn) == 3
-    assert drawn == sorted(drawn, key=everything.index) == [t.id for t in plan({**settings, "limit": 3})["agent"]]
-    assert drawn != [t.id for t in plan({**settings, "limit": 3, "seed": 1})["agent"]]
+    assert drawn == sorted(drawn, key=everything.index) == [t.id for t in plan_entries({**settings, "limit": 3})["agent"]]
+    assert drawn != [t.id for t in plan_entries({**settings, "limit": 3, "seed": 1})["agent"]]
 
 
 def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf: Path, tmp_path: Path) -> None:

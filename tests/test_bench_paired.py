@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from edgefc.bench.paired import paired_deltas
+from edgefc.bfcl.stats import paired_deltas
 
 
 def _rows(category: str, valid: list[bool]) -> list[dict]:

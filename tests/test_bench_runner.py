@@ -134,7 +134,7 @@ def test_a_torn_line_loses_nothing(tiny_gguf: Path, wheel: Path, tmp_path: Path)
 def test_failed_entries_are_rows_and_the_run_goes_on(tiny_gguf: Path, wheel: Path, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from edgefc import runtimes
-    from edgefc.bench.bfcl import data, prompts
+    from edgefc.bfcl import data, prompts
     from edgefc.bench.runner import BenchConfig, run
     from edgefc.runtimes.llamacpp import LlamaCppRuntime
 
@@ -212,7 +212,7 @@ def test_files_of_the_same_name_are_told_apart_by_their_folders(tmp_path: Path) 
 
 def test_entries_run_grouped_by_prefix_and_scores_are_keyed_by_id(tiny_gguf: Path, wheel: Path, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from edgefc.bench.bfcl import data, prompts
+    from edgefc.bfcl import data, prompts
     from edgefc.bench.report import latest_rows
     from edgefc.bench.runner import BenchConfig, by_prefix, run_bfcl
 
@@ -311,7 +311,7 @@ def test_constrain_both_runs_each_model_constrained_and_free(tiny_gguf: Path, wh
 def test_a_model_is_loaded_once_for_both_decodings(tiny_gguf: Path, wheel: Path, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from edgefc import runtimes
-    from edgefc.bench.bfcl import data
+    from edgefc.bfcl import data
     from edgefc.bench.runner import BenchConfig, run_bfcl
     from edgefc.runtimes.llamacpp import LlamaCppRuntime
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from edgefc.bench.bfcl.checker import Verdict, check, standardize
-from edgefc.bench.bfcl.data import Entry
+from edgefc.bfcl.checker import Verdict, check, standardize
+from edgefc.bfcl.data import Entry
 from edgefc.errors import EdgefcError
 
 
@@ -200,5 +200,5 @@ def test_valid_verdict_has_no_error() -> None:
 
 def test_java_is_not_supported() -> None:
     entry = Entry("simple_java_0", "simple_java", [], [FACTORIAL], [{"math.factorial": {"number": ["5"]}}])
-    with pytest.raises(EdgefcError, match="supports"):
+    with pytest.raises(EdgefcError, match="is java"):
         check(entry, [{"math.factorial": {"number": "5"}}])

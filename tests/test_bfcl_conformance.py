@@ -17,9 +17,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from edgefc.bench.bfcl.checker import Verdict, check
-from edgefc.bench.bfcl.data import CATEGORIES, IRRELEVANCE_CATEGORIES, Entry, load_category
-from edgefc.bench.bfcl.decode import official_decode
+from edgefc.bfcl.checker import Verdict, check
+from edgefc.bfcl.categories import CATEGORIES, names
+from edgefc.bfcl.data import Entry, load_category
+from edgefc.bfcl.decode import official_decode
 from tests.bfcl_support import official_python, real_wheel
 
 HELPER = Path(__file__).with_name("bfcl_official_check.py")
@@ -190,12 +191,12 @@ def _unusual(entry: Entry) -> bool:
 def _cases(wheel: Path) -> list[tuple[Entry, str, Any]]:
     """A fixed sample of every category plus every unusual entry, each with its mutations."""
     cases = []
-    for category in CATEGORIES:
+    for category in names(multi_turn=False):
         sample = load_category(category, limit=PER_CATEGORY, seed=0, wheel=wheel)
         chosen = {entry.id for entry in sample}
         extra = [e for e in load_category(category, wheel=wheel) if _unusual(e) and e.id not in chosen]
         for entry in sample + extra:
-            mutations = _irrelevance_cases if category in IRRELEVANCE_CATEGORIES else _answer_cases
+            mutations = _irrelevance_cases if CATEGORIES[category].rule == "irrelevance" else _answer_cases
             cases += [(entry, label, decoded) for label, decoded in mutations(entry)]
     return cases
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from edgefc.bench.bfcl import data
-from edgefc.bench.bfcl.data import CATEGORIES, ENTRY_COUNTS, OPTIONAL_CATEGORIES, Entry, load_category
+from edgefc.bfcl import data
+from edgefc.bfcl.categories import CATEGORIES, names
+from edgefc.bfcl.data import Entry, load_category, read_jsonl
 from edgefc.errors import EdgefcError
 from tests.bfcl_support import real_wheel
 
@@ -116,15 +117,17 @@ def test_unverified_download_is_not_kept(tmp_path: Path, monkeypatch: pytest.Mon
 def test_real_wheel_counts() -> None:
     wheel = real_wheel()
     assert wheel.name == data.WHEEL_NAME
-    for category in CATEGORIES + OPTIONAL_CATEGORIES:
+    for category in CATEGORIES.values():  # the table's counts are the wheel's, every category's
+        assert len(read_jsonl(wheel, f"{data.DATA_DIR}/{category.file}")) == category.entries, category.name
+    for category in names(multi_turn=False):
         entries = load_category(category, wheel=wheel)
-        assert len(entries) == ENTRY_COUNTS[category], category
         assert all(e.question and all("role" in m for m in e.question) for e in entries)
-        assert all((e.answer is None) == (category in data.IRRELEVANCE_CATEGORIES) for e in entries)
-    assert ENTRY_COUNTS == {"simple_python": 400, "multiple": 200, "parallel": 200, "parallel_multiple": 200,
-                            "irrelevance": 240, "live_simple": 258, "live_multiple": 1053, "live_parallel": 16,
-                            "live_parallel_multiple": 24, "live_irrelevance": 884, "simple_java": 100,
-                            "simple_javascript": 50}
+        assert all((e.answer is None) == (CATEGORIES[category].rule == "irrelevance") for e in entries)
+    assert {c.name: c.entries for c in CATEGORIES.values()} == {
+        "simple_python": 400, "multiple": 200, "parallel": 200, "parallel_multiple": 200, "irrelevance": 240,
+        "live_simple": 258, "live_multiple": 1053, "live_parallel": 16, "live_parallel_multiple": 24,
+        "live_irrelevance": 884, "simple_java": 100, "simple_javascript": 50, "multi_turn_base": 200,
+        "multi_turn_miss_func": 200, "multi_turn_miss_param": 200, "multi_turn_long_context": 200}
 
 
 def test_verified_download_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

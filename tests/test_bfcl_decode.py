@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import edgefc
-from edgefc.bench.bfcl.decode import official_decode
+from edgefc.bfcl.decode import official_decode
 
 
 def test_exact_blocks_decode() -> None:

@@ -5,7 +5,7 @@ Three runs answer the same entries, all decoded freely (BFCL's harness talks to 
 grammar):
 - the harness, with its own prompt (its Qwen FC handler's text) sent to `edgefc serve`, scored by `bfcl evaluate`;
 - `edgefc bench --endpoint` against that server, and `edgefc bench` on the same file locally, both with edgefc's
-  prompt (bench/bfcl/prompts.py documents how it differs from the handler's) and edgefc's scorer.
+  prompt (edgefc/bfcl/prompts.py documents how it differs from the handler's) and edgefc's scorer.
 The test holds that the served answers are the local ones, that BFCL's verdict on each harness answer is the one
 edgefc's scorer gives it, and that the three runs score the same per category.
 """
@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
-from edgefc.bench.bfcl import checker
-from edgefc.bench.bfcl.data import Entry, load_category
-from edgefc.bench.bfcl.decode import official_decode
+from edgefc.bfcl import checker
+from edgefc.bfcl.data import Entry, load_category
+from edgefc.bfcl.decode import official_decode
 from edgefc.bench.runner import BenchConfig, read_jsonl, run
 from edgefc.models import DEFAULT_MODEL, resolve
 from edgefc.models.materialize import cached_hf
@@ -138,7 +138,7 @@ def test_bfcl_harness_against_edgefc_serve(tmp_path: Path) -> None:
     ours = {i: checker.check(entries[i], official_decode(texts[i])).valid for i in entries}
     assert ours == official
 
-    # The three runs score alike per category (the prompts differ as bench/bfcl/prompts.py says; on this model,
+    # The three runs score alike per category (the prompts differ as edgefc/bfcl/prompts.py says; on this model,
     # decoded freely, neither prompt brings a call in BFCL's format).
     scores = {"bfcl harness": _by_category(entries, official),
               "edgefc bench --endpoint": _by_category(entries, {i: r["valid"] for i, r in remote.items()}),

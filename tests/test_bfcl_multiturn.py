@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from edgefc.bench.bfcl.multiturn import worker
-from edgefc.bench.bfcl.multiturn.apis import MODULES, PACKAGE, api_root
-from edgefc.bench.bfcl.multiturn.calls import parse_call
-from edgefc.bench.bfcl.multiturn.checker import TurnRecord, check
-from edgefc.bench.bfcl.multiturn.data import API_CLASSES, CATEGORIES, MultiTurnEntry, function_docs, load_multi_turn
-from edgefc.bench.bfcl.multiturn.prompts import ADDITIONAL_FUNCTION_PROMPT, tools_at, turn_messages
-from edgefc.bench.bfcl.prompts import PYTHON_HINT
-from edgefc.bench.bfcl.multiturn.executor import Executor
+from edgefc.bfcl.multiturn import worker
+from edgefc.bfcl.multiturn.apis import MODULES, PACKAGE, api_root
+from edgefc.bfcl.multiturn.calls import parse_call
+from edgefc.bfcl.multiturn.checker import TurnRecord, check
+from edgefc.bfcl.categories import names
+from edgefc.bfcl.multiturn.data import API_CLASSES, MultiTurnEntry, function_docs, load_multi_turn
+from edgefc.bfcl.multiturn.prompts import ADDITIONAL_FUNCTION_PROMPT, tools_at, turn_messages
+from edgefc.bfcl.prompts import PYTHON_HINT
+from edgefc.bfcl.multiturn.executor import Executor
 from edgefc.errors import EdgefcError
 from tests.bfcl_support import real_wheel
 
@@ -33,7 +34,7 @@ def _entry(wheel: Path, category: str, classes: set[str]) -> MultiTurnEntry:
     return next(e for e in load_multi_turn(category, wheel=wheel) if classes <= set(e.involved_classes))
 
 
-@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("category", names(multi_turn=True))
 def test_each_category_loads_with_bfcls_function_list(wheel: Path, category: str) -> None:
     entries = load_multi_turn(category, wheel=wheel)
     docs = function_docs(wheel)

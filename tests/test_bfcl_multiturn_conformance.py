@@ -17,10 +17,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from edgefc.bench.bfcl.multiturn.calls import parse_call
-from edgefc.bench.bfcl.multiturn.checker import TurnRecord, Verdict, check
-from edgefc.bench.bfcl.multiturn.data import CATEGORIES, MultiTurnEntry, load_multi_turn
-from edgefc.bench.bfcl.multiturn.executor import Executor
+from edgefc.bfcl.multiturn.calls import parse_call
+from edgefc.bfcl.multiturn.checker import TurnRecord, Verdict, check
+from edgefc.bfcl.categories import names
+from edgefc.bfcl.multiturn.data import MultiTurnEntry, load_multi_turn
+from edgefc.bfcl.multiturn.executor import Executor
 from tests.bfcl_support import official_python, real_wheel
 
 HELPER = Path(__file__).with_name("bfcl_official_multiturn_check.py")
@@ -105,7 +106,7 @@ def _ground_truth_run(entry: MultiTurnEntry, wheel: Path) -> list[tuple[list[str
 def test_multi_turn_verdicts_agree_with_bfcl_eval() -> None:
     wheel, python = real_wheel(), official_python()
     cases, ours = [], []
-    for category in CATEGORIES:
+    for category in names(multi_turn=True):
         for entry in load_multi_turn(category, limit=PER_CATEGORY, seed=0, wheel=wheel):
             truth = _ground_truth_run(entry, wheel)
             for label, steps in _cases(entry):

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from edgefc.bench.bfcl.multiturn.data import MultiTurnEntry, load_multi_turn
-from edgefc.bench.bfcl.multiturn.prompts import ADDITIONAL_FUNCTION_PROMPT, MAX_STEPS_PER_TURN
-from edgefc.bench.bfcl.multiturn.runner import run_entry
+from edgefc.bfcl.multiturn.data import MultiTurnEntry, load_multi_turn
+from edgefc.bfcl.multiturn.prompts import ADDITIONAL_FUNCTION_PROMPT, MAX_STEPS_PER_TURN
+from edgefc.bfcl.multiturn.runner import run_entry
 from tests.bfcl_support import real_wheel
 from tests.test_agent import Scripted, call, calls
 
@@ -112,7 +112,7 @@ def test_a_runtime_failure_is_a_failed_row(wheel: Path) -> None:
 
 
 def test_multi_turn_aggregates_weigh_bfcl_v4s_measured_parts() -> None:
-    from edgefc.bench.bfcl.score import aggregates
+    from edgefc.bfcl.score import aggregates
 
     single = {"simple_python": 0.8, "multiple": 0.6, "parallel": 0.5, "parallel_multiple": 0.3,
               "irrelevance": 0.9, "live_simple": 0.5, "live_multiple": 0.4, "live_parallel": 0.25,
@@ -161,7 +161,7 @@ def test_a_tiny_model_runs_two_entries_through_edgefc_bench_and_resumes(tiny_ggu
 
 
 def test_multi_turn_stands_for_the_four_categories() -> None:
-    from edgefc.bench.bfcl.multiturn.data import CATEGORIES
-    from edgefc.bench.runner import expand_categories
+    from edgefc.bfcl.categories import expand
 
-    assert expand_categories(["simple_python", "multi_turn"]) == ["simple_python", *CATEGORIES]
+    assert expand(["simple_python", "multi_turn"]) == ["simple_python", "multi_turn_base", "multi_turn_miss_func",
+                                                       "multi_turn_miss_param", "multi_turn_long_context"]

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from edgefc.bench.bfcl.data import CATEGORIES, OPTIONAL_CATEGORIES, Entry, load_category
-from edgefc.bench.bfcl.prompts import PYTHON_HINT, build, prefix_key
+from edgefc.bfcl.categories import names
+from edgefc.bfcl.data import Entry, load_category
+from edgefc.bfcl.prompts import PYTHON_HINT, build, prefix_key
 from edgefc.errors import EdgefcError
 from edgefc.protocol.render import ChatTemplate
 from edgefc.protocol.schema import normalize_tools
@@ -100,17 +101,19 @@ def test_build_leaves_the_entry_alone(entries: dict[str, Entry]) -> None:
 
 def test_every_entry_builds() -> None:
     wheel = real_wheel()
-    for category in CATEGORIES:
+    for category in names(multi_turn=False):
         for entry in load_category(category, wheel=wheel):
             messages, tools = build(entry)
             assert len(tools) == len(entry.functions) and len(messages) == len(entry.question)
 
 
 def test_java_and_javascript_are_not_supported() -> None:
-    assert OPTIONAL_CATEGORIES == ("simple_java", "simple_javascript")
+    assert names(runnable=False) == ("simple_java", "simple_javascript")
     entry = Entry("simple_java_0", "simple_java", [{"role": "user", "content": "?"}], [], None)
-    with pytest.raises(EdgefcError, match="not 'simple_java'"):
+    with pytest.raises(EdgefcError, match="'simple_java' is java"):
         build(entry)
+    with pytest.raises(EdgefcError, match="'simple_javascript' is javascript"):
+        load_category("simple_javascript")  # refused before the wheel is read, not after a run
 
 
 def test_prefix_key_is_what_renders_before_the_question(entries: dict[str, Entry]) -> None:
@@ -144,7 +147,7 @@ def _split_tools(prompt: str) -> tuple[str, list[dict], str]:
 def test_prompt_is_the_handlers_own_but_for_explained_differences(tmp_path: Path) -> None:
     python = official_python()
     wheel = real_wheel()
-    sample = [e for c in CATEGORIES for e in load_category(c, limit=15, seed=1, wheel=wheel)]
+    sample = [e for c in names(multi_turn=False) for e in load_category(c, limit=15, seed=1, wheel=wheel)]
     non_ascii = [e for e in load_category("live_multiple", wheel=wheel) if not e.question[-1]["content"].isascii()]
     entries = list({e.id: e for e in sample + non_ascii[:5]}.values())
     theirs = _handler_prompts(python, entries, tmp_path)

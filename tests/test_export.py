@@ -58,7 +58,7 @@ def test_every_quant_is_written_and_verified(exports: dict[str, pipeline.ExportR
 
 
 def test_agreement_figures_carry_wilson_intervals(exports: dict[str, pipeline.ExportResult]) -> None:
-    from edgefc.bench.bfcl.score import wilson
+    from edgefc.bfcl.stats import wilson
 
     for result in exports.values():
         v = result.verification
@@ -104,7 +104,7 @@ def test_manifests_describe_each_export(exports: dict[str, pipeline.ExportResult
         manifest = json.loads(manifest_path(result.path).read_text())
         assert manifest["quant"] == quant and manifest["size_bytes"] == result.size_bytes
         assert manifest["source"]["path"] == str(tiny_qwen3_256) and len(manifest["source"]["sha256"]) == 64
-        assert manifest["source"]["lineage"] is None  # a checkpoint, not a folder materialised from a GGUF
+        assert manifest["source"]["lineage"] is None  # a checkpoint, not a folder materialized from a GGUF
         assert manifest["libraries"]["transformers"] and manifest["seconds"] >= 0
         assert manifest["passed"] is True and manifest["gate"]["kl_mean_max"] == OPEN_GATE["kl_mean_max"]
         assert manifest["verification"]["greedy_agreement"] == result.verification.greedy_agreement

@@ -1,7 +1,7 @@
 """The embedded default model exported to q4_K_M and run by plain llama-cpp-python (no edgefc in the loop):
 the tools prompt comes from the file's own template and the answer parses to the expected call.
 
-Slow: materialises the HF folder (minutes), writes an f16 GGUF, quantizes it and verifies it on 10 probes
+Slow: materializes the HF folder (minutes), writes an f16 GGUF, quantizes it and verifies it on 10 probes
 (BFCL and edgefc's own); CI runs it.
 """
 

@@ -1,6 +1,6 @@
 """GGUF writing: streamed tensor by tensor with the same bytes as converting in memory, a bf16 base for bf16
 sources, one registered class per architecture (Llama's q/k permutation checked against transformers), and
-the lineage of a source that was itself materialised from a quantized GGUF."""
+the lineage of a source that was itself materialized from a quantized GGUF."""
 
 from __future__ import annotations
 
@@ -139,4 +139,4 @@ def test_manifest_records_a_quantized_gguf_source(qwen_tokenizer_dir: Path, tmp_
     for result in results:
         lineage = json.loads(manifest_path(result.path).read_text())["source"]["lineage"]
         assert lineage["file_type"] == "MOSTLY_Q8_0" and lineage["quantized"] is True
-    assert capsys.readouterr().err.count("materialised from a MOSTLY_Q8_0 GGUF") == 1
+    assert capsys.readouterr().err.count("materialized from a MOSTLY_Q8_0 GGUF") == 1

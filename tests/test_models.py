@@ -227,7 +227,7 @@ def test_the_gguf_header_reads_what_ggufs_reader_reads(tiny_gguf: Path, tmp_path
         read_header(tmp_path / "text.gguf")
 
 
-def test_materialise_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
+def test_materialize_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
     from collections import namedtuple
@@ -243,7 +243,7 @@ def test_materialise_checks_free_space_first(tiny_gguf: Path, tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_materialise_without_weights_is_config_and_tokenizer(tiny_gguf: Path, tmp_path: Path) -> None:
+def test_materialize_without_weights_is_config_and_tokenizer(tiny_gguf: Path, tmp_path: Path) -> None:
     """What BFCL's harness reads from --local-model-path for a served model: config and tokenizer, no weights."""
     import transformers
 

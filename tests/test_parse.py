@@ -571,9 +571,11 @@ ADVERSARIAL = {
 
 
 @pytest.mark.parametrize("name", list(ADVERSARIAL))
-def test_100kb_inputs_parse_fast(name: str) -> None:
+def test_100kb_inputs_never_backtrack_without_end(name: str) -> None:
+    """A guard against catastrophic backtracking, not a speed target: a quadratic scan of 100 KB is some 1e10 steps
+    (minutes), while the parser takes under 1.5 s on an idle 2-core machine; 20 s leaves a loaded CI room."""
     text = ADVERSARIAL[name]
     assert len(text) >= 90_000
     start = time.perf_counter()
     parse(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 20.0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from edgefc.errors import EdgefcError
-from edgefc.runtimes import RUNTIMES, Runtime, Sampling, load
+from edgefc.runtimes import LOCAL_RUNTIMES, RUNTIMES, Runtime, Sampling, load, runtime_class
 from edgefc.runtimes.decode import pick_token
 
 TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
@@ -26,9 +26,13 @@ def runtimes(tiny_qwen3: Path, tiny_gguf: Path, tiny_onnx: Path) -> dict[str, Ru
 
 
 def test_registry_and_default_by_format(runtimes: dict[str, Runtime]) -> None:
-    assert set(RUNTIMES) == set(runtimes)
+    assert set(LOCAL_RUNTIMES) == set(runtimes) and set(RUNTIMES) == {*runtimes, "remote"}
     for name, rt in runtimes.items():
         assert rt.name == name
+    assert runtime_class("remote").name == "remote"  # registered like the others, reached through --endpoint
+    assert [name for name in RUNTIMES if runtime_class(name).fixed_context] == ["llamacpp"]
+    with pytest.raises(EdgefcError, match="behind --endpoint"):
+        load("anything", "remote")
 
 
 def test_same_prompt_and_tokens_everywhere(runtimes: dict[str, Runtime]) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgefc.errors import SchemaError
-from edgefc.protocol.schema import GORILLA_TO_JSON_SCHEMA, normalize_tool, normalize_tools, tool_names
+from edgefc.protocol.schema import GORILLA_TO_JSON_SCHEMA, normalize_tool, normalize_tools
 
 BFCL_TRIANGLE = {
     "name": "calculate_triangle_area",
@@ -332,8 +332,7 @@ def test_callable_default_that_is_not_json_is_left_out() -> None:
 def test_mixed_list_and_tools_wrapper() -> None:
     tools = [OPENAI_WEATHER, BFCL_TRIANGLE, XLAM_GIVEAWAYS, search_flights]
     names = ["get_current_weather", "calculate_triangle_area", "live_giveaways_by_type", "search_flights"]
-    assert tool_names(tools) == names
-    assert tool_names({"tools": tools}) == names
+    assert [tool["function"]["name"] for tool in normalize_tools(tools)] == names
     assert normalize_tools({"tools": tools}) == normalize_tools(tools)
     assert normalize_tools(BFCL_TRIANGLE) == [normalize_tool(BFCL_TRIANGLE)]
     assert normalize_tools(search_flights) == [normalize_tool(search_flights)]

@@ -20,7 +20,7 @@ import pytest
 from edgefc.runtimes import Runtime, load
 from edgefc.serve.app import MAX_BODY_BYTES
 from edgefc.protocol.parse import read_calls
-from edgefc.serve.output import ChatDeltas
+from edgefc.serve.output import AnswerDeltas
 from edgefc.serve.server import is_loopback
 from tests.serving import serving
 
@@ -334,7 +334,7 @@ def test_client_that_gives_up_on_a_plain_request_stops_it(base: str) -> None:
 def test_streamed_call_fragments_always_prefix_the_final_arguments() -> None:
     calls = ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "Tokyo}}", "unit": "celsius"}}\n'
              '</tool_call>\n<tool_call>\n{"name": "get_time", "arguments": {}}\n</tool_call>')
-    deltas = ChatDeltas(tools=True, stop=())
+    deltas = AnswerDeltas(tools=True, stop=())
     sent: dict[int, str] = {}
     names: dict[int, str] = {}
     for end in range(len(calls) + 1):

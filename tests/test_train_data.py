@@ -301,7 +301,7 @@ def test_contamination_index() -> None:
                               "rate of 5 percent over 10 years."], n=13)
     def record(text: str) -> Record:
         return make_record([user(text)], [_tool("f", "x")], [{"name": "f", "arguments": {}}], "test")
-    assert index.hits(record("what is the capital  of FRANCE"))  # normalised exact match
+    assert index.hits(record("what is the capital  of FRANCE"))  # normalized exact match
     assert index.hits(record("Please calculate the compound interest for an initial principal of 5000 dollars at an "
                              "annual rate of 5 percent, thanks."))  # a shared 13-gram
     assert not index.hits(record("What is the capital of Norway?"))

@@ -108,7 +108,7 @@ CASES = [
     ("number as a string", STRING_DAYS, [{"name": "get_weather", "arguments": {"city": "Oslo", "days": 3}}], 1.0,
      NAME_CREDIT + (1 - NAME_CREDIT) * (1 + TYPE_SLIP_CREDIT) / 2, 0.0,
      efficiency(STRING_DAYS, [{"name": "get_weather", "arguments": {"city": "Oslo", "days": 3}}])),
-    ("BFCL string normalisation", LOWER_ZONE, [TIME], 1.0, 1.0, 0.0, efficiency(LOWER_ZONE, [TIME])),
+    ("BFCL string normalization", LOWER_ZONE, [TIME], 1.0, 1.0, 0.0, efficiency(LOWER_ZONE, [TIME])),
     ("extra argument at its default", tagged({"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}),
      ONE, 1.0, 1.0, 0.0, efficiency(tagged({"name": "get_weather", "arguments": {"city": "Oslo", "unit": "celsius"}}),
                                     ONE)),

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from edgefc.bench.runner import read_jsonl
-from edgefc.bench.tune.candidates import Candidate, existing_export, plan_candidates
-from edgefc.bench.tune.front import change_sentence, fronts, pareto_front, recommend, signed
-from edgefc.bench.tune.report import markdown, plot, table
-from edgefc.bench.tune.run import RUNS, TuneConfig, WallClock, run_tune
+from edgefc.export.tune.candidates import Candidate, existing_export, plan_candidates
+from edgefc.export.tune.front import change_sentence, fronts, pareto_front, recommend, signed
+from edgefc.export.tune.report import markdown, plot, table
+from edgefc.export.tune.run import RUNS, TuneConfig, WallClock, run_tune
 from edgefc.errors import EdgefcError
 from edgefc.export.gguf import GGUF_QUANTS
 from edgefc.export.manifest import folder_sha256, write_manifest

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from edgefc.bench.bfcl.checker import check
-from edgefc.bench.bfcl.data import Entry
-from edgefc.bench.bfcl.decode import official_decode
+from edgefc.bfcl.checker import check
+from edgefc.bfcl.data import Entry
+from edgefc.bfcl.decode import official_decode
 from edgefc.protocol.facts import states
 from edgefc.protocol.parse import parse, to_bfcl
 from edgefc.train.data.record import column_value

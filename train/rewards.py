@@ -12,7 +12,7 @@ and `facts` columns, a row with no calls is a negative (as before text answers e
 
 None means "not scored" to TRL; it is used only where a reward has nothing to say for the whole group (correctness
 where no call is due, the answer reward where no text answer is), never for single answers: under
-`normalize_then_sum` an unscored answer is left out of its group's normalisation and adds 0, which would rank it above
+`normalize_then_sum` an unscored answer is left out of its group's normalization and adds 0, which would rank it above
 the scored answers that fall below the group mean.
 """
 
@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, NamedTuple
 
-from edgefc.bench.bfcl.checker import standardize
+from edgefc.bfcl.checker import standardize
 from edgefc.protocol.facts import stated_share
 from edgefc.protocol.parse import REFUSAL, TAGS, ParseResult, ToolCall, format_tool_calls, parse
 from edgefc.train.data.record import column_value, language_of
@@ -33,10 +33,10 @@ Completion = str | list[dict[str, Any]]
 Reward = Callable[..., list[float | None]]
 
 # --- format: the reference form earns 1; the forms the tolerant parser also reads earn partial credit -------------
-# The embedded model fences every call and never samples <tool_call> (shared README), so a reward paying only for
-# tags is 0 for a whole group and gives GRPO no signal. Paying part for a call the parser can read ranks
-# "readable call" above "no call", and the gap up to 1.0 is the pull towards the tags. A fence ranks above bare
-# JSON because it is the tag form with other markers (marker, JSON line, closing marker): one substitution away.
+# The embedded model fences every call and never samples <tool_call> (its output row is untrained), so a reward
+# paying only for tags is 0 for a whole group and gives GRPO no signal. Paying part for a call the parser can read
+# ranks "readable call" above "no call", and the gap up to 1.0 is the pull towards the tags. A fence ranks above
+# bare JSON because it is the tag form with other markers (marker, JSON line, closing marker): one substitution away.
 FORMAT_CREDIT: dict[str, float] = {"tool_call": 1.0, "json_fence": 0.5, "json": 0.3}
 # The refusal sentence inside other words is still read as a refusal, but is not the reference answer.
 WORDY_REFUSAL_CREDIT = 0.5

@@ -11,6 +11,7 @@ per-row tools column), through edgefc's renderer, so training sees the prompts t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import shutil
@@ -521,17 +522,14 @@ def plot_curves(log: Path, dest: Path) -> None:
     """Reward components and held-out accuracy against steps, as a PNG (skipped without matplotlib)."""
     from edgefc.train.callbacks import GRPO_PHASE, WARMUP_PHASE, phase_of
 
-    try:
-        import matplotlib
+    from edgefc.fsutil import subplots
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         return
     rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     stage_rows = [r for r in rows if "reward" in r and r.get("phase", "").startswith("stage")]
     keys = sorted({k for r in stage_rows for k in r if k.startswith("rewards/") and k.endswith("/mean")})
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    fig, (top, bottom) = subplots(2, 1, figsize=(8, 7), sharex=True)
     for key in ["reward", *keys]:
         points = [(r["step"], r[key]) for r in stage_rows if r.get(key) is not None]
         if points:
@@ -547,5 +545,4 @@ def plot_curves(log: Path, dest: Path) -> None:
     bottom.set_xlabel("step")
     bottom.set_ylabel("accuracy")
     bottom.legend(fontsize=8)
-    fig.tight_layout()
     write_png(fig, dest, dpi=100)

@@ -1,24 +1,17 @@
 """The agent suite in a bench run's reports: pass rates per group with 95% Wilson intervals, what failed and the
-work done (one column per variant), and paired deltas; as rich tables and as Markdown (edgefc.bench.report
-places them)."""
+work done (one column per variant), and paired deltas, as sections edgefc.bench.report renders."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from edgefc.bench.agent.runner import CHECKS
+from edgefc.tables import Section, fmt
 
 GROUP_NAMES = {"all": "all tasks", "en": "English", "vi": "Vietnamese", "positive": "positives (a tool serves)",
                "negative": "negatives (no tool serves)", "dev": "split dev", "heldout": "split heldout"}
 PASS_TITLE = "Agent tasks: pass rate [95% Wilson interval] passed/n"
 PAIRED_TITLE = "Agent paired deltas, each variant minus its base [95% paired bootstrap interval]"
-
-
-def _fmt(value: Any, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def _rate(group: dict[str, Any] | None) -> str:
@@ -35,9 +28,9 @@ def pass_rows(models: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
         *[(GROUP_NAMES[g], [_rate(b["groups"].get(g)) for b in blocks]) for g in groups],
         *[(f"failed: {c}", [str(b["failed_checks"][c]) for b in blocks]) for c in CHECKS],
         ("negatives with a call", [str(b["negatives_with_calls"]) for b in blocks]),
-        ("steps per task", [_fmt(b["steps_mean"], ".1f") for b in blocks]),
-        ("calls per task", [_fmt(b["calls_mean"], ".1f") for b in blocks]),
-        ("tokens per answer", [_fmt(b["response_tokens_mean"], ".1f") for b in blocks]),
+        ("steps per task", [fmt(b["steps_mean"], ".1f") for b in blocks]),
+        ("calls per task", [fmt(b["calls_mean"], ".1f") for b in blocks]),
+        ("tokens per answer", [fmt(b["response_tokens_mean"], ".1f") for b in blocks]),
         ("wall s", [f"{b['wall_s']:.0f}" for b in blocks]),
     ]
 
@@ -54,51 +47,26 @@ def paired_rows(deltas: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     return [(GROUP_NAMES[g], [cell(d["agent_paired"]["groups"].get(g)) for d in deltas]) for g in groups]
 
 
-def agent_tables(summary: dict[str, Any], names: dict[str, str]) -> list[Table]:
+def agent_sections(summary: dict[str, Any], names: dict[str, str]) -> list[Section]:
     """The pass-rate table and the paired-delta table, where the run has agent rows."""
     models = [m for m in summary["models"] if m.get("agent")]
     if not models:
         return []
-    rates = Table(title=f"{PASS_TITLE} · suite {summary['suite']} · {summary['threads']} threads")
-    rates.add_column("")
-    for m in models:
-        rates.add_column(escape(names[m["model"]]), justify="right")
-    for name, cells in pass_rows(models):
-        rates.add_row(name, *cells)
-    out = [rates]
+    note = (f"Each task of {summary.get('tasks', {}).get('path', 'the task file')} ran through edgefc's Agent "
+            f"({summary.get('agent', 'see the settings')}). A task passes when every check it names passes: calls "
+            "(the expected calls were made, arguments compared loosely), facts (the last answer states them, "
+            "diacritics folded), sql (the database afterwards), negative (no call, and the answer declines); "
+            "no_answer counts messages left at the step limit, error runs the runtime could not finish. Pass rates "
+            "carry 95% Wilson intervals.")
+    out = [Section(f"{PASS_TITLE} · suite {summary['suite']} · {summary['threads']} threads",
+                   ("", *(names[m["model"]] for m in models)), [[name, *cells] for name, cells in pass_rows(models)],
+                   heading="Agent tasks", note=note)]
     deltas = [d for d in summary.get("deltas", []) if d.get("agent_paired")]
     if deltas:
-        paired = Table(title=PAIRED_TITLE)
-        paired.add_column("")
-        for d in deltas:
-            paired.add_column(f"{escape(names[d['model']])}\nvs {escape(names[d['against']])}", justify="right")
-        for name, cells in paired_rows(deltas):
-            paired.add_row(name, *cells)
-        out.append(paired)
+        note = ("Each variant minus its base on the tasks both ran: point delta [95% paired bootstrap interval, "
+                f"{deltas[0]['agent_paired']['resamples']} resamples of the group's tasks]; +gained/-lost counts the "
+                "tasks only one of the two passed.")
+        out.append(Section(PAIRED_TITLE, ("", *(f"{names[d['model']]} vs {names[d['against']]}" for d in deltas)),
+                           [[name, *cells] for name, cells in paired_rows(deltas)], heading="Agent paired deltas",
+                           note=note))
     return out
-
-
-def agent_markdown(summary: dict[str, Any], names: dict[str, str]) -> list[str]:
-    """The same two tables in Markdown, with what the checks are (nothing when the run has no agent rows)."""
-    models = [m for m in summary["models"] if m.get("agent")]
-    if not models:
-        return []
-    lines = ["", "## Agent tasks", "",
-             f"Each task of {summary.get('tasks', {}).get('path', 'the task file')} ran through edgefc's Agent "
-             f"({summary.get('agent', 'see the settings')}). A task passes when every check it names passes: calls "
-             "(the expected calls were made, arguments compared loosely), facts (the last answer states them, "
-             "diacritics folded), sql (the database afterwards), negative (no call, and the answer declines); "
-             "no_answer counts messages left at the step limit, error runs the runtime could not finish. Pass rates "
-             "carry 95% Wilson intervals.", "",
-             "| | " + " | ".join(names[m["model"]] for m in models) + " |", "|---|" + "---|" * len(models)]
-    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in pass_rows(models)]
-    deltas = [d for d in summary.get("deltas", []) if d.get("agent_paired")]
-    if deltas:
-        lines += ["", "### Agent paired deltas", "",
-                  "Each variant minus its base on the tasks both ran: point delta [95% paired bootstrap interval, "
-                  f"{deltas[0]['agent_paired']['resamples']} resamples of the group's tasks]; +gained/-lost counts "
-                  "the tasks only one of the two passed.", "",
-                  "| | " + " | ".join(f"{names[d['model']]} vs {names[d['against']]}" for d in deltas) + " |",
-                  "|---|" + "---|" * len(deltas)]
-        lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in paired_rows(deltas)]
-    return lines

@@ -19,7 +19,7 @@ def groups_of(row: Mapping[str, Any]) -> list[str]:
 
 def rate(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     """{n, passed, rate, low, high} of some rows (rate None when there are none)."""
-    from edgefc.bench.bfcl.score import wilson
+    from edgefc.bfcl.stats import wilson
 
     passed = sum(bool(r["pass"]) for r in rows)
     low, high = wilson(passed, len(rows))
@@ -46,8 +46,8 @@ def agent_block(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def agent_paired(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str, Any]],
                  seed: int = 0) -> dict[str, Any]:
-    """other - base per group, paired task by task, with bootstrap intervals (edgefc.bench.paired)."""
-    from edgefc.bench.paired import paired_groups
+    """other - base per group, paired task by task, with bootstrap intervals (edgefc.bfcl.stats)."""
+    from edgefc.bfcl.stats import paired_groups
 
     def verdicts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return [{**r, "valid": r["pass"]} for r in rows]

@@ -120,12 +120,12 @@ def parse(text: object, tools: Iterable[Any] | None = None) -> ParseResult:
         return ParseResult([], raw.strip(), [], False, "none", [_error(raw, f"internal parser error: {exc!r}")])
     if tools is None or not result.calls:
         return result
-    offered = tool_names(tools)
+    offered = _offered_names(tools)
     unknown = [name for name in dict.fromkeys(c["name"] for c in result.calls) if name not in offered]
     return replace(result, unknown_tools=unknown)
 
 
-def tool_names(tools: Iterable[Any]) -> set[str]:
+def _offered_names(tools: Iterable[Any]) -> set[str]:
     """The names of offered tools, given as names or as definitions (OpenAI, bare, BFCL, xLAM forms)."""
     names = set()
     for tool in tools or []:
@@ -422,7 +422,7 @@ def _calls_from(value: Any) -> list[ToolCall]:
     items = value if isinstance(value, list) else [value]
     if not items:
         raise _Invalid("an empty list of calls")
-    return [_normalise(item) for item in items]
+    return [_normalize(item) for item in items]
 
 
 def _shaped_calls(value: Any) -> list[ToolCall]:
@@ -444,7 +444,7 @@ def _is_call_shaped(item: Any) -> bool:
     return "name" in inner and ("arguments" in inner or "parameters" in inner)
 
 
-def _normalise(item: Any) -> ToolCall:
+def _normalize(item: Any) -> ToolCall:
     """A call in canonical form from any accepted shape; raises _Invalid."""
     if not isinstance(item, dict):
         raise _Invalid(f"a call must be a JSON object, not {type(item).__name__}")
@@ -513,19 +513,19 @@ def _python_literal(snippet: str) -> Any:
     try:
         with warnings.catch_warnings():  # invalid escapes like "\\R" warn while being read
             warnings.simplefilter("ignore")
-            return _as_json(ast.literal_eval(snippet))
+            return _literal_as_json(ast.literal_eval(snippet))
     except Exception as exc:  # noqa: BLE001 - literal_eval can raise nearly anything on hostile input
         raise ValueError(f"not a Python literal: {exc!r}") from None
 
 
-def _as_json(value: Any) -> Any:
+def _literal_as_json(value: Any) -> Any:
     """A Python literal as JSON data; raises ValueError for sets, bytes, complex or non-string keys."""
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
-        return [_as_json(item) for item in value]
+        return [_literal_as_json(item) for item in value]
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        return {key: _as_json(item) for key, item in value.items()}
+        return {key: _literal_as_json(item) for key, item in value.items()}
     raise ValueError(f"{type(value).__name__} is not JSON")
 
 

@@ -124,11 +124,6 @@ def normalize_tools(tools: object) -> list[dict[str, Any]]:
     return normalized
 
 
-def tool_names(tools: object) -> list[str]:
-    """The names of the given tools, in order, so callers can check a model's calls against them."""
-    return [tool["function"]["name"] for tool in normalize_tools(tools)]
-
-
 # --- tool level -------------------------------------------------------------------------------
 
 
@@ -489,7 +484,7 @@ def _callable_param(
     schema = _py_schema(_hint_type(hints[param.name], where), where)[0]
     if doc:
         schema["description"] = doc
-    default = _NOT_JSON if param.default is param.empty else _as_json(param.default)
+    default = _NOT_JSON if param.default is param.empty else _json_copy(param.default)
     if default is not _NOT_JSON:
         schema["default"] = default
     return schema
@@ -507,7 +502,7 @@ def _hint_type(hint: object, where: str) -> _PyType:
     return _PyType(name, tuple(_hint_type(arg, where) for arg in typing.get_args(hint)))
 
 
-def _as_json(value: object) -> object:
+def _json_copy(value: object) -> object:
     """A plain-JSON copy of value, or _NOT_JSON when it has none."""
     try:
         return json.loads(json.dumps(value))

@@ -9,13 +9,17 @@ from edgefc.errors import EdgefcError
 from edgefc.models.resolve import resolve
 from edgefc.runtimes.base import Completion, Generation, Runtime, Sampling, Timings
 
-# name -> (module, class, model format it loads); modules import lazily so the core never pulls torch.
+# name -> (module, class, model format it loads); modules import lazily so the core never pulls torch. The remote
+# runtime runs the model behind an OpenAI-compatible endpoint (`--endpoint`), reading only the local copy's template.
 RUNTIMES: dict[str, tuple[str, str, str]] = {
     "llamacpp": ("edgefc.runtimes.llamacpp", "LlamaCppRuntime", "gguf"),
     "onnxruntime": ("edgefc.runtimes.ort", "OnnxRuntime", "onnx"),
     "transformers": ("edgefc.runtimes.hf", "TransformersRuntime", "hf"),
+    "remote": ("edgefc.runtimes.remote", "RemoteRuntime", "endpoint"),
 }
 DEFAULT_FOR_FORMAT = {fmt: name for name, (_, _, fmt) in RUNTIMES.items()}
+REMOTE = "remote"
+LOCAL_RUNTIMES = tuple(name for name in RUNTIMES if name != REMOTE)  # what --runtime picks among
 
 
 def runtime_class(name: str) -> type[Runtime]:
@@ -35,18 +39,18 @@ def load(model: str | Path, runtime: str | None = None, *, threads: int | None =
     if endpoint is not None:
         if runtime or n_ctx is not None:
             raise EdgefcError("an endpoint runs the model on its own side: --runtime and --ctx do not apply")
-        from edgefc.runtimes.remote import RemoteRuntime
-
-        return RemoteRuntime(resolve(model).path, endpoint, served_model=served_model)
+        return runtime_class(REMOTE)(resolve(model).path, endpoint, served_model=served_model)
+    if runtime == REMOTE:
+        raise EdgefcError("the remote runtime is the model behind --endpoint: give the endpoint instead")
     cls = runtime_class(runtime) if runtime else None
     local = resolve(model, want=cls.format if cls else None)
     cls = cls or runtime_class(DEFAULT_FOR_FORMAT[local.format])
     extra = {"adapter": local.adapter} if local.adapter is not None else {}  # only GGUF models carry one
     if n_ctx is None:
         return cls(local.path, threads=threads, **extra)
-    if cls.name != "llamacpp":
-        raise EdgefcError(f"a context size applies to GGUF models (llama.cpp), not to the {cls.name} runtime")
+    if not cls.fixed_context:
+        raise EdgefcError(f"a context size applies to runtimes with a fixed context, not to {cls.name}")
     return cls(local.path, threads=threads, n_ctx=n_ctx, **extra)
 
 
-__all__ = ["RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]
+__all__ = ["LOCAL_RUNTIMES", "RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]

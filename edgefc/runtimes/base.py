@@ -152,6 +152,9 @@ class Runtime(ABC):
     name: ClassVar[str]
     format: ClassVar[str]  # the model format it loads: gguf, onnx or hf
     adapter: Path | None = None  # a LoRA adapter file applied over `path` at run time, where the runtime takes one
+    # What the backend can do, for callers that would otherwise check its name:
+    fixed_context: ClassVar[bool] = False  # its context is sized at load (`n_ctx`); the others grow as needed
+    raw_baseline: ClassVar[bool] = False  # its engine can be timed alone beside edgefc's loop (bench latency)
 
     def __init__(self, path: Path, template: ChatTemplate, threads: int | None):
         self.path = path

@@ -38,6 +38,8 @@ class LlamaCppRuntime(Runtime):
 
     name = "llamacpp"
     format = "gguf"
+    fixed_context = True
+    raw_baseline = True  # llama-cpp-python's own generate loop
 
     def __init__(self, path: Path, threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT,
                  adapter: Path | None = None):

@@ -246,7 +246,7 @@ async def chat_completions(server: Server, request: Request) -> Response:
 
     watch, texts = _streamed_watch(prepared, server.runtime)
     future = server.run(prepared, watch)
-    deltas = output.ChatDeltas(prepared.calls_possible, prepared.stop)
+    deltas = output.AnswerDeltas(prepared.calls_possible, prepared.stop)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         return {"id": ident, "object": "chat.completion.chunk", "created": created, "model": server.model,
@@ -283,7 +283,7 @@ async def completions(server: Server, request: Request) -> Response:
 
     watch, texts = _streamed_watch(prepared, server.runtime)
     future = server.run(prepared, watch)
-    deltas = output.ChatDeltas(False, prepared.stop)
+    deltas = output.AnswerDeltas(False, prepared.stop)
 
     def chunks(text: str, final: bool) -> list[dict[str, Any]]:
         return [choice(d["content"], None) for d in deltas.feed(text, final)]

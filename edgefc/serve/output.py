@@ -36,8 +36,9 @@ def call_id() -> str:
 
 
 @dataclass
-class ChatDeltas:
-    """Turns the growing text of one chat answer into OpenAI delta objects, each part sent exactly once."""
+class AnswerDeltas:
+    """Turns the growing text of one answer (a chat or a text completion) into OpenAI delta objects, each part sent
+    exactly once."""
 
     tools: bool  # whether calls are possible (tools offered and tool_choice not "none")
     stop: tuple[str, ...]

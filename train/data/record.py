@@ -219,7 +219,7 @@ def normalize_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class Contamination:
-    """What a record is checked against: normalised benchmark questions and their word n-grams (n=0: none)."""
+    """What a record is checked against: normalized benchmark questions and their word n-grams (n=0: none)."""
 
     questions: frozenset[str]
     ngrams: frozenset[tuple[str, ...]]
@@ -250,9 +250,10 @@ def _ngrams(text: str, n: int) -> Iterator[tuple[str, ...]]:
 
 def bfcl_questions(wheel: str | Path | None = None) -> list[str]:
     """The user questions of every BFCL entry edgefc's bench reads (all single-turn categories)."""
-    from edgefc.bench.bfcl.data import CATEGORIES, load_category
+    from edgefc.bfcl.categories import names
+    from edgefc.bfcl.data import load_category
 
-    return [message["content"] for category in CATEGORIES for entry in load_category(category, wheel=wheel)
+    return [message["content"] for category in names(multi_turn=False) for entry in load_category(category, wheel=wheel)
             for message in entry.question if message.get("role") == "user"]
 
 

@@ -9,8 +9,8 @@ import hashlib
 import zipfile
 from pathlib import Path
 
-from edgefc.bench.bfcl.data import wheel_path
-from edgefc.bench.bfcl.multiturn.data import API_CLASSES
+from edgefc.bfcl.data import wheel_path
+from edgefc.bfcl.multiturn.data import API_CLASSES
 from edgefc.errors import EdgefcError
 from edgefc.fsutil import atomic_dir
 from edgefc.models import store

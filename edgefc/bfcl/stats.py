@@ -1,5 +1,5 @@
-"""Paired accuracy deltas between two models on the same entries (BFCL's, or the agent suite's tasks), with
-seeded bootstrap intervals.
+"""The statistics of accuracy figures: Wilson intervals of one proportion, and paired deltas between two models on
+the same entries (BFCL's, or the agent suite's tasks) with seeded bootstrap intervals.
 
 Two models answered the same entries, so their difference is measured entry by entry: a paired bootstrap
 resamples entries (within each category, as the categories' sizes are fixed by the plan) and recomputes both
@@ -9,6 +9,7 @@ the 95% interval of each per-category delta and of each BFCL aggregate's delta.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
@@ -16,11 +17,22 @@ import numpy as np
 RESAMPLES = 2000
 
 
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion; (0, 1) when n is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, center - half), min(1.0, center + half)
+
+
 def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str, Any]], *,
                   resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """other - base on the entries both scored: per category {n, delta, low, high, gained, lost} and per
     aggregate {delta, low, high} (None where the aggregate needs a category not scored by both)."""
-    from edgefc.bench.bfcl.score import ORDER, aggregates
+    from edgefc.bfcl.score import ORDER, aggregates
 
     base_by_id = {r["id"]: r for r in base}
     pairs: dict[str, list[tuple[bool, bool]]] = {}

@@ -22,8 +22,8 @@ import copy
 import json
 from typing import Any
 
-from edgefc.bench.bfcl.data import BFCL_EVAL_VERSION, CATEGORIES, Entry
-from edgefc.errors import EdgefcError
+from edgefc.bfcl.categories import get
+from edgefc.bfcl.data import BFCL_EVAL_VERSION, Entry
 from edgefc.protocol.schema import normalize_tools
 
 PYTHON_HINT = " Note that the provided function is in Python 3 syntax."
@@ -33,8 +33,7 @@ PROMPT_FORMAT = f"bfcl-eval {BFCL_EVAL_VERSION} QwenFCHandler messages and tools
 
 def build(entry: Entry) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The chat messages and canonical tools that render into the handler's prompt for this entry."""
-    if entry.category not in CATEGORIES:
-        raise EdgefcError(f"BFCL prompts cover {', '.join(CATEGORIES)}, not {entry.category!r}")
+    get(entry.category, multi_turn=False)  # a category whose prompts edgefc builds, or a one-line error
     messages = copy.deepcopy(entry.question)
     docs = [{**doc, "description": doc["description"] + PYTHON_HINT} for doc in entry.functions]
     return messages, normalize_tools(docs)

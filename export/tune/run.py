@@ -22,11 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from edgefc.bench.runner import SETTINGS, BenchConfig, run, work_units
-from edgefc.bench.tune.candidates import Candidate, existing_export, plan_candidates
-from edgefc.bench.tune.front import SPEEDS, fronts, recommend
 from edgefc.errors import EdgefcError
 from edgefc.export.manifest import folder_sha256, manifest_path
+from edgefc.export.tune.candidates import Candidate, existing_export, plan_candidates
+from edgefc.export.tune.front import SPEEDS, fronts, recommend
 from edgefc.fsutil import atomic_dir, atomic_file
 from edgefc.progress import console, step_progress
 
@@ -174,8 +173,10 @@ def pick(path: Path, folder: Path) -> Path:
 
 
 def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
-    """Export, bench and weigh every candidate of `cfg.model`; returns the tune folder and its result."""
-    from edgefc.bench.tune.report import write_reports
+    """Export, bench and weigh every candidate of `cfg.model`; returns the tune folder and its result. The bench
+    harness is imported here, where tune measures with it: the export library itself never needs it."""
+    from edgefc.bench.runner import SETTINGS, BenchConfig, run, work_units
+    from edgefc.export.tune.report import write_reports
     from edgefc.models.resolve import resolve
 
     _check(cfg)
@@ -198,7 +199,7 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
         bar.advance(whole, done)
         clock.tick()
 
-    def bench_config(paths: list[Path]) -> BenchConfig:
+    def bench_config(paths: list[Path]) -> Any:
         return BenchConfig(models=[str(source.path), *map(str, paths)], suite="full", categories=cfg.categories,
                            limit=cfg.limit, seed=cfg.seed, threads=cfg.threads, out=bench_dir, resume=cfg.resume,
                            max_tokens=cfg.max_tokens, constrain="on")

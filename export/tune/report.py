@@ -8,15 +8,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from edgefc.bench.tune.front import AXES, signed
-from edgefc.fsutil import atomic_file, write_png
+from edgefc.export.tune.front import AXES, signed
+from edgefc.fsutil import subplots, write_png, write_text
+from edgefc.tables import fmt
 
 COLUMNS = ("file", "gate", "BFCL accuracy", "loss vs source [95%]", *(f"{a.label} {a.unit}" for a in AXES.values()),
            "resp. tokens", "front")
-
-
-def _fmt(value: Any, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
 
 
 def _short(row: dict[str, Any]) -> str:
@@ -30,10 +27,10 @@ def _cells(row: dict[str, Any], tune: dict[str, Any], short: bool = False) -> li
     gate = "" if "gate_passed" not in row else "pass" if row["gate_passed"] else "FAIL" if row[
         "gate_passed"] is False else "-"
     on = [name for name, labels in tune["fronts"].items() if row["label"] in labels]
-    return [_short(row) if short else row["name"], gate, _fmt(row["accuracy"], ".1%"),
+    return [_short(row) if short else row["name"], gate, fmt(row["accuracy"], ".1%"),
             f"{signed(loss['points'])} [{signed(loss['low'])}, {signed(loss['high'])}]" if loss else "-",
-            *(_fmt(row.get(a.key), ".1f" if a.higher_is_better else ".0f") for a in AXES.values()),
-            _fmt(row.get("response_tokens"), ".1f"), ", ".join(on)]
+            *(fmt(row.get(a.key), ".1f" if a.higher_is_better else ".0f") for a in AXES.values()),
+            fmt(row.get("response_tokens"), ".1f"), ", ".join(on)]
 
 
 def _model(tune: dict[str, Any]) -> str:
@@ -96,12 +93,7 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
     rows = [r for r in tune["candidates"] if r["accuracy"] is not None]
     if not rows:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 2, figsize=(10, 8))
+    fig, axes = subplots(2, 2, figsize=(10, 8))
     source = tune["source"]["accuracy"]
     chosen = tune["recommendation"]["label"]
     for ax, (name, axis) in zip(axes.flat, AXES.items()):
@@ -124,13 +116,11 @@ def plot(tune: dict[str, Any], path: Path) -> bool:
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"edgefc tune: accuracy against cost ({_model(tune)})")
-    fig.tight_layout()
     write_png(fig, path, dpi=110)
     return True
 
 
 def write_reports(out: Path, tune: dict[str, Any]) -> None:
     """tune.md and tune.png beside tune.json."""
-    with atomic_file(out / "tune.md") as tmp:
-        tmp.write_text(markdown(tune), encoding="utf-8")
+    write_text(out / "tune.md", markdown(tune))
     plot(tune, out / "tune.png")

@@ -7,10 +7,10 @@ same error_type; tests/test_bfcl_conformance.py holds the two to 100% agreement.
 - Irrelevance categories pass iff no call was decoded: None, [], or anything not in the decoded form.
 - Other categories: None fails ("ast_decoder:decoder_failed"), a value not in the decoded form fails
   ("ast_decoder:decoder_wrong_output_format"); [] is well formed and fails on the call count.
-- Categories containing "parallel" match the expected calls in any order, greedily: each expected call in
-  turn takes the first still-unmatched decoded call that passes. Categories containing "multiple" (and not
-  "parallel") need exactly one call, checked against the doc of the expected function; the rest (simple)
-  need exactly one call, checked against the entry's first doc.
+- Each category's rule is its row in edgefc.bfcl.categories (bfcl-eval picks it from the name): "parallel"
+  matches the expected calls in any order, greedily: each expected call in turn takes the first
+  still-unmatched decoded call that passes; "multiple" needs exactly one call, checked against the doc of the
+  expected function; "simple" needs exactly one call, checked against the entry's first doc.
 - Function names are compared verbatim, dots included: for BFCL's Qwen FC models (registry key
   "Qwen/Qwen3-1.7B-FC", QwenFCHandler) `underscore_to_dot` is False, so no dot-to-underscore rewrite applies,
   and the handler shows the model the original dotted names.
@@ -31,8 +31,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from edgefc.bench.bfcl.data import CATEGORIES, IRRELEVANCE_CATEGORIES, Entry
-from edgefc.errors import EdgefcError
+from edgefc.bfcl.categories import get
+from edgefc.bfcl.data import Entry
 
 # BFCL's Python type map: function-doc type name -> the Python type a value must have.
 BFCL_TYPES: dict[str, type] = {
@@ -58,23 +58,22 @@ _PASS = Verdict(True)
 
 def check(entry: Entry, decoded: list[dict[str, Any]] | None) -> Verdict:
     """BFCL's verdict on the decoded calls of one entry (None: the output could not be decoded)."""
-    if entry.category in IRRELEVANCE_CATEGORIES:
+    rule = get(entry.category, multi_turn=False).rule
+    if rule == "irrelevance":
         if decoded is not None and _well_formed(decoded) and decoded:
             return Verdict(False, "irrelevance_error:decoder_success", ["a call was made where none should be"])
         return _PASS
-    if entry.category not in CATEGORIES:
-        raise EdgefcError(f"the BFCL checker supports {', '.join(CATEGORIES)}, not {entry.category!r}")
     if decoded is None:
         return Verdict(False, "ast_decoder:decoder_failed", ["the output could not be decoded"])
     if not _well_formed(decoded):
         return Verdict(False, "ast_decoder:decoder_wrong_output_format",
                        [f"not in the form [{{name: {{arg: value}}}}]: {decoded!r}"])
-    if "parallel" in entry.category:
+    if rule == "parallel":
         return _any_order(entry, decoded)
-    kind = "multiple_function_checker" if "multiple" in entry.category else "simple_function_checker"
+    kind = f"{rule}_function_checker"
     if len(decoded) != len(entry.answer):
         return Verdict(False, f"{kind}:wrong_count", [f"{len(decoded)} calls, expected {len(entry.answer)}"])
-    doc = _doc(entry, entry.answer[0]) if kind == "multiple_function_checker" else entry.functions[0]
+    doc = _doc(entry, entry.answer[0]) if rule == "multiple" else entry.functions[0]
     return _call(doc, decoded[0], entry.answer[0])
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from edgefc.bench.bfcl.multiturn.data import MultiTurnEntry
-from edgefc.bench.bfcl.prompts import PYTHON_HINT
+from edgefc.bfcl.multiturn.data import MultiTurnEntry
+from edgefc.bfcl.prompts import PYTHON_HINT
 from edgefc.protocol.schema import normalize_tools
 
 # bfcl-eval's DEFAULT_USER_PROMPT_FOR_ADDITIONAL_FUNCTION_FC and MAXIMUM_STEP_LIMIT.

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgefc.bench.bfcl.data import _read_jsonl, wheel_path
-from edgefc.bench.sample import sample_indices
+from edgefc.bfcl.categories import get
+from edgefc.bfcl.data import DATA_DIR, read_category, read_jsonl
+from edgefc.bfcl.sample import sample_indices
 from edgefc.errors import EdgefcError
-
-CATEGORIES = ("multi_turn_base", "multi_turn_miss_func", "multi_turn_miss_param", "multi_turn_long_context")
 
 # The simulated API classes of these categories: module in func_source_code, function-doc file.
 API_CLASSES = {
@@ -28,7 +27,6 @@ API_CLASSES = {
     "TravelAPI": ("travel_booking", "travel_booking.json"),
     "VehicleControlAPI": ("vehicle_control", "vehicle_control.json"),
 }
-_DATA = "bfcl_eval/data"
 
 
 @dataclass(frozen=True)
@@ -55,21 +53,14 @@ class MultiTurnEntry:
 def load_multi_turn(category: str, limit: int | None = None, seed: int = 0,
                     wheel: str | Path | None = None) -> list[MultiTurnEntry]:
     """All entries of a multi-turn category, or a fixed-seed sample of `limit` of them, in file order."""
-    if category not in CATEGORIES:
-        raise EdgefcError(f"unknown BFCL multi-turn category {category!r}; valid: {', '.join(CATEGORIES)}")
-    path = wheel_path(wheel)
-    prompts = _read_jsonl(path, f"{_DATA}/BFCL_v4_{category}.json")
-    answers = _read_jsonl(path, f"{_DATA}/possible_answer/BFCL_v4_{category}.json")
-    if len(answers) != len(prompts):
-        raise EdgefcError(f"{path.name} has {len(prompts)} {category} prompts but {len(answers)} possible answers")
+    path, prompts, answers = read_category(get(category, multi_turn=True), wheel)
     docs = function_docs(path)
-    indices = sample_indices(len(prompts), limit, seed)
-    return [_entry(prompts[i], answers[i], category, docs) for i in indices]
+    return [_entry(prompts[i], answers[i], category, docs) for i in sample_indices(len(prompts), limit, seed)]
 
 
 def function_docs(wheel: Path) -> dict[str, list[dict[str, Any]]]:
     """Each API class's function docs (multi_turn_func_doc), in file order."""
-    return {name: _read_jsonl(wheel, f"{_DATA}/multi_turn_func_doc/{doc_file}")
+    return {name: read_jsonl(wheel, f"{DATA_DIR}/multi_turn_func_doc/{doc_file}")
             for name, (_, doc_file) in API_CLASSES.items()}
 
 

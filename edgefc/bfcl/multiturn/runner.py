@@ -36,10 +36,10 @@ from typing import Any
 
 from edgefc.agent.loop import Agent, Limits
 from edgefc.agent.tools import Tool, Toolbox
-from edgefc.bench.bfcl.multiturn.checker import TurnRecord, check
-from edgefc.bench.bfcl.multiturn.data import MultiTurnEntry
-from edgefc.bench.bfcl.multiturn.executor import CALL_TIMEOUT_S, Executor
-from edgefc.bench.bfcl.multiturn.prompts import MAX_STEPS_PER_TURN, tools_at, turn_messages
+from edgefc.bfcl.multiturn.checker import TurnRecord, check
+from edgefc.bfcl.multiturn.data import MultiTurnEntry
+from edgefc.bfcl.multiturn.executor import CALL_TIMEOUT_S, Executor
+from edgefc.bfcl.multiturn.prompts import MAX_STEPS_PER_TURN, tools_at, turn_messages
 from edgefc.errors import EdgefcError, EndpointError
 from edgefc.runtimes.base import Runtime
 

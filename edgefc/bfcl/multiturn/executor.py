@@ -17,10 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from edgefc.bench.bfcl.multiturn import worker
-from edgefc.bench.bfcl.multiturn.apis import PACKAGE, api_root
-from edgefc.bench.bfcl.multiturn.calls import Call, parse_call
-from edgefc.bench.bfcl.multiturn.data import API_CLASSES, MultiTurnEntry
+from edgefc.bfcl.multiturn import worker
+from edgefc.bfcl.multiturn.apis import PACKAGE, api_root
+from edgefc.bfcl.multiturn.calls import Call, parse_call
+from edgefc.bfcl.multiturn.data import API_CLASSES, MultiTurnEntry
 from edgefc.errors import EdgefcError
 
 CALL_TIMEOUT_S = 10.0  # the APIs answer in milliseconds; a call past this is a runaway
