@@ -1,6 +1,6 @@
 """Agent latency: time to first token cold, warm and restored from the prefix state on disk, and a warm tool-call turn.
 
-    python -m edgefc.bench.agent_latency [MODEL] [--runtime R] [--threads 2] [--repeats 3]
+    edgefc bench agent-latency [MODEL] [--runtime R] [--threads 2] [--repeats 3]
 
 Everything goes through edgefc's Agent, with a customer-service toolbox of three plain Python functions and
 a system prompt. Per repeat, in this process: a fresh conversation on an empty KV cache (cold: the first
@@ -15,11 +15,9 @@ turn under 0.6 s. Not a test: it prints figures (JSON, then a table), it asserts
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -231,7 +229,7 @@ def _call_label(result: dict[str, Any], sample: str) -> str:
     return f"{turn['calls'][0]} ({turn['call_tokens']} tokens)" if turn["call_tokens"] is not None else "no call"
 
 
-def _table(result: dict[str, Any]) -> str:
+def text_table(result: dict[str, Any]) -> str:
     f, r = result["figures"], result["ratios"]
 
     def cell(name: str) -> str:
@@ -256,27 +254,13 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join([head, *(f"{name:<{width}}  {value:<26} {note}" for name, value, note in rows)])
 
 
-def main() -> None:
-    from edgefc.models.catalog import DEFAULT_MODEL
-
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":  # one restored-state measure, in a process of its own
         params = json.loads(sys.argv[2])
         params["cache_dir"] = Path(params["cache_dir"])
         print(json.dumps(restored_in_process(**params)))
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--runtime", default=None, help="llamacpp, onnxruntime or transformers (default: by format)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="where the prefix state goes (default: a temporary folder, removed after)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="edgefc-prefix-state-") as scratch:
-        result = measure(args.model, args.runtime, args.threads, args.repeats, args.cache_dir or Path(scratch))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    print(_table(result))
+    else:  # the old entry point, kept: `edgefc bench agent-latency` is the command
+        from edgefc.cli import main
 
-
-if __name__ == "__main__":
-    main()
+        sys.argv = ["edgefc", "bench", "agent-latency", *sys.argv[1:]]
+        main()

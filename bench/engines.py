@@ -1,6 +1,6 @@
 """Grammar engines side by side on one GGUF: what each costs per generated token, and whether its output holds.
 
-`python -m edgefc.bench.engines [MODEL] [--threads N] [--repeats N]` decodes the same request (the weather
+`edgefc bench engines [MODEL] [--threads N] [--repeats N]` decodes the same request (the weather
 question, its answer constrained to the JSON of one get_weather call) through the same llama.cpp
 context: llama-cpp-python's own loop free and under llama.cpp's GBNF (`LlamaGrammar.from_json_schema`,
 applied by llama.cpp's sampler), and edgefc's loop (edgefc/runtimes/decode.py) free and under llguidance
@@ -11,7 +11,6 @@ answer is a valid JSON call. xgrammar is not measured: its Python package needs 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -133,21 +132,10 @@ def _valid(text: str) -> bool:
             and isinstance(value.get("arguments", {}).get("city"), str))
 
 
-def main() -> None:
-    from edgefc.models.catalog import DEFAULT_MODEL
+if __name__ == "__main__":  # the old entry point, kept: `edgefc bench engines` is the command
+    import sys
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", default=DEFAULT_MODEL)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    result = measure(args.model, args.threads, args.repeats)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    for name, row in result["engines"].items():
-        extra = f" · overhead {row['overhead_ms_per_token']:+.2f} ms" if "overhead_ms_per_token" in row else ""
-        print(f"{name:>18}: {row['decode_ms_per_token']:.2f} ms/token{extra} · {row['tokens']} tokens · "
-              f"valid call {row['valid_json_call']}")
+    from edgefc.cli import main
 
-
-if __name__ == "__main__":
+    sys.argv = ["edgefc", "bench", "engines", *sys.argv[1:]]
     main()

@@ -25,14 +25,16 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from rich.table import Table
 
+from edgefc.bench.http_client import post_json
+from edgefc.bench.latency import COLD_MESSAGE, TOOLS
+from edgefc.bench.server_process import edgefc_argv, free_port, launched
 from edgefc.bfcl import checker
 from edgefc.bfcl.data import Entry, load_category
 from edgefc.bfcl.prompts import build
-from edgefc.bench.latency import COLD_MESSAGE, TOOLS
-from edgefc.bench.serve_load import CHAT, edgefc_argv, free_port, launched, post_json
 from edgefc.errors import EdgefcError
 from edgefc.progress import step_progress
 from edgefc.protocol.parse import parse, to_bfcl
+from edgefc.serve.conformance import CHAT
 
 DEFAULT_CATEGORIES = ("simple_python", "multiple", "live_simple")
 NOTES = ["the requests are plain OpenAI bodies; llama-cpp-python fills the fields they leave out with its defaults "

@@ -1,6 +1,6 @@
 """Load on `edgefc serve`: concurrent clients mixing plain chat, tool calls and streams, every request accounted for.
 
-    python -m edgefc.bench.serve_load [MODEL] [--clients 32] [--requests 300] [--max-seconds 600] [--out DIR]
+    edgefc bench serve-load [MODEL] [--clients 32] [--requests 300] [--max-seconds 600] [--out DIR]
 
 The server runs as a real subprocess (`python -m edgefc.cli serve`) on a free loopback port. After one
 warm-up request, `--clients` threads send `--requests` requests (plain chat, chat with tools under
@@ -21,52 +21,35 @@ servers' logs into the run folder, and prints a table.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import http.client
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
-from rich.console import Console
 from rich.table import Table
 
+from edgefc.bench.http_client import HOST, get_json, loads
 from edgefc.bench.latency import TOOLS
+from edgefc.bench.server_process import RSS_EVERY_S, RssSampler, edgefc_argv, free_port, launched, mib
 from edgefc.errors import EdgefcError, require
 from edgefc.progress import step_progress
+from edgefc.serve.conformance import CHAT, FINISH_REASONS, StreamCheck, completion_problem
 
-HOST = "127.0.0.1"
-CHAT = "/v1/chat/completions"
 QUESTIONS = ("What's the weather in Tokyo right now?", "How much is 20 euros in US dollars?",
              "Write a haiku about autumn.", "Is it raining in Hanoi today?", "Convert 100 yen to British pounds.")
-FINISH_REASONS = frozenset({"stop", "length", "tool_calls"})
-STARTUP_S = 300  # loading a model from a cold disk on a busy 2-core machine
-STOP_S = 30  # the server's own grace for answers in flight is 3 s; the rest is freeing the model
-RSS_EVERY_S = 0.5
 NO_RETRY_AFTER_S = (0.2, 1.0)  # a 429 without Retry-After: wait a random pause in this range
 RETRY_JITTER = 0.25  # a 429 with Retry-After R: wait R * (1 + up to this), so refused clients do not return together
-# RSS may grow by this much from the warm-up to the end. After the warm-up every weight has been read (each
-# forward pass uses all layers) and the context's buffers exist; what can still become resident, once, is the part
-# of the KV cache the warm-up's prompt did not reach (12 KiB per token for the 0.5B model, 48 MiB for a whole
-# 4096-token context; the load's prompts stay under 400 tokens, as the warm-up's does) and what concurrency brings
-# the first time it happens: the event loop's helper threads with their stacks and malloc arenas, buffers for
-# --clients connections; and the heap rises and falls as garbage is collected. Measured here: the 0.5B model, 300
-# requests from 32 clients, +33 MiB (+3.4 MiB of it over the second half of the answers); the tiny test model,
-# 3,000 requests from 8 clients, a sawtooth between +6 and +46 MiB whose peaks stopped rising after the first
-# 1,000. 64 MiB covers that with room, and a leak of 256 KiB per request (less than one copy of a request's
-# logits, 151,936 floats = 594 KiB) crosses it within 300 requests. The growth over the second half of the
-# answers is reported beside it: one-time costs stop, a leak keeps going.
+# RSS may grow by this much from the warm-up to the end: what can still become resident once (the KV cache the
+# warm-up did not reach, what concurrency brings the first time) stays under it, and a leak of 256 KiB per request
+# crosses it within 300 requests. The measurements it was set from are in bench/serve_load.md.
 RSS_GROWTH_BOUND_MIB = 64
 
 
@@ -117,145 +100,6 @@ class Row:
     calls: int = 0
 
 
-# --- the server process ------------------------------------------------------------------------
-
-
-def free_port(requested: int = 0) -> int:
-    """`requested` if nothing listens there on loopback (0: any free port)."""
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, requested))
-        except OSError:
-            raise EdgefcError(f"port {requested} on {HOST} is in use; pick another with --port (0: a free one)"
-                              ) from None
-        return sock.getsockname()[1]
-
-
-def edgefc_argv(model: Path, port: int, threads: int, ctx: int, queue: int | None = None) -> list[str]:
-    """`edgefc serve` as the tests start it: this interpreter, `-m edgefc.cli` (queue None: its default)."""
-    argv = [sys.executable, "-m", "edgefc.cli", "serve", str(model), "--host", HOST, "--port", str(port),
-            "--threads", str(threads), "--ctx", str(ctx)]
-    return argv + (["--queue", str(queue)] if queue is not None else [])
-
-
-@dataclass
-class Launched:
-    """A server subprocess, ready on `port`, its output going to `log`."""
-
-    name: str
-    proc: subprocess.Popen
-    port: int
-    log: Path
-
-    def rss_bytes(self) -> int:
-        """Resident memory of the server and any children it started."""
-        return sum(p.memory_info().rss for p in self._processes())
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the server and its children have used: set against the wall time, it tells
-        a slow server from one that other processes kept off the CPUs."""
-        return sum(t.user + t.system for t in (p.cpu_times() for p in self._processes()))
-
-    def _processes(self) -> list[Any]:
-        psutil = require("psutil", "bench")
-        root = psutil.Process(self.proc.pid)
-        return [root, *root.children(recursive=True)]
-
-    def stop(self) -> dict[str, Any]:
-        """SIGINT (Ctrl-C), then how it exited: clean when it stopped in time, with the status Ctrl-C gives
-        (130, or death by SIGINT; 0 where a server swallows it) and no traceback in its output."""
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            code = self.proc.wait(timeout=STOP_S)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return {"returncode": None, "seconds": STOP_S, "clean": False,
-                    "problem": f"still running {STOP_S} s after SIGINT; killed"}
-        seconds = time.monotonic() - started
-        traceback = "Traceback (most recent call last)" in self.log.read_text(errors="replace")
-        problem = ("a traceback in its output" if traceback else
-                   "" if code in (0, 130, -signal.SIGINT) else f"exit status {code}")
-        return {"returncode": code, "seconds": seconds, "clean": not problem, "problem": problem}
-
-
-def _sigint_default() -> None:
-    """In the child: Ctrl-C as in a terminal (a runner started in the background passes SIGINT on ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def launched(name: str, argv: list[str], port: int, ready_path: str, log: Path) -> Iterator[Launched]:
-    """Start a server, wait until GET `ready_path` answers 200, yield it; stop it on the way out if still up."""
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_sigint_default)
-        try:
-            _wait_ready(name, proc, port, ready_path, log)
-            yield Launched(name, proc, port, log)
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=STOP_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-
-
-def _wait_ready(name: str, proc: subprocess.Popen, port: int, path: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while True:
-        if proc.poll() is not None:
-            raise EdgefcError(f"{name} exited with status {proc.returncode} before it was ready: {_last_line(log)}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if get_json(port, path, timeout=5)[0] == 200:
-                return
-        if time.monotonic() > deadline:
-            raise EdgefcError(f"{name} was not ready within {STARTUP_S} s; see {log}")
-        time.sleep(0.2)
-
-
-def _last_line(log: Path) -> str:
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
-
-
-# --- HTTP ---------------------------------------------------------------------------------------
-
-
-def get_json(port: int, path: str, timeout: float = 10) -> tuple[int, Any]:
-    """GET on loopback: the status and the JSON body (None when it is not JSON)."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, _loads(resp.read())
-    finally:
-        conn.close()
-
-
-def post_json(port: int, path: str, body: dict[str, Any], timeout: float) -> tuple[int, dict[str, str], Any, float]:
-    """POST a JSON body on loopback: status, headers, JSON answer (None when not JSON) and seconds taken."""
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    started = time.perf_counter()
-    try:
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        data = resp.read()
-        return resp.status, dict(resp.getheaders()), _loads(data), time.perf_counter() - started
-    finally:
-        conn.close()
-
-
-def _loads(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
-
-
 def request_body(index: int, model: str, max_tokens: int) -> tuple[str, dict[str, Any]]:
     """The kind and body of request `index`: the kinds in rotation, the questions in another."""
     name = list(KINDS)[index % len(KINDS)]
@@ -285,7 +129,7 @@ def attempt(port: int, body: dict[str, Any], timeout: float) -> Attempt:
             return Attempt("lost", elapsed(), resp.status, f"HTTP {resp.status}: {text[:300]}")
         if body.get("stream"):
             return _read_stream(resp, started)
-        return _judge_body(_loads(resp.read()), elapsed())
+        return _judge_body(loads(resp.read()), elapsed())
     except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out (socket.timeout is an OSError)
         return Attempt("lost", elapsed(), None, f"{type(exc).__name__}: {exc}")
     finally:
@@ -301,7 +145,7 @@ def _seconds(header: str | None) -> float | None:
 
 def _judge_body(data: Any, seconds: float) -> Attempt:
     """An answered attempt, or lost when the body is not a well-formed chat completion."""
-    problem = _completion_problem(data)
+    problem = completion_problem(data)
     if problem:
         return Attempt("lost", seconds, 200, f"malformed body: {problem}")
     choice = data["choices"][0]
@@ -309,101 +153,20 @@ def _judge_body(data: Any, seconds: float) -> Attempt:
                    finish_reason=choice["finish_reason"], calls=len(choice["message"].get("tool_calls") or []))
 
 
-def _completion_problem(data: Any) -> str:
-    """What is wrong with a chat.completion body ("" when nothing)."""
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    choices = data.get("choices")
-    if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
-        return "not exactly one choice"
-    message, finish = choices[0].get("message"), choices[0].get("finish_reason")
-    if not isinstance(message, dict) or message.get("role") != "assistant":
-        return "no assistant message"
-    if finish not in FINISH_REASONS:
-        return f"finish_reason {finish!r}"
-    if message.get("content") is not None and not isinstance(message["content"], str):
-        return "content is neither a string nor null"
-    usage = data.get("usage")
-    if not isinstance(usage, dict) or not isinstance(usage.get("completion_tokens"), int):
-        return "no usage.completion_tokens"
-    return _calls_problem(message.get("tool_calls"), finish)
-
-
-def _calls_problem(calls: Any, finish: str | None) -> str:
-    """What is wrong with a message's tool_calls: each needs an id, type "function", a name and string
-    arguments, which must be a JSON object once the answer ended on its calls (finish_reason "tool_calls")."""
-    if calls is None:
-        return ""
-    if not isinstance(calls, list) or not calls:
-        return "tool_calls is not a non-empty list"
-    for call in calls:
-        fn = call.get("function") if isinstance(call, dict) else None
-        if not (isinstance(fn, dict) and isinstance(call.get("id"), str) and call.get("type") == "function"
-                and isinstance(fn.get("name"), str) and fn["name"] and isinstance(fn.get("arguments"), str)):
-            return f"a tool call without id, type, name or string arguments: {call!r}"[:300]
-        if finish == "tool_calls" and not isinstance(_loads(fn["arguments"].encode()), dict):
-            return f"arguments of a finished call are not a JSON object: {fn['arguments'][:200]!r}"
-    return ""
-
-
 def _read_stream(resp: http.client.HTTPResponse, started: float) -> Attempt:
-    """Read Server-Sent Events to the end: chunks of one chat completion, then [DONE] and nothing after."""
-    calls: dict[int, dict[str, Any]] = {}
-    done, finish, tokens, first = False, None, None, None
+    """Read Server-Sent Events to the end, checked as they come; the first content or call delta's time is TTFT."""
+    check, first = StreamCheck(), None
     for raw in resp:
-        line = raw.decode(errors="replace").rstrip("\r\n")
-        if done:
-            if line.strip():
-                return _lost_stream(started, f"data after [DONE]: {line[:200]}")
-            continue
-        if not line.startswith("data:"):
-            continue  # event separators, comments (pings), other fields
-        data = line[len("data:"):].strip()
-        if data == "[DONE]":
-            done = True
-            continue
-        chunk = _loads(data.encode())
-        if not isinstance(chunk, dict) or "error" in chunk or not isinstance(chunk.get("choices"), list):
-            return _lost_stream(started, f"not a completion chunk: {data[:200]}")
-        for choice in chunk["choices"]:
-            delta = choice.get("delta") or {}
-            if first is None and (delta.get("content") or delta.get("tool_calls")):
-                first = time.perf_counter() - started
-            for part in delta.get("tool_calls") or []:
-                problem = _add_call_part(calls, part)
-                if problem:
-                    return _lost_stream(started, problem)
-            finish = choice.get("finish_reason") or finish
-        if isinstance(chunk.get("usage"), dict):
-            tokens = chunk["usage"].get("completion_tokens")
-    if not done:
-        return _lost_stream(started, "the stream ended without [DONE]")
-    if finish not in FINISH_REASONS:
-        return _lost_stream(started, f"finish_reason {finish!r}")
-    problem = _calls_problem([calls[i] for i in sorted(calls)] or None, finish)
-    if problem or not isinstance(tokens, int):
-        return _lost_stream(started, problem or "no usage chunk")
-    return Attempt("answered", time.perf_counter() - started, 200, ttft_s=first, completion_tokens=tokens,
-                   finish_reason=finish, calls=len(calls))
-
-
-def _add_call_part(calls: dict[int, dict[str, Any]], part: Any) -> str:
-    """Fold one streamed tool-call delta into `calls`: the first part of an index opens the call (id, type,
-    name), later ones add argument text. Returns what is wrong with it ("" when nothing)."""
-    fn = part.get("function") if isinstance(part, dict) else None
-    if not isinstance(fn, dict) or not isinstance(part.get("index"), int):
-        return f"a tool-call delta without index or function: {part!r}"[:300]
-    index = part["index"]
-    if index not in calls:
-        if index != len(calls):
-            return f"tool call {index} opened before call {len(calls)}"
-        calls[index] = {"id": part.get("id"), "type": part.get("type"),
-                        "function": {"name": fn.get("name"), "arguments": fn.get("arguments") or ""}}
-    elif "name" in fn or "id" in part:
-        return f"tool call {index} named twice"
-    else:
-        calls[index]["function"]["arguments"] += fn.get("arguments") or ""
-    return ""
+        problem = check.feed(raw.decode(errors="replace").rstrip("\r\n"))
+        if first is None and check.answering:
+            first = time.perf_counter() - started
+        if problem:
+            return _lost_stream(started, problem)
+    problem = check.end()
+    if problem:
+        return _lost_stream(started, problem)
+    return Attempt("answered", time.perf_counter() - started, 200, ttft_s=first, completion_tokens=check.tokens,
+                   finish_reason=check.finish, calls=len(check.calls))
 
 
 def _lost_stream(started: float, reason: str) -> Attempt:
@@ -479,36 +242,6 @@ def _one_request(port: int, plan: LoadPlan, index: int, client: int, rng: random
                result.finish_reason, result.calls)
 
 
-class RssSampler:
-    """Reads a server's RSS and CPU time every RSS_EVERY_S in a thread, with the answers so far and the machine's
-    1-minute load average."""
-
-    def __init__(self, server: Launched):
-        self.server, self.samples = server, []  # (seconds, RSS MiB, server CPU s, answered, load average)
-        self.answered = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-        self._started = time.perf_counter()
-
-    def __enter__(self) -> "RssSampler":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(RSS_EVERY_S):
-            with contextlib.suppress(Exception):  # the process may be gone between two reads; the end says why
-                self.samples.append((round(time.perf_counter() - self._started, 2), _mib(self.server.rss_bytes()),
-                                     round(self.server.cpu_seconds(), 2), self.answered, os.getloadavg()[0]))
-
-
-def _mib(n: int) -> float:
-    return round(n / 2**20, 1)
-
-
 def spread(values: list[float]) -> dict[str, float] | None:
     """p50, p95, mean and max of some seconds (None without any)."""
     if not values:
@@ -567,14 +300,14 @@ def measure_load(model: Path, plan: LoadPlan, *, threads: int, ctx: int, queue: 
     figures = summarize(rows, plan.requests, wall_s, plan.clients)
     figures |= {"server_cpu_s": cpu_s, "server_cpus_used": cpu_s / wall_s if wall_s else 0.0}
     half = next((s[1] for s in sampler.samples if s[3] >= figures["answered"] / 2), None)
-    growth = _mib(rss_end - rss_start)
+    growth = mib(rss_end - rss_start)
     counters = {"served": health["served"], "rejected": health["rejected"], "cancelled": health["cancelled"],
                 "expected_served": figures["answered"] + 1, "expected_rejected": figures["rejections"]}
     counters["agree"] = (counters["served"] == counters["expected_served"]
                          and counters["rejected"] == counters["expected_rejected"])
-    rss = {"start": _mib(rss_start), "at_half": half, "end": _mib(rss_end),
-           "peak": max([_mib(rss_end), _mib(rss_start), *(s[1] for s in sampler.samples)]),
-           "growth": growth, "growth_second_half": None if half is None else round(_mib(rss_end) - half, 1),
+    rss = {"start": mib(rss_start), "at_half": half, "end": mib(rss_end),
+           "peak": max([mib(rss_end), mib(rss_start), *(s[1] for s in sampler.samples)]),
+           "growth": growth, "growth_second_half": None if half is None else round(mib(rss_end) - half, 1),
            "bound": RSS_GROWTH_BOUND_MIB, "within_bound": growth <= RSS_GROWTH_BOUND_MIB}
     samples = {"fields": ["seconds", "rss_mib", "server_cpu_s", "answered", "load_average_1m"], "every_s": RSS_EVERY_S,
                "rows": sampler.samples}
@@ -600,8 +333,33 @@ def problems(load: dict[str, Any]) -> list[str]:
 # --- the command --------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """The whole benchmark as the command line asks; the result written to `args.out / result.json`."""
+@dataclass(frozen=True)
+class LoadRun:
+    """What `edgefc bench serve-load` was asked (see its help)."""
+
+    model: str
+    out: Path | None
+    clients: int
+    requests: int
+    max_seconds: float
+    max_tokens: int
+    threads: int
+    ctx: int
+    queue: int
+    port: int
+    timeout: float
+    seed: int
+    compare: bool | None  # None: when llama-cpp-python's server is installed
+    entries: int
+    categories: list[str]
+    compare_max_tokens: int
+    chat_formats: tuple[str, ...]
+    load: bool
+    command: list[str] = field(default_factory=list)  # the command line, recorded in result.json
+
+
+def run(args: LoadRun) -> dict[str, Any]:
+    """The whole benchmark as `args` asks; the result written to `args.out / result.json`."""
     from edgefc.bench import serve_compare
     from edgefc.models.resolve import resolve
 
@@ -619,7 +377,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     plan = LoadPlan(model.path.name, args.requests, args.clients, args.max_tokens, args.max_seconds, args.timeout,
                 args.seed)
     result: dict[str, Any] = {
-        "bench_command": [sys.executable, "-m", "edgefc.bench.serve_load", *sys.argv[1:]],
+        "bench_command": list(args.command),
         "model": str(model.path), "threads": args.threads, "ctx": args.ctx, "queue": args.queue,
         "plan": asdict(plan), "kinds": list(KINDS), "started": datetime.now().astimezone().isoformat(),
         "load_average_start": os.getloadavg(), "cpus": os.cpu_count(),
@@ -635,9 +393,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         result["compare"] = serve_compare.compare(
             model.path, threads=args.threads, ctx=args.ctx, port=args.port, out=out,
-            categories=args.categories.split(","), per_category=args.entries, seed=args.seed,
+            categories=list(args.categories), per_category=args.entries, seed=args.seed,
             max_tokens=args.compare_max_tokens, timeout=args.timeout,
-            chat_formats=tuple(args.llama_chat_format or [serve_compare.TEMPLATE]))
+            chat_formats=args.chat_formats)
         found += serve_compare.problems(result["compare"])
     result["load_average_end"] = os.getloadavg()
     result["problems"] = found
@@ -682,71 +440,8 @@ def table(result: dict[str, Any]) -> Table:
     return t
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+if __name__ == "__main__":  # the old entry point, kept: `edgefc bench serve-load` is the command
+    from edgefc.cli import main
 
-
-def parser() -> argparse.ArgumentParser:
-    from edgefc.bench.serve_compare import DEFAULT_CATEGORIES
-    from edgefc.models.catalog import DEFAULT_MODEL
-
-    p = argparse.ArgumentParser(prog="python -m edgefc.bench.serve_load", description=__doc__.splitlines()[0])
-    p.add_argument("model", nargs="?", default=DEFAULT_MODEL, help="catalog name or model file (default: %(default)s)")
-    p.add_argument("--out", type=Path, default=None, help="run folder (default: bench-results/serve-load-<time>)")
-    p.add_argument("--clients", type=_positive, default=32)
-    p.add_argument("--requests", type=_positive, default=300)
-    p.add_argument("--max-seconds", type=float, default=600.0, help="time budget of the load: no request starts "
-                   "and no refused one is retried after it")
-    p.add_argument("--max-tokens", type=_positive, default=64, help="max_tokens of each load request")
-    p.add_argument("--threads", type=_positive, default=2)
-    p.add_argument("--ctx", type=_positive, default=4096, help="context size of the server(s)")
-    p.add_argument("--queue", type=int, default=8, help="edgefc serve --queue: requests that may wait")
-    p.add_argument("--port", type=int, default=0, help="loopback port (default: a free one)")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds of silence on a request before it is lost")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--compare", action=argparse.BooleanOptionalAction, default=None,
-                   help="also compare tool calls with llama-cpp-python's server (default: when it is installed)")
-    p.add_argument("--entries", type=_positive, default=8, help="BFCL entries per category for the comparison")
-    p.add_argument("--categories", default=",".join(DEFAULT_CATEGORIES))
-    p.add_argument("--compare-max-tokens", type=_positive, default=256)
-    p.add_argument("--llama-chat-format", action="append", default=None,
-                   help="llama_cpp.server --chat_format for the comparison, repeatable: one run of its server each "
-                   "('template': the GGUF's own chat template, the default; e.g. chatml-function-calling)")
-    p.add_argument("--load", action=argparse.BooleanOptionalAction, default=True,
-                   help="run the load (--no-load: only the comparison)")
-    return p
-
-
-def main() -> None:
-    args = parser().parse_args()
-    console, err = Console(), Console(stderr=True)
-    try:
-        result = run(args)
-    except EdgefcError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    from edgefc.bench.serve_compare import compare_table
-
-    if "load" in result:
-        console.print(table(result))
-    compare = result["compare"]
-    if "skipped" in compare:
-        console.print(f"tool-call comparison with llama-cpp-python's server not run: {compare['skipped']}")
-    else:
-        console.print(compare_table(compare))
-        for name, server in compare["servers"].items():
-            if "failed" in server:
-                console.print(f"{name} did not run: {server['failed']}")
-    for note in [*result["notes"], *compare.get("notes", [])]:
-        console.print(f"note: {note}", highlight=False)
-    console.print(f"figures and per-request rows: {Path(result['out']) / 'result.json'}")
-    for problem in result["problems"]:
-        err.print(f"[red]FAIL:[/] {problem}", highlight=False, soft_wrap=True)
-    sys.exit(1 if result["problems"] else 0)
-
-
-if __name__ == "__main__":
+    sys.argv = ["edgefc", "bench", "serve-load", *sys.argv[1:]]
     main()

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = {"edgefc": ROOT / "edgefc", "edgefc.export": ROOT / "export", "edgefc.bench": ROOT / "bench",
            "edgefc.train": ROOT / "train"}
 # What a BFCL category name looks like, typo'd or not: the test below holds every such string to the table.
-CATEGORY_LIKE = re.compile(r"^(simple_[a-z]+|live_[a-z_]+|multi_turn_[a-z_]+|(parallel_)?multiple|parallel|irrelevance)$")
+CATEGORY_LIKE = re.compile(r"^(simple_[a-z]+|live_[a-z_]+|multi_turn_[a-z_]+|(parallel_)?multiple|parallel"
+                           r"|irrelevance)$")
 
 
 def _modules(package: str) -> list[str]:
@@ -75,8 +76,10 @@ def _option_help(command: str, param: str) -> str:
     import inspect
 
     from edgefc import cli
+    from edgefc.cli import bench
 
-    return inspect.signature(getattr(cli, command)).parameters[param].default.help
+    function = bench.run if command == "bench" else getattr(cli, command)
+    return inspect.signature(function).parameters[param].default.help
 
 
 def _words(text: str) -> list[str]:
@@ -108,3 +111,17 @@ def test_the_help_and_readme_list_exactly_the_registries_quants_and_runtimes() -
         assert [w for w in _words(_option_help(command, "runtime")) if w in RUNTIMES] == list(LOCAL_RUNTIMES), command
     runtimes = prose.split("Runtimes: ")[1].split(". Every")[0]
     assert re.findall(r"`(\w+)` \(", runtimes) == list(LOCAL_RUNTIMES)
+
+
+def test_every_bench_is_an_edgefc_bench_command_and_the_old_paths_still_run() -> None:
+    for module, command in (("serve_load", "serve-load"), ("engines", "engines"), ("agent_latency", "agent-latency")):
+        new = subprocess.run([sys.executable, "-m", "edgefc.cli", "bench", command, "--help"], capture_output=True,
+                             text=True, timeout=120)
+        old = subprocess.run([sys.executable, "-m", f"edgefc.bench.{module}", "--help"], capture_output=True,
+                             text=True, timeout=120)
+        assert new.returncode == old.returncode == 0 and f"bench {command}" in new.stdout, new.stderr
+        assert new.stdout.split("Usage:")[1].split("\n", 1)[1] == old.stdout.split("Usage:")[1].split("\n", 1)[1]
+    suite = subprocess.run([sys.executable, "-m", "edgefc.cli", "bench", "--device", "gpu"], capture_output=True,
+                           text=True, timeout=120)
+    assert suite.returncode == 2 and "device 'gpu' is not supported" in suite.stderr  # MODEL... still runs a suite
+    assert not [path for path in (ROOT / "bench").rglob("*.py") if "argparse" in path.read_text(encoding="utf-8")]

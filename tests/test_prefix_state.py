@@ -199,7 +199,7 @@ def test_prune_keeps_the_newest_within_the_budget(tmp_path: Path) -> None:
 
 
 def test_the_agent_latency_bench_runs_every_phase(tiny_gguf: Path, tmp_path: Path) -> None:
-    from edgefc.bench.agent_latency import _table, measure
+    from edgefc.bench.agent_latency import measure, text_table
 
     result = measure(str(tiny_gguf), "llamacpp", 1, 1, tmp_path)
     assert result["saved"]["outcome"] == "saved" and result["saved"]["state_bytes"] > 0
@@ -210,4 +210,4 @@ def test_the_agent_latency_bench_runs_every_phase(tiny_gguf: Path, tmp_path: Pat
     assert result["samples"]["restored"]["answer"] == result["samples"]["cold"]["answer"]
     for name in ("cold_ttft_s", "warm_ttft_s", "restored_ttft_s", "restore_s"):
         assert result["figures"][name]["median"] > 0, name
-    assert "TTFT restored" in _table(result)
+    assert "TTFT restored" in text_table(result)

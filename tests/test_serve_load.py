@@ -24,8 +24,8 @@ LOAD = ["--clients", "6", "--requests", "24", "--queue", "1", "--max-tokens", "2
 
 
 def bench(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edgefc.bench.serve_load", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "edgefc.cli", "bench", "serve-load", *args], capture_output=True,
+                          text=True, timeout=300)
 
 
 def test_load_run_accounts_for_every_request(tiny_gguf: Path, tmp_path: Path) -> None:

@@ -12,37 +12,17 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from edgefc.bfcl import categories as bfcl_categories
+from edgefc.cli.bench import bench_app
+from edgefc.cli.common import (CATEGORIES_HELP, EndpointModelOpt, EndpointOpt, JsonOpt, ModelOpt, RuntimeOpt,
+                               ThreadsOpt, err, out, print_json)
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
-from edgefc.runtimes import LOCAL_RUNTIMES
 
 app = typer.Typer(help="Train, shrink, verify and run small function-calling models on CPU devices.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
-
-ModelOpt = typer.Option(DEFAULT_MODEL, "--model", "-m",
-                        help="Catalog name, GGUF file, ONNX folder, HF folder or hub ID.")
-JsonOpt = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
-ThreadsOpt = typer.Option(None, "--threads", "-t", help="CPU threads (default: all cores).")
-RuntimeOpt = typer.Option(None, "--runtime", "-r", help=f"{', '.join(LOCAL_RUNTIMES)} (default: by the model's "
-                          "format).")
-EndpointOpt = typer.Option(None, "--endpoint", help="Run the model on this OpenAI-compatible server (base URL, e.g. "
-                           "http://127.0.0.1:8000/v1): prompts are rendered with the local model's template and sent "
-                           "to its /v1/completions, decoded freely; a key comes from $OPENAI_API_KEY.")
-EndpointModelOpt = typer.Option(None, "--endpoint-model", help="The endpoint's name for the model (default: the "
-                                "first in its /v1/models).")
-
-
-def print_json(data: Any) -> None:
-    """JSON to stdout, unescaped so Vietnamese and other scripts stay readable."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
+app.add_typer(bench_app, name="bench")
 def load_tools(path: Path | None) -> list[dict[str, Any]] | None:
     """Read a tools file (JSON: a list, one tool, or {"tools": [...]}, in any form schema.py accepts)."""
     if path is None:
@@ -448,63 +428,6 @@ def adapter(trained: Path = typer.Argument(..., help="The trained model's HF fol
               f"manifest {result.manifest.name}", highlight=False)
 
 
-_CATEGORIES_HELP = (f"Comma-separated BFCL categories (default: {', '.join(bfcl_categories.names(default=True))}); "
-                   f"{', '.join(bfcl_categories.names(multi_turn=True))} (or {bfcl_categories.MULTI_TURN_ALIAS}: all "
-                   "of them) run the agent loop against BFCL's simulated APIs.")
-
-
-@app.command()
-def bench(models: Optional[list[str]] = typer.Argument(None, help="Models to compare (files of any format, "
-                                                       "catalog names); deltas are against the first."),
-          device: str = typer.Option("cpu", "--device", help="Only cpu: edgefc measures edge CPUs."),
-          suite: str = typer.Option("quick", "--suite", "-s", help="quick, latency, bfcl, full, or agent (the tasks "
-                                    "of --tasks run through edgefc's agent loop: pass rates, EN vs VI)."),
-          tasks: Optional[Path] = typer.Option(None, "--tasks", help="The agent suite's task file (YAML or JSONL), "
-                                               "e.g. examples/agent/tasks.yaml; checked before any model loads."),
-          categories: Optional[str] = typer.Option(None, "--categories", "-c", help=_CATEGORIES_HELP),
-          limit: Optional[int] = typer.Option(None, "--limit", "-n", min=1,
-                                              help="BFCL entries per category, or agent tasks, sampled "
-                                              "with --seed."),
-          seed: int = typer.Option(0, "--seed"),
-          threads: Optional[int] = ThreadsOpt,
-          runtime: Optional[str] = typer.Option(None, "--runtime", "-r", help=f"Force one runtime for all models: "
-                                                f"{', '.join(LOCAL_RUNTIMES)}."),
-          max_tokens: int = typer.Option(256, "--max-tokens", min=1),
-          out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default "
-                                                 "bench-results/<time>)."),
-          resume: bool = typer.Option(False, "--resume", help="Continue a killed run (the newest, or --out)."),
-          latency_timeout: float = typer.Option(900.0, "--latency-timeout", min=0.1,
-                                                help="Seconds one model's latency measurement may take."),
-          constrain: Optional[str] = typer.Option(None, "--constrain", help="Decode under the tool grammar (on, "
-                                                  "the default), freely (off, the only choice with --endpoint), or "
-                                                  "both side by side with paired deltas."),
-          endpoint: Optional[str] = EndpointOpt,
-          endpoint_model: Optional[str] = EndpointModelOpt,
-          as_json: bool = JsonOpt) -> None:
-    """Latency, response tokens, memory, BFCL accuracy and agent pass rates on CPU, several models side by side."""
-    import os
-
-    from edgefc.bench.report import tables
-    from edgefc.bench.runner import BenchConfig, run
-
-    if device != "cpu":
-        raise EdgefcError(f"device '{device}' is not supported: edgefc benchmarks edge CPUs (--device cpu)")
-    cfg = BenchConfig(models=list(models or [DEFAULT_MODEL]), suite=suite,
-                      categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
-                      seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
-                      runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout,
-                      constrain=constrain or ("off" if endpoint else "on"), endpoint=endpoint,
-                      served_model=endpoint_model, tasks=tasks)
-    folder, summary = run(cfg)
-    if as_json:
-        print_json(summary)
-        return
-    for table in tables(summary):
-        out.print(table)
-    written = [name for name in ("results.jsonl", "summary.json", "report.md", "plot.png") if (folder / name).is_file()]
-    out.print(f"[dim]{', '.join(written)} in {folder}[/]", highlight=False)
-
-
 @app.command()
 def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folder or GGUF (materialized as HF "
                                      "first): the source every file is weighed against."),
@@ -516,8 +439,7 @@ def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folde
                                       "categories run) a file may lose against the source (point estimate; the "
                                       "paired interval is reported)."),
          speed: str = typer.Option("decode", "--speed", help="What 'fastest' means: decode or prefill tok/s."),
-         categories: Optional[str] = typer.Option(None, "--categories", "-c", help="Comma-separated BFCL "
-                                                  "categories (default: the ten AST categories)."),
+         categories: Optional[str] = typer.Option(None, "--categories", "-c", help=CATEGORIES_HELP),
          limit: int = typer.Option(25, "--limit", "-n", min=1, help="BFCL entries per category, or agent tasks, sampled "
                                               "with --seed."),
          seed: int = typer.Option(0, "--seed"),

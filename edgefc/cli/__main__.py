@@ -1,0 +1,5 @@
+"""`python -m edgefc.cli`: the `edgefc` command."""
+
+from edgefc.cli import main
+
+main()
