@@ -520,9 +520,8 @@ def summarize(log: Path, **facts: Any) -> dict[str, Any]:
 
 def plot_curves(log: Path, dest: Path) -> None:
     """Reward components and held-out accuracy against steps, as a PNG (skipped without matplotlib)."""
-    from edgefc.train.callbacks import GRPO_PHASE, WARMUP_PHASE, phase_of
-
     from edgefc.fsutil import subplots
+    from edgefc.train.callbacks import GRPO_PHASE, WARMUP_PHASE, phase_of
 
     if importlib.util.find_spec("matplotlib") is None:
         return
