@@ -9,16 +9,16 @@ from edgefc.errors import EdgefcError
 from edgefc.models.resolve import resolve
 from edgefc.runtimes.base import Completion, Generation, Runtime, Sampling, Timings
 
+REMOTE = "remote"
 # name -> (module, class, model format it loads); modules import lazily so the core never pulls torch. The remote
 # runtime runs the model behind an OpenAI-compatible endpoint (`--endpoint`), reading only the local copy's template.
 RUNTIMES: dict[str, tuple[str, str, str]] = {
     "llamacpp": ("edgefc.runtimes.llamacpp", "LlamaCppRuntime", "gguf"),
     "onnxruntime": ("edgefc.runtimes.ort", "OnnxRuntime", "onnx"),
     "transformers": ("edgefc.runtimes.hf", "TransformersRuntime", "hf"),
-    "remote": ("edgefc.runtimes.remote", "RemoteRuntime", "endpoint"),
+    REMOTE: ("edgefc.runtimes.remote", "RemoteRuntime", "endpoint"),
 }
 DEFAULT_FOR_FORMAT = {fmt: name for name, (_, _, fmt) in RUNTIMES.items()}
-REMOTE = "remote"
 LOCAL_RUNTIMES = tuple(name for name in RUNTIMES if name != REMOTE)  # what --runtime picks among
 
 
@@ -53,4 +53,5 @@ def load(model: str | Path, runtime: str | None = None, *, threads: int | None =
     return cls(local.path, threads=threads, n_ctx=n_ctx, **extra)
 
 
-__all__ = ["LOCAL_RUNTIMES", "RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load", "runtime_class"]
+__all__ = ["LOCAL_RUNTIMES", "RUNTIMES", "Completion", "Generation", "Runtime", "Sampling", "Timings", "load",
+           "runtime_class"]
