@@ -12,8 +12,8 @@ import pytest
 from edgefc.errors import EdgefcError
 from edgefc.train.config import load_recipe, parse_recipe, shipped
 from edgefc.train.heldout import score_answer, to_entry
-from edgefc.train.run import (CALL_OPENERS, RESULT_TAGS, answer_text, answer_weights, protocol_token_ids,
-                              seed_call_tags, train_stage, warmup_config)
+from edgefc.train.run import (CALL_OPENERS, RESULT_TAGS, answer_text, answer_weights, first_answers,
+                              protocol_token_ids, seed_call_tags, train_stage, warmup_config)
 
 RECORD = {"id": "t:1", "messages": json.dumps([{"role": "user", "content": "Weather in Oslo in celsius?"}]),
           "tools": json.dumps([{"type": "function", "function": {"name": "get_weather", "description": "Weather.",
@@ -112,8 +112,8 @@ def test_the_decision_token_of_each_answer_is_weighed_apart() -> None:
 
     labels = torch.tensor([[-100, -100, 5, 6, 7, -100], [-100, 8, 9, -100, -100, -100]])
     scored = labels[:, 1:] != -100  # the targets of positions 0..4, as the warm-up's loss reads them
-    assert answer_weights(scored, 4.0).tolist() == [4.0, 1.0, 1.0, 4.0, 1.0]
-    assert answer_weights(scored, 1.0).tolist() == [1.0] * 5
+    assert answer_weights(first_answers(scored), 4.0).tolist() == [4.0, 1.0, 1.0, 4.0, 1.0]
+    assert answer_weights(first_answers(scored), 1.0).tolist() == [1.0] * 5
 
 
 def test_untrained_call_tags_start_from_the_models_own_call_opener(tiny_qwen3: Path) -> None:

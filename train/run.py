@@ -305,21 +305,23 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     return dirs.warmup
 
 
-def answer_weights(scored: Any, decision_weight: float) -> Any:
-    """Per-position loss weights over a batch's scored (answer) positions, flattened in order: `decision_weight` for
-    each answer's first token, which decides between calling and answering, 1 for the rest. The per-token mean
-    otherwise gives that token 1/124 of a parallel answer: the warm-up learnt every call's body before its first
-    token (step 30: 1-4.7 nats on the first, 0.05-0.15 on the rest)."""
+def answer_weights(first: Any, decision_weight: float) -> Any:
+    """Per-position loss weights over a batch's answer positions, flattened in order (`first`: which of them start
+    an answer, see `first_answers`): `decision_weight` for each answer's first token, which decides between calling
+    and answering, 1 for the rest. The per-token mean otherwise gives that token 1/124 of a parallel answer: the
+    warm-up learnt every call's body before its first token (step 30: 1-4.7 nats on the first, 0.05-0.15 on the
+    rest)."""
     import torch
 
-    return torch.where(first_answer_positions(scored), decision_weight, 1.0)[scored]
+    return torch.where(first, decision_weight, 1.0)
 
 
-def first_answer_positions(scored: Any) -> Any:
-    """Of a batch's scored (answer) positions, a mask of each answer's first one: the call-or-answer decision."""
+def first_answers(scored: Any) -> Any:
+    """Of a batch's scored (answer) positions, flattened in order, which start an answer: the call-or-answer
+    decision."""
     import torch
 
-    return scored & ~torch.nn.functional.pad(scored, (1, 0))[:, :-1]
+    return (scored & ~torch.nn.functional.pad(scored, (1, 0))[:, :-1])[scored]
 
 
 def _answer_only_sft(trl: Any, decision_weight: float = 1.0) -> Any:
@@ -339,12 +341,13 @@ def _answer_only_sft(trl: Any, decision_weight: float = 1.0) -> Any:
             targets = inputs["labels"][:, 1:]
             scored = targets != -100
             logits = causal.get_output_embeddings()(hidden[:, :-1][scored]).float()
-            losses = torch.nn.functional.cross_entropy(logits, targets[scored], reduction="none")
-            total = (losses * answer_weights(scored, decision_weight)).sum()
+            answer, first = targets[scored], first_answers(scored)
+            losses = torch.nn.functional.cross_entropy(logits, answer, reduction="none")
+            total = (losses * answer_weights(first, decision_weight)).sum()
             count = num_items_in_batch if num_items_in_batch is not None else scored.sum()
             loss = total / count
             if model.training:
-                self._log_decision(logits, targets[scored], losses, first_answer_positions(scored)[scored])
+                self._log_decision(logits, answer, losses, first)
             return (loss, {"logits": logits}) if return_outputs else loss
 
         def _log_decision(self, logits: Any, targets: Any, losses: Any, first: Any) -> None:
