@@ -319,13 +319,22 @@ def check_tasks(cfg: BenchConfig, suite: Suite) -> None:
         raise EdgefcError(f"--tasks is for --suite agent, not --suite {cfg.suite}")
 
 
+def default_constrain(endpoint: str | None) -> str:
+    """"on" where the grammar can steer the decoding, "off" behind an endpoint that takes none."""
+    from edgefc.runtimes import REMOTE, runtime_class
+
+    return "on" if endpoint is None or runtime_class(REMOTE).takes_grammar else "off"
+
+
 def check_endpoint(cfg: BenchConfig) -> None:
     """An endpoint run measures one served model, decoded freely (its /v1/completions has no tool grammar)."""
+    from edgefc.runtimes import REMOTE, runtime_class
+
     if cfg.endpoint is None:
         return
     if len(cfg.models) != 1:
         raise EdgefcError("--endpoint serves one model: give the one local copy whose template renders its prompts")
-    if cfg.constrain != "off":
+    if cfg.constrain != "off" and not runtime_class(REMOTE).takes_grammar:
         raise EdgefcError("--endpoint generates through the server's /v1/completions, which carries no tool "
                           "grammar: use --constrain off")
     if cfg.runtime:

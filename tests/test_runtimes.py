@@ -31,6 +31,10 @@ def test_registry_and_default_by_format(runtimes: dict[str, Runtime]) -> None:
         assert rt.name == name
     assert runtime_class("remote").name == "remote"  # registered like the others, reached through --endpoint
     assert [name for name in RUNTIMES if runtime_class(name).fixed_context] == ["llamacpp"]
+    assert [name for name in RUNTIMES if not runtime_class(name).takes_grammar] == ["remote"]
+    for name in RUNTIMES:  # the capability says what the class does: it saves a prefix exactly where it overrides
+        cls = runtime_class(name)
+        assert cls.keeps_prefix_state == (cls.warm_prefix is not Runtime.warm_prefix), name
     with pytest.raises(EdgefcError, match="behind --endpoint"):
         load("anything", "remote")
 

@@ -65,7 +65,7 @@ def run(models: Optional[list[str]] = typer.Argument(None, help="Models to compa
     import os
 
     from edgefc.bench.report import tables
-    from edgefc.bench.runner import BenchConfig
+    from edgefc.bench.runner import BenchConfig, default_constrain
     from edgefc.bench.runner import run as run_bench
 
     if device != "cpu":
@@ -74,7 +74,7 @@ def run(models: Optional[list[str]] = typer.Argument(None, help="Models to compa
                       categories=[c.strip() for c in categories.split(",")] if categories else None, limit=limit,
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
                       runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout,
-                      constrain=constrain or ("off" if endpoint else "on"), endpoint=endpoint,
+                      constrain=constrain or default_constrain(endpoint), endpoint=endpoint,
                       served_model=endpoint_model, tasks=tasks)
     folder, summary = run_bench(cfg)
     if as_json:

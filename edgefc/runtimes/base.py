@@ -155,6 +155,8 @@ class Runtime(ABC):
     # What the backend can do, for callers that would otherwise check its name:
     fixed_context: ClassVar[bool] = False  # its context is sized at load (`n_ctx`); the others grow as needed
     raw_baseline: ClassVar[bool] = False  # its engine can be timed alone beside edgefc's loop (bench latency)
+    takes_grammar: ClassVar[bool] = True  # it decodes here, so the tool grammar can steer it (constrained calls)
+    keeps_prefix_state: ClassVar[bool] = False  # it saves a prompt prefix's state to disk (`warm_prefix`)
 
     def __init__(self, path: Path, template: ChatTemplate, threads: int | None):
         self.path = path

@@ -40,6 +40,7 @@ class LlamaCppRuntime(Runtime):
     format = "gguf"
     fixed_context = True
     raw_baseline = True  # llama-cpp-python's own generate loop
+    keeps_prefix_state = True
 
     def __init__(self, path: Path, threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT,
                  adapter: Path | None = None):

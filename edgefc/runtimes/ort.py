@@ -28,6 +28,7 @@ class OnnxRuntime(Runtime):
 
     name = "onnxruntime"
     format = "onnx"
+    keeps_prefix_state = True
 
     def __init__(self, path: Path, threads: int | None = None):
         ort = require("onnxruntime", "onnx")

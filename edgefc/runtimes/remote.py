@@ -67,6 +67,7 @@ class RemoteRuntime(Runtime):
 
     name = "remote"
     format = "endpoint"
+    takes_grammar = False  # its /v1/completions carries no grammar: the server decodes freely
 
     def __init__(self, path: Path, endpoint: str, *, served_model: str | None = None):
         openai = require("openai", "remote")
