@@ -19,7 +19,7 @@ from rich.table import Table
 
 from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, read_jsonl, variants
 from edgefc.bfcl.categories import names
-from edgefc.fsutil import atomic_file, subplots, write_png, write_text
+from edgefc.fsutil import subplots, write_json, write_png, write_text
 from edgefc.tables import Section, fmt, to_markdown, to_rich
 
 
@@ -115,8 +115,7 @@ def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[st
         models.append(entry)
     summary = {**meta, "models": models}
     summary["deltas"] = _deltas(models, delta_pairs(runs), bfcl_rows, agent_rows, meta.get("seed", 0))
-    with atomic_file(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(out / "summary.json", summary)
     return summary
 
 

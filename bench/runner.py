@@ -31,23 +31,18 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from edgefc.bfcl import categories as bfcl_categories
 from edgefc.errors import EdgefcError, EndpointError
-from edgefc.fsutil import atomic_file
-from edgefc.progress import step_progress
+from edgefc.fsutil import write_json
+from edgefc.progress import report
 
 MULTI_TURN_CONTEXT = 32768  # Qwen2.5's and Qwen3's trained context: a long multi-turn conversation needs it
 AGENT = "agent"  # the plan's key, and the rows' category, of the agent suite's tasks
 RESULTS = "results.jsonl"
 LATENCY = "latency.json"
 SETTINGS = "run.json"
-OnStep = Callable[[int], None]  # told how many more units of work (entries, latency measurements) are done
-
-
-def _no_step(done: int) -> None:
-    """The default OnStep: nobody is watching the whole plan."""
 
 
 @dataclass(frozen=True)
@@ -189,8 +184,7 @@ def start_run(out: Path, run_settings: dict[str, Any], planned: dict[str, list[A
         raise EdgefcError(f"cannot resume {out}: it has no {SETTINGS}, so its settings are unknown; use --out for "
                           "a new run")
     record = {"settings": run_settings, "plan": {c: [e.id for e in es] for c, es in planned.items()}}
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(path, record)
 
 
 def output_dir(out: Path | None, resume: bool) -> Path:
@@ -342,68 +336,67 @@ def check_endpoint(cfg: BenchConfig) -> None:
 
 
 def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_prefix, score: Any = score_entry,
-             load_model: Any = load_variant_model, on_step: OnStep = _no_step, title: str = "BFCL") -> None:
+             load_model: Any = load_variant_model, title: str = "BFCL") -> None:
     """Score every (variant, entry) not yet in results.jsonl with `score`, in `order`, appending each row as it
     finishes; each model is loaded once (by `load_model`) and runs its variants one after the other (each over
-    all entries, so each sees the prefix cache the same way). `on_step` hears of the rows already there, then of
-    each new one; the progress bars read `title` (BFCL entries, or the agent suite's tasks)."""
+    all entries, so each sees the prefix cache the same way). Progress is reported per variant under `title`
+    (BFCL entries, or the agent suite's tasks), counting the rows already there."""
     results = out / RESULTS
     done = {(r["model"], r["id"]) for r in read_jsonl(results)}
     end_with_newline(results)
     ordered = order(entries)
     todo = [(v, [e for e in ordered if (v.label, e.id) not in done]) for v in variants(cfg.models, cfg.constrain)]
-    with step_progress() as bar, results.open("a", encoding="utf-8") as sink:
-        tasks = [bar.add_task(f"{title} {Path(v.label).name}", total=len(entries), completed=len(entries) - len(left))
-                 for v, left in todo]
-        on_step(sum(len(entries) - len(left) for _, left in todo))
+    with results.open("a", encoding="utf-8") as sink:
+        counts = {v.label: len(entries) - len(left) for v, left in todo}
+
+        def advance(label: str, by: int = 0) -> None:
+            counts[label] += by
+            report(f"{title} {Path(label).name}", counts[label], len(entries))
+
+        for v, _ in todo:
+            advance(v.label)
         for model in dict.fromkeys(v.model for v, left in todo if left):
             rt = load_model(cfg, model)
             try:
-                for (v, left), task in zip(todo, tasks):
+                for v, left in todo:
                     for entry in left if v.model == model else []:
                         row = {"model": v.label, "constrain": v.constrain,
                                **score(rt, entry, cfg.max_tokens, v.constrain)}
                         sink.write(json.dumps(row, ensure_ascii=False) + "\n")
                         sink.flush()
-                        bar.advance(task)
-                        on_step(1)
+                        advance(v.label, 1)
             finally:
                 rt.close()
 
 
-def run_latency(cfg: BenchConfig, out: Path, repeats: int, on_step: OnStep = _no_step) -> None:
+def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
     """Measure each variant not yet in latency.json, each in its own process; rewrite the file after each.
-    `on_step` hears of the variants already measured, then of each new one."""
+    Progress counts the variants measured, those already there included."""
     from edgefc.bench.latency import measure_in_subprocess
 
     path = out / LATENCY
     measured: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     planned = variants(cfg.models, cfg.constrain)
-    with step_progress() as bar:
-        task = bar.add_task("latency", total=len(planned), completed=sum(v.label in measured for v in planned))
-        on_step(sum(v.label in measured for v in planned))
-        for v in [v for v in planned if v.label not in measured]:
-            measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
-                                                      constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
-                                                      endpoint=cfg.endpoint,
-                                                      served_model=cfg.served_model).to_dict()
-            with atomic_file(path) as tmp:
-                tmp.write_text(json.dumps(measured, indent=2))
-            bar.advance(task)
-            on_step(1)
+    report("latency", sum(v.label in measured for v in planned), len(planned))
+    for v in [v for v in planned if v.label not in measured]:
+        measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
+                                                  constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
+                                                  endpoint=cfg.endpoint, served_model=cfg.served_model).to_dict()
+        write_json(path, measured)
+        report("latency", sum(v.label in measured for v in planned), len(planned))
 
 
 def work_units(cfg: BenchConfig) -> int:
-    """How many units `run` reports to its on_step: a latency measurement per variant, a row per (variant,
+    """How many units of work `run` reports in all: a latency measurement per variant, a row per (variant,
     entry)."""
     suite = SUITES[cfg.suite]
     entries = sum(len(es) for es in plan_entries(settings(cfg, suite)).values())
     return len(variants(cfg.models, cfg.constrain)) * (int(suite.latency) + entries)
 
 
-def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, Any]]:
-    """Run the configured suite; returns the run folder and its summary. `on_step` follows the work (see
-    work_units)."""
+def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
+    """Run the configured suite; returns the run folder and its summary. Progress is reported (see
+    edgefc.progress) per variant and suite part, work_units in all."""
     from edgefc.bench.report import build_summary, write_reports
 
     if cfg.suite not in SUITES:
@@ -421,17 +414,17 @@ def run(cfg: BenchConfig, on_step: OnStep = _no_step) -> tuple[Path, dict[str, A
     meta = {**run_settings, "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                                         "loadavg": os.getloadavg()}}
     if suite.latency:
-        run_latency(cfg, out, suite.repeats, on_step)
+        run_latency(cfg, out, suite.repeats)
     if suite.bfcl:
         single = [e for c, es in planned.items() if c != AGENT and not _multi_turn(c) for e in es]
         multi = [e for c, es in planned.items() if _multi_turn(c) for e in es]
         if single:
-            run_bfcl(cfg, out, single, on_step=on_step)
+            run_bfcl(cfg, out, single)
         if multi:
             run_bfcl(cfg, out, multi, order=by_tools, score=score_multi_turn, load_model=load_multi_turn_model,
-                     on_step=on_step)
+                     title="BFCL multi-turn")
     if suite.agent:
-        run_bfcl(cfg, out, planned[AGENT], order=by_toolset, score=score_task, on_step=on_step, title="agent")
+        run_bfcl(cfg, out, planned[AGENT], order=by_toolset, score=score_task, title="agent")
     meta["wall_s"] = time.time() - started
     summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
     write_reports(out, summary)

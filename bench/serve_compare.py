@@ -32,7 +32,7 @@ from edgefc.bfcl import checker
 from edgefc.bfcl.data import Entry, load_category
 from edgefc.bfcl.prompts import build
 from edgefc.errors import EdgefcError
-from edgefc.progress import step_progress
+from edgefc.progress import report
 from edgefc.protocol.parse import parse, to_bfcl
 from edgefc.serve.conformance import CHAT
 
@@ -140,11 +140,9 @@ def run_server(name: str, argv: list[str], port: int, ready_path: str, requests:
         if status != 200:
             raise EdgefcError(f"the warm-up request to {name} failed with HTTP {status}: {str(data)[:200]}")
         rss_mib = round(server.rss_bytes() / 2**20, 1)
-        with step_progress() as bar:
-            task = bar.add_task(f"tool calls via {name}", total=len(requests))
-            for req in requests:
-                rows.append(_ask(port, req, model, max_tokens, timeout))
-                bar.advance(task)
+        for req in requests:
+            rows.append(_ask(port, req, model, max_tokens, timeout))
+            report(f"tool calls via {name}", len(rows), len(requests))
         stopped = server.stop()
     return {"command": argv, "warm_up_s": warm_s, "rss_mib_after_warm_up": rss_mib, "stopped": stopped,
             "summary": summarize(rows), "rows": rows}

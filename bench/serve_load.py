@@ -22,6 +22,7 @@ servers' logs into the run folder, and prints a table.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import random
@@ -40,7 +41,7 @@ from edgefc.bench.http_client import HOST, get_json, loads
 from edgefc.bench.latency import TOOLS
 from edgefc.bench.server_process import RSS_EVERY_S, RssSampler, edgefc_argv, free_port, launched, mib
 from edgefc.errors import EdgefcError, require
-from edgefc.progress import step_progress
+from edgefc.progress import report
 from edgefc.serve.conformance import CHAT, FINISH_REASONS, StreamCheck, completion_problem
 
 QUESTIONS = ("What's the weather in Tokyo right now?", "How much is 20 euros in US dollars?",
@@ -286,12 +287,12 @@ def measure_load(model: Path, plan: LoadPlan, *, threads: int, ctx: int, queue: 
         if warm.outcome != "answered":
             raise EdgefcError(f"the warm-up request to edgefc serve failed: {warm.reason or warm.status}")
         rss_start, cpu_start = server.rss_bytes(), server.cpu_seconds()
-        with step_progress() as bar, RssSampler(server) as sampler:
-            task = bar.add_task("load", total=plan.requests)
+        with RssSampler(server) as sampler:
+            finished = itertools.count(1)  # the clients' threads count through it (next() holds the GIL)
 
             def done(row: Row) -> None:
                 sampler.answered += row.outcome == "answered"
-                bar.advance(task)
+                report("load", next(finished), plan.requests)
 
             rows, wall_s = run_load(port, plan, done)
         rss_end, cpu_s = server.rss_bytes(), server.cpu_seconds() - cpu_start

@@ -7,6 +7,7 @@ dead run left and never a concurrent run's work in progress. Running out of disk
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -81,6 +82,17 @@ def ensure_free_space(folder: Path, need_bytes: int, what: str) -> None:
                           "free some space or choose another folder")
 
 
+@contextmanager
+def _full_disk_said(final: Path) -> Iterator[None]:
+    """A full disk while writing `final` becomes one clear error instead of errno 28."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise _no_space(final) from exc
+        raise
+
+
 def _temp_prefix(final: Path) -> str:
     return f".{final.name}.{os.getpid()}."
 
@@ -95,13 +107,10 @@ def atomic_file(final: str | Path) -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
-        os.replace(tmp_path, final)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise _no_space(final) from exc
-        raise
+        with _full_disk_said(final):
+            yield tmp_path
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
+            os.replace(tmp_path, final)
     finally:
         tmp_path.unlink(missing_ok=True)
 
@@ -110,6 +119,11 @@ def write_text(final: str | Path, text: str) -> None:
     """Write UTF-8 `text` to `final` atomically: a reader sees the old file or the whole new one."""
     with atomic_file(final) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(final: str | Path, data: Any) -> None:
+    """Write `data` to `final` as indented UTF-8 JSON (non-ASCII text as it is), atomically."""
+    write_text(final, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def subplots(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
@@ -142,15 +156,12 @@ def atomic_dir(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
     clean_partials(final)
     tmp_path = Path(tempfile.mkdtemp(prefix=_temp_prefix(final), suffix=PARTIAL, dir=final.parent))
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o777 & ~_umask())  # mkdtemp makes 0700
-        if final.exists():
-            shutil.rmtree(final) if final.is_dir() else final.unlink()
-        os.replace(tmp_path, final)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise _no_space(final) from exc
-        raise
+        with _full_disk_said(final):
+            yield tmp_path
+            os.chmod(tmp_path, 0o777 & ~_umask())  # mkdtemp makes 0700
+            if final.exists():
+                shutil.rmtree(final) if final.is_dir() else final.unlink()
+            os.replace(tmp_path, final)
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
 

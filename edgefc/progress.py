@@ -1,33 +1,55 @@
-"""Progress bars for long work (downloads, conversion, benchmarks), quiet when output is not for a person."""
+"""Progress of long work (downloads, conversion, benchmarks, training) as plain reports: library code calls
+`report(label, done, total)`; whoever installed a reporter (the CLI draws bars, see edgefc.cli.progress) hears it,
+and nobody else draws anything."""
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator, Protocol
 
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
-                           TextColumn, TimeRemainingColumn, TransferSpeedColumn)
 
-StepProgress = Callable[[str, int, int], None]  # (step label, done, total): how pipelines report long work
+StepProgress = Callable[[str, int, int], None]  # (step label, done, total): how a pipeline hears of its steps
 
-# Progress and status go to stderr so that stdout stays clean for --json.
+# Status lines go to stderr so that stdout stays clean for --json.
 console = Console(stderr=True)
 
 
-def progress_enabled() -> bool:
-    """Bars only on a terminal, and never when EDGEFC_NO_PROGRESS is set (tests, CI logs)."""
-    return sys.stderr.isatty() and not os.environ.get("EDGEFC_NO_PROGRESS")
+class Reporter(Protocol):
+    """Hears that `done` of `total` units of the work named `label` are done (`unit` "B" for bytes; `note` is
+    the latest figure worth showing beside it, such as a reward)."""
+
+    def __call__(self, label: str, done: int, total: int, *, unit: str = "", note: str = "") -> None: ...
 
 
-def byte_progress() -> Progress:
-    """A bar for byte streams: size done, speed and time left."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                    TimeRemainingColumn(), console=console, disable=not progress_enabled(), transient=True)
+def _nobody(label: str, done: int, total: int, *, unit: str = "", note: str = "") -> None:
+    """The reporter when none is installed: library calls and tests run silent."""
 
 
-def step_progress() -> Progress:
-    """A bar for counted steps (tensors, entries): n/N and time left."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                    TimeRemainingColumn(), console=console, disable=not progress_enabled(), transient=True)
+_reporter: Reporter = _nobody
+
+
+def report(label: str, done: int, total: int, *, unit: str = "", note: str = "") -> None:
+    """Tell the installed reporter how far the work named `label` has come."""
+    _reporter(label, done, total, unit=unit, note=note)
+
+
+def installed() -> Reporter:
+    """The reporter that hears reports now (a reporter that wraps it passes them on to it)."""
+    return _reporter
+
+
+@contextmanager
+def reporting(reporter: Reporter) -> Iterator[None]:
+    """Send the reports of the work inside to `reporter` instead of the one installed before."""
+    global _reporter
+    previous, _reporter = _reporter, reporter
+    try:
+        yield
+    finally:
+        _reporter = previous
+
+
+def step_reporter(prefix: str) -> StepProgress:
+    """A pipeline's step callback whose steps are reported under `prefix` (e.g. "gguf q4_0")."""
+    return lambda label, done, total: report(f"{prefix} {label}", done, total)

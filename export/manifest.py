@@ -10,7 +10,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from edgefc.fsutil import atomic_file
+from edgefc.fsutil import write_json
 from edgefc.models.materialize import SOURCE_MARKER
 from edgefc.models.store import cache_dir
 
@@ -74,6 +74,5 @@ def write_manifest(export_path: Path, record: dict[str, Any]) -> Path:
               "machine": {"platform": platform.platform(), "python": platform.python_version()},
               "libraries": library_versions()}
     path = manifest_path(export_path)
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(path, record)
     return path

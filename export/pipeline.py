@@ -28,7 +28,7 @@ from edgefc.export.quiet import chatter_to, transformers_quiet
 from edgefc.export.verify import Verification, aggregate, compare, references
 from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
 from edgefc.models.resolve import resolve
-from edgefc.progress import StepProgress, console, step_progress
+from edgefc.progress import StepProgress, console, report, step_reporter
 from edgefc.protocol.render import ChatTemplate
 from edgefc.runtimes import DEFAULT_FOR_FORMAT, runtime_class
 
@@ -194,18 +194,16 @@ def _fits(source: Any, cap: int) -> Callable[[probe_set.Probe], bool]:
 
 
 def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe], source: Any,
-            threads: int | None, bar: Any) -> dict[str, Verification]:
-    task = bar.add_task(f"source answers ({len(probes)} probes)", total=len(probes))
-    refs = references(source, probes, on_step=lambda: bar.advance(task))
+            threads: int | None) -> dict[str, Verification]:
+    refs = references(source, probes)
     out: dict[str, Verification] = {}
     for quant, path in staged.items():
-        task = bar.add_task(f"verifying {quant}", total=len(refs))
         exported = runtime_class(p.format.runtime)(path, threads=threads)
         try:
             rows = []
             for ref in refs:
                 rows.append(compare(source, exported, ref))
-                bar.advance(task)
+                report(f"verifying {quant}", len(rows), len(refs))
         finally:
             exported.close()
         out[quant] = aggregate(rows)
@@ -239,14 +237,7 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
     log.write_text("", encoding="utf-8")
     verifications: dict[str, Verification] = {}
     probes: list[probe_set.Probe] = []
-    with step_progress() as bar, chatter_to(log), transformers_quiet(), ExitStack() as stack:
-        tasks: dict[str, Any] = {}
-
-        def on_progress(label: str, done: int, total: int) -> None:
-            if label not in tasks:
-                tasks[label] = bar.add_task(f"{fmt} {label}", total=total)
-            bar.update(tasks[label], completed=done, total=total)
-
+    with chatter_to(log), transformers_quiet(), ExitStack() as stack:
         def stage(final: Path) -> _Staged:
             staged = _Staged(final, p.format.is_dir)
             stack.push(staged.unwind)
@@ -254,12 +245,12 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
 
         staged = {q: stage(path) for q, path in p.targets.items()}
         base = stage(folder / p.format.target_name(p.name, "base"))
-        seconds = p.format.convert(p.source, {q: s.path for q, s in staged.items()}, base.path, on_progress)
+        seconds = p.format.convert(p.source, {q: s.path for q, s in staged.items()}, base.path, step_reporter(fmt))
         if verify:
             source = runtime_class("transformers")(p.source, threads=threads)
             try:
                 probes = probe_set.draw(probe_limit, seed=probe_seed, fits=_fits(source, probe_set.TOKEN_CAP))
-                verifications = _verify(p, {q: s.path for q, s in staged.items()}, probes, source, threads, bar)
+                verifications = _verify(p, {q: s.path for q, s in staged.items()}, probes, source, threads)
             finally:
                 source.close()
         base_seconds = sum(v for k, v in seconds.items() if k.startswith("base-"))

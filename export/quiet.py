@@ -17,7 +17,7 @@ from typing import Iterator
 @contextmanager
 def chatter_to(log: Path) -> Iterator[None]:
     """Send file descriptors 1 and 2, sys.stdout/sys.stderr and the llama.cpp log to `log` (appending);
-    edgefc's progress console keeps writing to the terminal. Enter it inside a running progress display."""
+    edgefc's progress console keeps writing to the terminal (edgefc.cli.progress draws its bars there)."""
     from edgefc.progress import console
 
     for stream in (sys.stdout, sys.stderr):

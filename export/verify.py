@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from edgefc.bfcl.stats import wilson
 from edgefc.export.probes import Probe
+from edgefc.progress import report
 from edgefc.protocol.parse import ParseResult
 from edgefc.runtimes.base import Generation, Runtime
 
@@ -67,15 +68,13 @@ class Verification:
         return asdict(self)
 
 
-def references(source: Runtime, probes: list[Probe], *, max_tokens: int = MAX_TOKENS,
-               on_step: Callable[[], None] | None = None) -> list[Reference]:
+def references(source: Runtime, probes: list[Probe], *, max_tokens: int = MAX_TOKENS) -> list[Reference]:
     """The source model's greedy answers to the probes (computed once, shared by every export)."""
     out = []
     for probe in probes:
         gen = source.generate(probe.messages, probe.tools, max_tokens=max_tokens)
         out.append(Reference(probe, source.tokenize(gen.prompt), gen))
-        if on_step:
-            on_step()
+        report(f"source answers ({len(probes)} probes)", len(out), len(probes))
     return out
 
 

@@ -345,6 +345,7 @@ def test_limit_draws_the_same_tasks_in_file_order(tmp_path: Path) -> None:
 
 def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf: Path, tmp_path: Path) -> None:
     from edgefc.bench.runner import BenchConfig, run
+    from edgefc.progress import reporting
 
     tasks = write_tasks(tmp_path, shop(id="where", user="Where is order 12345?", facts=[["shipped"]]),
                         {"id": "lights", "tools": str(EXAMPLES / "smart_home.py"), "db_env": "HOME_DB",
@@ -354,7 +355,10 @@ def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf
                         shop(id="weather", user="What's the weather in Hanoi?", negative=True))
     cfg = BenchConfig([str(tiny_gguf)], suite="agent", tasks=tasks, threads=1, max_tokens=8, constrain="both",
                       out=tmp_path / "run")
-    out, summary = run(cfg)
+    heard: dict[str, tuple[int, int]] = {}
+    with reporting(lambda label, done, total, **_: heard.__setitem__(label, (done, total))):
+        out, summary = run(cfg)
+    assert len(heard) == 2 and set(heard.values()) == {(3, 3)}, heard  # each variant's progress, to its end
     rows = list(read_jsonl(out / "results.jsonl"))
     assert len(rows) == 2 * 3 and {r["id"] for r in rows} == {"where", "lights", "weather"}
     assert all(isinstance(r["pass"], bool) and r["steps"] >= 1 and r["category"] == "agent" for r in rows)

@@ -19,6 +19,7 @@ from edgefc.export.manifest import manifest_path
 from edgefc.export.onnx import ONNX_QUANTS
 from edgefc.export.pipeline import run_export
 from edgefc.export.probes import own_probes
+from edgefc.progress import reporting
 from tests.bfcl_support import real_wheel
 
 OPEN_GATE = {"kl_mean_max": 100.0, "greedy_min": 0.0, "tool_calls_min": 0.0}
@@ -38,11 +39,21 @@ EXPECTED_GGUF_TYPES = {"f32": "F32", "f16": "F16", "bf16": "BF16", "q8_0": "Q8_0
 def exports(tiny_qwen3_256: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pipeline.ExportResult]:
     real_wheel()  # the probe set draws from BFCL
     out = tmp_path_factory.mktemp("exports")
-    results = run_export(tiny_qwen3_256, "gguf", list(GGUF_QUANTS), out, threads=1, probe_limit=PROBES,
-                         gate_overrides=OPEN_GATE)
-    results += run_export(tiny_qwen3_256, "onnx", list(ONNX_QUANTS), out, threads=1, probe_limit=PROBES,
-                          gate_overrides=OPEN_GATE)
+    with reporting(lambda label, done, total, **_: HEARD.__setitem__(label, (done, total))):
+        results = run_export(tiny_qwen3_256, "gguf", list(GGUF_QUANTS), out, threads=1, probe_limit=PROBES,
+                             gate_overrides=OPEN_GATE)
+        results += run_export(tiny_qwen3_256, "onnx", list(ONNX_QUANTS), out, threads=1, probe_limit=PROBES,
+                              gate_overrides=OPEN_GATE)
     return {r.quant: r for r in results}
+
+
+HEARD: dict[str, tuple[int, int]] = {}  # the exports' progress reports, last (done, total) per label
+
+
+def test_the_export_reports_its_steps_to_their_end(exports: dict[str, pipeline.ExportResult]) -> None:
+    assert {f"verifying {q}" for q in exports} <= set(HEARD)
+    assert any(label.startswith("gguf ") for label in HEARD) and any(label.startswith("onnx ") for label in HEARD)
+    assert all(done == total for done, total in HEARD.values()), HEARD
 
 
 def test_every_quant_is_written_and_verified(exports: dict[str, pipeline.ExportResult]) -> None:

@@ -65,6 +65,21 @@ def test_only_the_table_lists_categories() -> None:
     assert not lists
 
 
+def test_only_the_cli_draws_progress() -> None:
+    """Library code reports progress (edgefc.progress.report); only edgefc/cli turns reports into bars."""
+    drawers = []
+    for folder in PRODUCT.values():
+        for path in folder.rglob("*.py"):
+            if path.is_relative_to(ROOT / "edgefc" / "cli"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                    if any(n in ("rich.progress", "rich.live", "tqdm") or n.startswith("tqdm.") for n in names):
+                        drawers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not drawers
+
+
 def test_every_package_folder_is_shipped() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     found = {".".join((package, *init.parent.relative_to(folder).parts)) for package, folder in PRODUCT.items()

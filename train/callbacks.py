@@ -1,5 +1,5 @@
 """Trainer callbacks: the step log as JSON lines, held-out scoring that keeps the best checkpoint (and stops early),
-and a rich progress bar. Each is a transformers TrainerCallback, so TRL's trainers take them as they are."""
+and step reports for the CLI's progress bar. Each is a transformers TrainerCallback, so TRL's trainers take them as they are."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from transformers import TrainerCallback
 
-from edgefc.progress import step_progress
+from edgefc.progress import report
 
 
 # The phases a held-out line is tagged with; lines written before phases existed are GRPO's.
@@ -92,22 +92,18 @@ class HeldoutSelector(TrainerCallback):
             self.evaluate(model, state.global_step, control)
 
 
-class RichProgress(TrainerCallback):
-    """A step bar with the latest total reward (transformers' own tqdm bar is turned off)."""
+class StepReport(TrainerCallback):
+    """Reports the trainer's steps with the latest total reward (transformers' own tqdm bar is turned off)."""
 
     def __init__(self, label: str):
-        self.label, self.bar, self.task = label, step_progress(), None
+        self.label, self.note = label, ""
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.bar.start()
-        self.task = self.bar.add_task(self.label, total=state.max_steps, completed=state.global_step)
+        report(self.label, state.global_step, state.max_steps)  # a resumed run starts part done
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.bar.update(self.task, completed=state.global_step)
+        report(self.label, state.global_step, state.max_steps, note=self.note)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if logs and "reward" in logs:
-            self.bar.update(self.task, description=f"{self.label} · reward {logs['reward']:.3f}")
-
-    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.bar.stop()
+            self.note = f"reward {logs['reward']:.3f}"

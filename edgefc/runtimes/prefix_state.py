@@ -22,7 +22,7 @@ import struct
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from edgefc.fsutil import atomic_file
+from edgefc.fsutil import atomic_file, write_json
 from edgefc.models.store import cache_dir
 
 MAGIC = b"EDGEFC-PREFIX-STATE\x01"
@@ -76,8 +76,7 @@ def file_sha256(path: Path, memo_dir: Path) -> str:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     record = {"path": str(path), "identity": identity, "ends_sha256": ends, "sha256": digest.hexdigest()}
-    with atomic_file(memo) as tmp:
-        tmp.write_text(json.dumps(record), encoding="utf-8")
+    write_json(memo, record)
     return record["sha256"]
 
 

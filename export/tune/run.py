@@ -20,14 +20,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from edgefc.errors import EdgefcError
 from edgefc.export.manifest import folder_sha256, manifest_path
 from edgefc.export.tune.candidates import Candidate, existing_export, plan_candidates
 from edgefc.export.tune.front import SPEEDS, fronts, recommend
-from edgefc.fsutil import atomic_dir, atomic_file
-from edgefc.progress import console, step_progress
+from edgefc.fsutil import atomic_dir, atomic_file, write_json
+from edgefc.progress import console, installed, reporting
 
 TUNE_JSON = "tune.json"
 BENCH = "bench"
@@ -73,12 +73,37 @@ class WallClock:
     def tick(self, **facts: Any) -> None:
         """Record the time so far (and any facts about this run)."""
         self.runs[-1].update(facts, wall_s=time.monotonic() - self._start)
-        with atomic_file(self.path) as tmp:
-            tmp.write_text(json.dumps(self.runs, indent=2), encoding="utf-8")
+        write_json(self.path, self.runs)
 
     @property
     def total_s(self) -> float:
         return sum(r["wall_s"] for r in self.runs)
+
+
+class _Whole:
+    """tune's own progress, under one label beside its parts': the candidates exported plus the bench's units
+    (work_units in all); each step also records the wall time so far."""
+
+    def __init__(self, label: str, total: int, clock: WallClock):
+        self.label, self.total, self.clock = label, total, clock
+        self.exported = 0
+        self.bench: dict[str, int] = {}
+        self.outer = installed()
+
+    def _report(self) -> None:
+        self.outer(self.label, self.exported + sum(self.bench.values()), self.total)
+        self.clock.tick()
+
+    def exports_done(self, count: int) -> None:
+        self.exported += count
+        self._report()
+
+    def __call__(self, label: str, done: int, total: int, *, unit: str = "", note: str = "") -> None:
+        """Hears the bench's reports: passes them on and counts them into the whole."""
+        self.outer(label, done, total, unit=unit, note=note)
+        if self.bench.get(label) != done:
+            self.bench[label] = done
+            self._report()
 
 
 def _check(cfg: TuneConfig) -> None:
@@ -91,7 +116,7 @@ def _check(cfg: TuneConfig) -> None:
 
 
 def _export(todo: list[Candidate], folder: Path, cfg: TuneConfig,
-            advance: Any) -> tuple[dict[str, Path], dict[str, str]]:
+            exported: Callable[[int], None]) -> tuple[dict[str, Path], dict[str, str]]:
     """Export the missing candidates, format by format (a format's quants share one base); returns the files
     made and, for a format that could not be exported, its error per candidate. The model is passed as the user
     named it, so the files get the names the candidates expect (a catalog name, not its cache folder's)."""
@@ -110,7 +135,7 @@ def _export(todo: list[Candidate], folder: Path, cfg: TuneConfig,
                           highlight=False)
         else:
             made.update({f"{r.format}:{r.quant}": r.path for r in results if r.path is not None})
-        advance(len(group))
+        exported(len(group))
     return made, errors
 
 
@@ -195,23 +220,19 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     clock = WallClock(out)
     clock.tick(exporting=[c.key for c in todo])
 
-    def advance(done: int) -> None:
-        bar.advance(whole, done)
-        clock.tick()
-
     def bench_config(paths: list[Path]) -> Any:
         return BenchConfig(models=[str(source.path), *map(str, paths)], suite="full", categories=cfg.categories,
                            limit=cfg.limit, seed=cfg.seed, threads=cfg.threads, out=bench_dir, resume=cfg.resume,
                            max_tokens=cfg.max_tokens, constrain="on")
 
-    with step_progress() as bar:
-        whole = bar.add_task(f"tune {name}", total=len(todo) + work_units(bench_config([c.path for c in candidates])))
-        made, errors = _export(todo, folder, cfg, advance)
-        paths = {c.key: found[c.key] or made.get(c.key) for c in candidates}
-        kept = [c for c in candidates if paths[c.key] is not None]
-        bcfg = bench_config([paths[c.key] for c in kept])
-        bar.update(whole, total=len(todo) + work_units(bcfg))
-        _, summary = run(bcfg, on_step=advance)
+    whole = _Whole(f"tune {name}", len(todo) + work_units(bench_config([c.path for c in candidates])), clock)
+    made, errors = _export(todo, folder, cfg, whole.exports_done)
+    paths = {c.key: found[c.key] or made.get(c.key) for c in candidates}
+    kept = [c for c in candidates if paths[c.key] is not None]
+    bcfg = bench_config([paths[c.key] for c in kept])
+    whole.total = len(todo) + work_units(bcfg)
+    with reporting(whole):
+        _, summary = run(bcfg)
     result = summarize(summary, {str(paths[c.key]): c for c in kept}, cfg.budget, cfg.speed)
     clock.tick()
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
@@ -221,7 +242,6 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     chosen = result["recommendation"]["label"]
     if cfg.pick and chosen:
         tune["picked"] = str(pick(Path(chosen), out))
-    with atomic_file(out / TUNE_JSON) as tmp:
-        tmp.write_text(json.dumps(tune, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(out / TUNE_JSON, tune)
     write_reports(out, tune)
     return out, tune

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from edgefc.errors import EdgefcError, SchemaError, require
-from edgefc.fsutil import atomic_file
+from edgefc.fsutil import atomic_file, write_json
 from edgefc.protocol.schema import normalize_tools
 
 COLUMNS = ("id", "messages", "tools", "calls", "source", "negative_type", "language", "answer", "facts", "family")
@@ -296,8 +296,7 @@ def write_records(records: Sequence[Record], parquet: str | Path,
     table = pa.Table.from_pylist([record.to_row() for record in records], schema=schema)
     with atomic_file(parquet) as partial:
         pq.write_table(table, partial)
-    with atomic_file(summary_path(parquet)) as partial:
-        partial.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(summary_path(parquet), summary)
     return summary
 
 
