@@ -18,12 +18,13 @@ from typing import Any, Iterable
 from rich.table import Table
 
 from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, read_jsonl, variants
+from edgefc.bench.summary import BenchSummary, BfclBlock, ModelSummary
 from edgefc.bfcl.categories import names
 from edgefc.fsutil import subplots, write_json, write_png, write_text
 from edgefc.tables import Section, fmt, to_markdown, to_rich
 
 
-def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _bfcl_block(rows: list[dict[str, Any]]) -> BfclBlock:
     """Scores (failed rows count as wrong), response tokens, prompt tokens (evaluated vs served from the
     prefix cache) and the grammar's share of the work, of one variant's rows."""
     from edgefc.bfcl.score import summarize
@@ -38,32 +39,28 @@ def _bfcl_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
     decode = [r["decode_tps"] for r in answered if r["decode_tps"] > 0]
     constrained = [r for r in answered if r.get("constrain")]
     generated = sum(r["completion_tokens"] for r in constrained)
-    block = {
-        "entries": len(rows),
-        "failed": len(rows) - len(answered),
-        "scores": summarize(rows),
-        "scores_edgefc_decoding": summarize({**r, "valid": r["valid_edgefc"]} for r in rows),
-        "response_tokens": {"by_category": {c: statistics.mean(r["completion_tokens"] for r in rs)
-                                            for c, rs in by_cat.items()},
-                            "mean": statistics.mean(r["completion_tokens"] for r in answered) if answered else None},
-        "think_share": sum(r["think"] for r in answered) / len(answered) if answered else 0.0,
-        # <tool_call> blocks left open: BFCL's decoding reads no call from them (an irrelevance entry then passes)
-        "unclosed_calls": sum(r.get("unclosed_calls", 0) for r in answered),
-        "wall_s": sum(r["total_s"] for r in answered),
-        "prompt_tokens": prompt,
-        "cached_tokens": cached,
-        "evaluated_tokens": prompt - cached,
-        "prefill_tps": (prompt - cached) / ttft if ttft > 0 else 0.0,
-        "decode_tps": statistics.median(decode) if decode else 0.0,
-        # Under the grammar only: its mask + advance time per generated token, and the share of tokens it forced
-        # (evaluated in batches by jump-forward).
-        "grammar_ms_per_token": 1000 * sum(r["grammar_s"] for r in constrained) / generated if generated else None,
-        "forced_share": sum(r["forced_tokens"] for r in constrained) / generated if generated else None,
-    }
     multi = [r for r in rows if r["category"] in names(multi_turn=True)]
-    if multi:
-        block["multi_turn"] = _multi_turn_block(multi)
-    return block
+    return BfclBlock(
+        entries=len(rows),
+        failed=len(rows) - len(answered),
+        scores=summarize(rows),
+        scores_edgefc_decoding=summarize({**r, "valid": r["valid_edgefc"]} for r in rows),
+        response_tokens={"by_category": {c: statistics.mean(r["completion_tokens"] for r in rs)
+                                         for c, rs in by_cat.items()},
+                         "mean": statistics.mean(r["completion_tokens"] for r in answered) if answered else None},
+        think_share=sum(r["think"] for r in answered) / len(answered) if answered else 0.0,
+        # an irrelevance entry whose <tool_call> is left open passes: BFCL's decoding reads no call from it
+        unclosed_calls=sum(r.get("unclosed_calls", 0) for r in answered),
+        wall_s=sum(r["total_s"] for r in answered),
+        prompt_tokens=prompt,
+        cached_tokens=cached,
+        evaluated_tokens=prompt - cached,
+        prefill_tps=(prompt - cached) / ttft if ttft > 0 else 0.0,
+        decode_tps=statistics.median(decode) if decode else 0.0,
+        grammar_ms_per_token=1000 * sum(r["grammar_s"] for r in constrained) / generated if generated else None,
+        forced_share=sum(r["forced_tokens"] for r in constrained) / generated if generated else None,
+        multi_turn=_multi_turn_block(multi) if multi else None,
+    )
 
 
 def _multi_turn_block(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,9 +91,10 @@ def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
     return by_model
 
 
-def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[str, Any]:
-    """One JSON-able summary of a run folder: per variant latency and BFCL on the planned entries, plus deltas
-    against each variant's base (BFCL deltas paired entry by entry, with bootstrap intervals)."""
+def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> BenchSummary:
+    """The summary of a run folder, also written as its summary.json: per variant latency and BFCL on the planned
+    entries, plus deltas against each variant's base (BFCL deltas paired entry by entry, with bootstrap
+    intervals)."""
     from edgefc.bench.agent.score import agent_block
 
     latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
@@ -104,18 +102,13 @@ def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> dict[st
     rows_by_model = latest_rows(read_jsonl(out / RESULTS), [v.label for v in runs], planned)
     bfcl_rows = {m: [r for r in rows if r["category"] != AGENT] for m, rows in rows_by_model.items()}
     agent_rows = {m: [r for r in rows if r["category"] == AGENT] for m, rows in rows_by_model.items()}
-    models = []
-    for v in runs:
-        entry: dict[str, Any] = {"model": v.label, "source": v.model, "constrain": v.constrain,
-                                 "latency": latency.get(v.label)}
-        if bfcl_rows.get(v.label):
-            entry["bfcl"] = _bfcl_block(bfcl_rows[v.label])
-        if agent_rows.get(v.label):
-            entry["agent"] = agent_block(agent_rows[v.label])
-        models.append(entry)
-    summary = {**meta, "models": models}
-    summary["deltas"] = _deltas(models, delta_pairs(runs), bfcl_rows, agent_rows, meta.get("seed", 0))
-    write_json(out / "summary.json", summary)
+    models = [ModelSummary(v.label, v.model, v.constrain, latency.get(v.label),
+                           _bfcl_block(bfcl_rows[v.label]) if bfcl_rows.get(v.label) else None,
+                           agent_block(agent_rows[v.label]) if agent_rows.get(v.label) else None) for v in runs]
+    settings = {k: v for k, v in meta.items() if k != "models"}  # the variants' summaries take the list's place
+    summary = BenchSummary(settings, models, _deltas(models, delta_pairs(runs), bfcl_rows, agent_rows,
+                                                     meta.get("seed", 0)))
+    write_json(out / "summary.json", summary.to_dict())
     return summary
 
 
@@ -131,34 +124,31 @@ def delta_pairs(runs: list[Variant]) -> list[tuple[str, str]]:
     return pairs
 
 
-def headline(model: dict[str, Any]) -> dict[str, float | None]:
+def headline(model: ModelSummary) -> dict[str, float | None]:
     """The few numbers a comparison is about."""
-    lat, bfcl, agent = model.get("latency") or {}, model.get("bfcl") or {}, model.get("agent") or {}
-    def overall(key: str) -> float | None:
-        return next((g["value"] for g in bfcl.get(key, {}).get("aggregates", []) if g["name"] == "overall"), None)
-
+    lat, bfcl, agent = model.latency or {}, model.bfcl, model.agent
     return {
-        "overall": overall("scores"),
-        "overall_edgefc": overall("scores_edgefc_decoding"),
-        "decode_tps": lat.get("decode_tps", {}).get("median") if lat else bfcl.get("decode_tps"),
+        "overall": bfcl.scores.value("overall") if bfcl else None,
+        "overall_edgefc": bfcl.scores_edgefc_decoding.value("overall") if bfcl else None,
+        "decode_tps": lat.get("decode_tps", {}).get("median") if lat else bfcl and bfcl.decode_tps,
         "cold_ttft_s": lat.get("cold_ttft_s", {}).get("median") if lat else None,
         "warm_ttft_s": lat.get("warm_ttft_s", {}).get("median") if lat else None,
         "peak_rss_mb": lat.get("peak_rss_mb") if lat else None,
         "file_mb": lat["file_bytes"] / 1e6 if lat else None,
-        "response_tokens": bfcl.get("response_tokens", {}).get("mean"),
-        "grammar_ms_per_token": bfcl.get("grammar_ms_per_token", lat.get("grammar_ms_per_token") if lat else None),
-        "forced_share": bfcl.get("forced_share", lat.get("forced_share") if lat else None),
+        "response_tokens": bfcl.response_tokens.get("mean") if bfcl else None,
+        "grammar_ms_per_token": bfcl.grammar_ms_per_token if bfcl else lat.get("grammar_ms_per_token"),
+        "forced_share": bfcl.forced_share if bfcl else lat.get("forced_share"),
         "agent_pass_rate": agent["groups"]["all"]["rate"] if agent else None,
     }
 
 
-def _deltas(models: list[dict[str, Any]], pairs: list[tuple[str, str]], bfcl_rows: dict[str, list[dict[str, Any]]],
+def _deltas(models: list[ModelSummary], pairs: list[tuple[str, str]], bfcl_rows: dict[str, list[dict[str, Any]]],
             agent_rows: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
     """Each pair's other minus base: headline differences, and BFCL and agent deltas paired on common entries."""
     from edgefc.bench.agent.score import agent_paired
     from edgefc.bfcl.stats import paired_deltas
 
-    by_label = {m["model"]: m for m in models}
+    by_label = {m.model: m for m in models}
     out = []
     for base_label, label in pairs:
         base, h = headline(by_label[base_label]), headline(by_label[label])
@@ -190,9 +180,9 @@ def display_names(labels: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _names(summary: dict[str, Any]) -> dict[str, str]:
+def _names(summary: BenchSummary) -> dict[str, str]:
     """The run's variants' display names, by label."""
-    return display_names(m["model"] for m in summary["models"])
+    return display_names(m.model for m in summary.models)
 
 
 HEADLINE_COLUMNS = ("model", "BFCL overall", "edgefc decode", "decode tok/s", "TTFT cold s", "TTFT warm s",
@@ -212,7 +202,7 @@ V4_COLUMNS = ("overall (single-turn)", "multi_turn", "overall_v4 (measured parts
               "prompt tokens", "evaluated", "from cache", "multi-turn wall s")
 
 
-def sections(summary: dict[str, Any]) -> list[Section]:
+def sections(summary: BenchSummary) -> list[Section]:
     """The run's tables, laid out once for the terminal and the report: headline per variant (when latency or
     BFCL ran), jump-forward on vs off (constrained latency), BFCL per category with 95% intervals, BFCL V4's
     overall (multi-turn), paired deltas; the agent suite's pass rates and paired deltas."""
@@ -224,55 +214,57 @@ def sections(summary: dict[str, Any]) -> list[Section]:
     return [s for s in found if s is not None] + agent_sections(summary, names)
 
 
-def tables(summary: dict[str, Any]) -> list[Table]:
+def tables(summary: BenchSummary) -> list[Table]:
     """The run's sections as rich tables."""
     return [to_rich(s) for s in sections(summary)]
 
 
-def markdown(summary: dict[str, Any]) -> str:
+def markdown(summary: BenchSummary) -> str:
     """The run as a Markdown report: its sections with what they mean, then each variant's BFCL detail with the
     aggregates' formulas."""
-    lines = [f"# edgefc bench: suite {summary['suite']}", "",
-             f"threads {summary['threads']} · seed {summary['seed']} · limit per category {summary['limit']} · "
-             f"wall {summary.get('wall_s', 0):.0f} s · {summary['machine']['platform']}", "",
-             *([f"The model ran at {summary['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
+    meta = summary.meta
+    lines = [f"# edgefc bench: suite {meta['suite']}", "",
+             f"threads {meta['threads']} · seed {meta['seed']} · limit per category {meta['limit']} · "
+             f"wall {meta.get('wall_s', 0):.0f} s · {meta['machine']['platform']}", "",
+             *([f"The model ran at {meta['endpoint']} (`--endpoint`, its /v1/completions, decoded freely): times "
                 "are the client's, from request to streamed tokens, and peak RSS is the client's, not the server's.",
-                ""] if summary.get("endpoint") else [])]
+                ""] if meta.get("endpoint") else [])]
     for section in sections(summary):
         lines += to_markdown(section) + [""]
     names = _names(summary)
-    for m in [m for m in summary["models"] if m.get("bfcl")]:
-        lines += _bfcl_detail(m, names[m["model"]])
+    for m in [m for m in summary.models if m.bfcl]:
+        lines += _bfcl_detail(m.bfcl, names[m.model])
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _measured(summary: dict[str, Any]) -> bool:
+def _measured(summary: BenchSummary) -> bool:
     """Whether any variant has latency or BFCL figures (the headline table's); an agent run has neither."""
-    return any(m.get("latency") or m.get("bfcl") for m in summary["models"])
+    return any(m.latency or m.bfcl for m in summary.models)
 
 
-def _headline(summary: dict[str, Any], names: dict[str, str]) -> Section:
-    title = f"edgefc bench · suite {summary['suite']} · " + (
-        f"served at {summary['endpoint']} (client-side times; RSS is the client's)" if summary.get("endpoint")
-        else f"{summary['threads']} threads")
+def _headline(summary: BenchSummary, names: dict[str, str]) -> Section:
+    meta = summary.meta
+    title = f"edgefc bench · suite {meta['suite']} · " + (
+        f"served at {meta['endpoint']} (client-side times; RSS is the client's)" if meta.get("endpoint")
+        else f"{meta['threads']} threads")
     rows = []
-    for m in summary["models"]:
+    for m in summary.models:
         h = headline(m)
-        rows.append([names[m["model"]], fmt(h["overall"], ".1%"), fmt(h["overall_edgefc"], ".1%"),
+        rows.append([names[m.model], fmt(h["overall"], ".1%"), fmt(h["overall_edgefc"], ".1%"),
                      fmt(h["decode_tps"], ".1f"), fmt(h["cold_ttft_s"], ".2f"), fmt(h["warm_ttft_s"], ".2f"),
                      fmt(h["peak_rss_mb"], ".0f"), fmt(h["file_mb"], ".0f"), fmt(h["response_tokens"], ".1f"),
                      fmt(h["grammar_ms_per_token"], ".2f"), fmt(h["forced_share"], ".0%"), _vs_raw(m)])
     return Section(title, HEADLINE_COLUMNS, rows, note=HEADLINE_NOTE)
 
 
-def _jump_forward(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+def _jump_forward(summary: BenchSummary, names: dict[str, str]) -> Section | None:
     """The constrained variants whose latency ran with jump-forward on and off (medians)."""
     rows = []
-    for m in summary["models"]:
-        lat = m.get("latency") or {}
+    for m in summary.models:
+        lat = m.latency or {}
         if lat.get("jump_forward_off"):
             on, off = lat, lat["jump_forward_off"]
-            rows.append([names[m["model"]], *(f"{side[key]['median']:{spec}}" for key, spec in (
+            rows.append([names[m.model], *(f"{side[key]['median']:{spec}}" for key, spec in (
                 ("e2e_s", ".3f"), ("e2e_warm_s", ".3f"), ("decode_tps", ".1f")) for side in (on, off))])
     return Section("Jump-forward on vs off: the latency request under the grammar (medians)",
                    ("model", *JUMP_FORWARD_COLUMNS), rows, heading="Jump-forward on vs off",
@@ -280,38 +272,35 @@ def _jump_forward(summary: dict[str, Any], names: dict[str, str]) -> Section | N
                         "step (off), repeats interleaved; medians.") if rows else None
 
 
-def _categories(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+def _categories(summary: BenchSummary, names: dict[str, str]) -> Section | None:
     """BFCL accuracy per category and aggregate, one column per variant that scored BFCL entries."""
-    scored = [m for m in summary["models"] if m.get("bfcl")]
+    scored = [(m.model, m.bfcl) for m in summary.models if m.bfcl]
     if not scored:
         return None
     rows = []
-    for c in scored[0]["bfcl"]["scores"]["categories"]:
+    for c in scored[0][1].scores.categories:
         cells = []
-        for m in scored:
-            s = m["bfcl"]["scores"]["categories"].get(c)
-            t = m["bfcl"]["scores_edgefc_decoding"]["categories"].get(c)
-            cells.append(f"{s['accuracy']:.0%} [{s['low']:.0%}, {s['high']:.0%}] n={s['n']} · edgefc "
-                         f"{t['accuracy']:.0%}" if s else "-")
+        for _, b in scored:
+            s, t = b.scores.categories.get(c), b.scores_edgefc_decoding.categories.get(c)
+            cells.append(f"{s.accuracy:.0%} [{s.low:.0%}, {s.high:.0%}] n={s.n} · edgefc {t.accuracy:.0%}"
+                         if s and t else "-")
         rows.append([c, *cells])
-    for agg in scored[0]["bfcl"]["scores"]["aggregates"]:
-        rows.append([agg["name"], *(fmt(next(a["value"] for a in m["bfcl"]["scores"]["aggregates"]
-                                              if a["name"] == agg["name"]), ".1%") for m in scored)])
+    for agg in scored[0][1].scores.aggregates:
+        rows.append([agg.name, *(fmt(b.scores.value(agg.name), ".1%") for _, b in scored)])
     return Section("BFCL accuracy by category: BFCL's decoding [95% Wilson interval] · edgefc's decoding",
-                   ("category", *(names[m["model"]] for m in scored)), rows, heading="BFCL accuracy by category")
+                   ("category", *(names[label] for label, _ in scored)), rows, heading="BFCL accuracy by category")
 
 
-def _v4(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+def _v4(summary: BenchSummary, names: dict[str, str]) -> Section | None:
     """The variants that scored multi-turn entries: the overalls and the multi-turn work."""
     rows = []
-    for m in summary["models"]:
-        bfcl = m.get("bfcl") or {}
-        mt = bfcl.get("multi_turn")
+    for m in summary.models:
+        mt = m.bfcl.multi_turn if m.bfcl else None
         if not mt:
             continue
-        value = {a["name"]: a["value"] for a in bfcl["scores"]["aggregates"]}
-        rows.append([names[m["model"]], fmt(value.get("overall"), ".1%"), fmt(value.get("multi_turn"), ".1%"),
-                     fmt(value.get("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
+        value = m.bfcl.scores.value
+        rows.append([names[m.model], fmt(value("overall"), ".1%"), fmt(value("multi_turn"), ".1%"),
+                     fmt(value("overall_v4"), ".1%"), f"{mt['entries']} ({mt['failed']} failed to run)",
                      f"{mt['prompt_tokens']:,}", f"{mt['evaluated_tokens']:,}",
                      f"{mt['cached_tokens']:,} ({fmt(mt['cached_share'], '.0%')})", f"{mt['wall_s']:.0f}"])
     note = ("overall_v4 = (10*non_live + 10*live + 10*irrelevance + 30*multi_turn) / 60: BFCL V4's Overall weights "
@@ -323,9 +312,9 @@ def _v4(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
                    note=note) if rows else None
 
 
-def _paired(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
+def _paired(summary: BenchSummary, names: dict[str, str]) -> Section | None:
     """Each variant minus its base, per category then aggregate: point [interval], n, entries gained and lost."""
-    paired = [d for d in summary.get("deltas", []) if d.get("bfcl_paired")]
+    paired = [d for d in summary.deltas if d.get("bfcl_paired")]
     if not paired:
         return None
 
@@ -348,27 +337,25 @@ def _paired(summary: dict[str, Any], names: dict[str, str]) -> Section | None:
                    heading="Paired deltas", note=note)
 
 
-def _bfcl_detail(m: dict[str, Any], name: str) -> list[str]:
+def _bfcl_detail(b: BfclBlock, name: str) -> list[str]:
     """One variant's BFCL detail in Markdown: categories with response tokens, aggregates with their formulas."""
-    b = m["bfcl"]
-    tolerant = b["scores_edgefc_decoding"]["categories"]
+    tolerant = b.scores_edgefc_decoding.categories
     lines = [f"## {name}", "", "| category | accuracy | 95% CI | edgefc decode | n | resp. tokens |",
              "|---|---|---|---|---|---|"]
-    lines += [f"| {c} | {s['accuracy']:.1%} | {s['low']:.1%} - {s['high']:.1%} | {tolerant[c]['accuracy']:.1%} | "
-              f"{s['n']} | {b['response_tokens']['by_category'].get(c, 0):.1f} |"
-              for c, s in b["scores"]["categories"].items()]
+    lines += [f"| {c} | {s.accuracy:.1%} | {s.low:.1%} - {s.high:.1%} | {tolerant[c].accuracy:.1%} | "
+              f"{s.n} | {b.response_tokens['by_category'].get(c, 0):.1f} |" for c, s in b.scores.categories.items()]
     lines += ["", "| aggregate | value | formula |", "|---|---|---|"]
-    lines += [f"| {a['name']} | {fmt(a['value'], '.1%')} | {a['formula']} |" for a in b["scores"]["aggregates"]]
-    return lines + ["", f"entries {b['entries']} ({b['failed']} failed to run, counted wrong) · think share "
-                        f"{b['think_share']:.1%} · unclosed <tool_call> {b['unclosed_calls']} · wall "
-                        f"{b['wall_s']:.0f} s · prompt tokens {b['prompt_tokens']:,} "
-                        f"(evaluated {b['evaluated_tokens']:,}, from the prefix cache {b['cached_tokens']:,}) · "
-                        f"prefill {b['prefill_tps']:.0f} tok/s", ""]
+    lines += [f"| {a.name} | {fmt(a.value, '.1%')} | {a.formula} |" for a in b.scores.aggregates]
+    return lines + ["", f"entries {b.entries} ({b.failed} failed to run, counted wrong) · think share "
+                        f"{b.think_share:.1%} · unclosed <tool_call> {fmt(b.unclosed_calls, 'd')} · wall "
+                        f"{b.wall_s:.0f} s · prompt tokens {b.prompt_tokens:,} "
+                        f"(evaluated {fmt(b.evaluated_tokens, ',')}, from the prefix cache "
+                        f"{fmt(b.cached_tokens, ',')}) · prefill {fmt(b.prefill_tps, '.0f')} tok/s", ""]
 
 
-def _vs_raw(model: dict[str, Any]) -> str:
+def _vs_raw(model: ModelSummary) -> str:
     """The decode ratio to plain llama-cpp-python, named for what it measures (see edgefc.bench.latency)."""
-    lat = model.get("latency") or {}
+    lat = model.latency or {}
     if lat.get("decode_ratio_vs_raw"):
         return f"x{lat['decode_ratio_vs_raw']:.2f}"
     if lat.get("grammar_decode_ratio_vs_raw"):
@@ -376,10 +363,10 @@ def _vs_raw(model: dict[str, Any]) -> str:
     return "-"
 
 
-def plot(summary: dict[str, Any], path: Path) -> bool:
+def plot(summary: BenchSummary, path: Path) -> bool:
     """Accuracy against decode tokens/s, marker area by file size; False when there is nothing to plot."""
     names = _names(summary)
-    points = [(headline(m), names[m["model"]]) for m in summary["models"]]
+    points = [(headline(m), names[m.model]) for m in summary.models]
     points = [(h, n) for h, n in points if h["overall"] is not None and h["decode_tps"]]
     if not points:
         return False
@@ -396,7 +383,7 @@ def plot(summary: dict[str, Any], path: Path) -> bool:
     return True
 
 
-def write_reports(out: Path, summary: dict[str, Any]) -> None:
+def write_reports(out: Path, summary: BenchSummary) -> None:
     """report.md and plot.png beside summary.json."""
     write_text(out / "report.md", markdown(summary))
     plot(summary, out / "plot.png")

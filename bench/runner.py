@@ -31,12 +31,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from edgefc.bfcl import categories as bfcl_categories
 from edgefc.errors import EdgefcError, EndpointError
 from edgefc.fsutil import write_json
 from edgefc.progress import report
+
+if TYPE_CHECKING:
+    from edgefc.bench.summary import BenchSummary
 
 MULTI_TURN_CONTEXT = 32768  # Qwen2.5's and Qwen3's trained context: a long multi-turn conversation needs it
 AGENT = "agent"  # the plan's key, and the rows' category, of the agent suite's tasks
@@ -394,7 +397,7 @@ def work_units(cfg: BenchConfig) -> int:
     return len(variants(cfg.models, cfg.constrain)) * (int(suite.latency) + entries)
 
 
-def run(cfg: BenchConfig) -> tuple[Path, dict[str, Any]]:
+def run(cfg: BenchConfig) -> tuple[Path, BenchSummary]:
     """Run the configured suite; returns the run folder and its summary. Progress is reported (see
     edgefc.progress) per variant and suite part, work_units in all."""
     from edgefc.bench.report import build_summary, write_reports

@@ -310,13 +310,13 @@ def test_summary_and_reports_from_agent_rows(tmp_path: Path) -> None:
     meta = {"suite": "agent", "models": ["a", "b"], "constrain": "on", "threads": 1, "seed": 0, "limit": None,
             "machine": {"platform": "linux"}, "tasks": {"path": "tasks.yaml"}, "agent": "harness"}
     summary = build_summary(tmp_path, meta, {"t1", "t2", "t3"})
-    a = summary["models"][0]["agent"]
-    assert "bfcl" not in summary["models"][0] and a["tasks"] == 3
+    a = summary.models[0].agent
+    assert summary.models[0].bfcl is None and a["tasks"] == 3
     assert list(a["groups"]) == ["all", "en", "vi", "positive", "negative", "dev", "heldout"]
     assert (a["groups"]["all"]["passed"], a["groups"]["vi"]["n"], a["groups"]["negative"]["rate"]) == (2, 1, 1.0)
     assert 0 < a["groups"]["all"]["low"] < 2 / 3 < a["groups"]["all"]["high"] < 1  # a Wilson interval
     assert a["failed_checks"]["facts"] == 1 and a["steps_mean"] == 2 and a["response_tokens_mean"] == 10
-    delta = summary["deltas"][0]
+    delta = summary.deltas[0]
     assert delta["agent_pass_rate"] == 0.0 and delta["bfcl_paired"] is None
     paired = delta["agent_paired"]["groups"]
     assert (paired["all"]["delta"], paired["all"]["gained"], paired["all"]["lost"]) == (0.0, 1, 1)
@@ -345,6 +345,7 @@ def test_limit_draws_the_same_tasks_in_file_order(tmp_path: Path) -> None:
 
 def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf: Path, tmp_path: Path) -> None:
     from edgefc.bench.runner import BenchConfig, run
+    from edgefc.bench.summary import BenchSummary
     from edgefc.progress import reporting
 
     tasks = write_tasks(tmp_path, shop(id="where", user="Where is order 12345?", facts=[["shipped"]]),
@@ -366,8 +367,10 @@ def test_the_agent_suite_on_the_tiny_model_streams_resumes_and_reports(tiny_gguf
     assert {share is None for r in rows for share in r["call_shares"]} == {True, False}  # free: none weighed
     settings = json.loads((out / "run.json").read_text())
     assert settings["plan"] == {"agent": ["where", "lights", "weather"]} and settings["settings"]["tasks"]["sha256"]
-    assert [set(m["agent"]) >= {"tasks", "groups", "failed_checks"} for m in summary["models"]] == [True, True]
-    assert summary["deltas"][0]["agent_paired"]["groups"]["all"]["n"] == 3
+    assert [set(m.agent) >= {"tasks", "groups", "failed_checks"} for m in summary.models] == [True, True]
+    assert summary.deltas[0]["agent_paired"]["groups"]["all"]["n"] == 3
+    written = json.loads((out / "summary.json").read_text())
+    assert "bfcl" not in written["models"][0] and BenchSummary.from_dict(written).to_dict() == written
     assert "## Agent tasks" in (out / "report.md").read_text() and (out / "summary.json").is_file()
     # A killed run resumes: only the missing row runs again.
     kept = (out / "results.jsonl").read_text().splitlines()[:-1]

@@ -14,6 +14,7 @@ import pytest
 
 from edgefc.bench.report import markdown, plot, tables
 from edgefc.bench.runner import read_jsonl
+from edgefc.bench.summary import BenchSummary
 from tests.bfcl_support import real_wheel
 
 CATEGORIES = "simple_python,parallel,irrelevance"
@@ -154,11 +155,11 @@ def test_failed_entries_are_rows_and_the_run_goes_on(tiny_gguf: Path, wheel: Pat
     assert len(rows) == 4 and len(failed) == sum(n + 4 > n_ctx for n in lengths) == 2
     assert all(r["valid"] is False and r["valid_edgefc"] is False and r["error_type"] == "edgefc:generation_failed"
                and "exceeds the context" in r["error"] for r in failed)
-    bfcl = summary["models"][0]["bfcl"]
-    assert bfcl["entries"] == 4 and bfcl["failed"] == 2
+    bfcl = summary.models[0].bfcl
+    assert bfcl.entries == 4 and bfcl.failed == 2
     for category in ("irrelevance", "live_multiple"):  # a failed row counts in n, never as correct
-        score = bfcl["scores"]["categories"][category]
-        assert score["n"] == 2 and score["correct"] <= 2 - sum(r["category"] == category for r in failed)
+        score = bfcl.scores.categories[category]
+        assert score.n == 2 and score.correct <= 2 - sum(r["category"] == category for r in failed)
     assert "2 failed to run, counted wrong" in (out / "report.md").read_text()
 
 
@@ -178,14 +179,17 @@ def test_summary_counts_each_planned_entry_once(tmp_path: Path) -> None:
     meta = {"suite": "bfcl", "models": ["a", "b"], "constrain": "on", "threads": 1, "seed": 0, "limit": 2,
             "machine": {"platform": "linux"}}
     summary = build_summary(tmp_path, meta, {"multiple_0", "multiple_1"})
-    a, b = (m["bfcl"] for m in summary["models"])
-    assert (a["entries"], a["scores"]["categories"]["multiple"]["correct"]) == (2, 2)
-    assert (b["entries"], b["scores"]["categories"]["multiple"]["correct"]) == (2, 0)
-    assert (a["prompt_tokens"], a["cached_tokens"], a["evaluated_tokens"]) == (200, 80, 120)
-    paired = summary["deltas"][0]["bfcl_paired"]["categories"]["multiple"]
+    a, b = (m.bfcl for m in summary.models)
+    assert (a.entries, a.scores.categories["multiple"].correct) == (2, 2)
+    assert (b.entries, b.scores.categories["multiple"].correct) == (2, 0)
+    assert (a.prompt_tokens, a.cached_tokens, a.evaluated_tokens) == (200, 80, 120)
+    paired = summary.deltas[0]["bfcl_paired"]["categories"]["multiple"]
     assert (paired["n"], paired["delta"], paired["lost"]) == (2, -1.0, 2)
-    assert summary["deltas"][0]["against"] == "a" and "| | b vs a |" in markdown(summary)
+    assert summary.deltas[0]["against"] == "a" and "| | b vs a |" in markdown(summary)
     assert len(tables(summary)) == 3
+    written = json.loads((tmp_path / "summary.json").read_text())  # the JSON as it always was, read back whole
+    assert written["models"][0]["bfcl"]["scores"]["categories"]["multiple"]["correct"] == 2
+    assert BenchSummary.from_dict(written) == summary and BenchSummary.from_dict(written).to_dict() == written
 
 
 def test_files_of_the_same_name_are_told_apart_by_their_folders(tmp_path: Path) -> None:
@@ -343,10 +347,11 @@ def test_reports_from_a_summary(tmp_path: Path) -> None:
                    "e2e_warm_s": spread(0.5), "grammar_ms_per_token": 0.4, "forced_share": 0.25,
                    "jump_forward_off": {"e2e_s": spread(1.2), "e2e_warm_s": spread(0.7), "decode_tps": spread(21.0)},
                    "grammar_decode_ratio_vs_raw": 0.93}
-    summary = {"suite": "full", "threads": 2, "seed": 0, "limit": 50, "wall_s": 100.0,
-               "machine": {"platform": "linux"}, "models": [{"model": "a.gguf", "latency": latency, "bfcl": bfcl},
-                                                            {"model": "a.gguf [constrained]", "latency": constrained}],
-               "deltas": []}
+    # an older folder's summary.json: no "constrain" or "source" per model, no grammar figures in its BFCL block
+    summary = BenchSummary.from_dict({
+        "suite": "full", "threads": 2, "seed": 0, "limit": 50, "wall_s": 100.0, "machine": {"platform": "linux"},
+        "models": [{"model": "a.gguf", "latency": latency, "bfcl": bfcl},
+                   {"model": "a.gguf [constrained]", "latency": constrained}], "deltas": []})
     assert plot(summary, tmp_path / "plot.png") and (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
     md = markdown(summary)
     assert "| a.gguf | 80.0% | 80.0% | 22.0 |" in md and "mean(non_live, live, irrelevance)" in md

@@ -119,14 +119,14 @@ def test_multi_turn_aggregates_weigh_bfcl_v4s_measured_parts() -> None:
               "live_parallel_multiple": 0.5, "live_irrelevance": 0.7}
     multi = {"multi_turn_base": 0.2, "multi_turn_miss_func": 0.1, "multi_turn_miss_param": 0.15,
              "multi_turn_long_context": 0.05}
-    values = {a["name"]: a["value"] for a in aggregates({**single, **multi})}
+    values = {a.name: a.value for a in aggregates({**single, **multi})}
     assert values["multi_turn"] == pytest.approx(0.125)
     overall = (0.55 + 566.2 / 1351 + 0.8) / 3  # the single-turn overall, unchanged
     assert values["overall"] == pytest.approx(overall)
     assert values["overall_v4"] == pytest.approx((10 * 0.55 + 10 * 566.2 / 1351 + 10 * 0.8 + 30 * 0.125) / 60)
-    only_multi = {a["name"]: a["value"] for a in aggregates(multi)}
+    only_multi = {a.name: a.value for a in aggregates(multi)}
     assert only_multi["multi_turn"] == pytest.approx(0.125) and only_multi["overall_v4"] is None
-    assert "overall_v4" not in {a["name"] for a in aggregates(single)}  # single-turn runs report as before
+    assert "overall_v4" not in {a.name for a in aggregates(single)}  # single-turn runs report as before
 
 
 def test_a_tiny_model_runs_two_entries_through_edgefc_bench_and_resumes(tiny_gguf: Path, wheel: Path,

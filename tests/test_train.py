@@ -183,7 +183,7 @@ def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> 
     gguf = next(r.path for r in exported if r.path)
     folder, summary = run(BenchConfig(models=[str(gguf)], suite="quick", threads=1, out=tmp_path / "bench",
                                       categories=["simple_python", "irrelevance"], limit=2, max_tokens=16))
-    assert [m["model"] for m in summary["models"]] == [str(gguf)]
+    assert [m.model for m in summary.models] == [str(gguf)]
     assert (folder / "results.jsonl").read_text().count("\n") == 4
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgefc.bench.agent.runner import CHECKS
+from edgefc.bench.summary import BenchSummary
 from edgefc.tables import Section, fmt
 
 GROUP_NAMES = {"all": "all tasks", "en": "English", "vi": "Vietnamese", "positive": "positives (a tool serves)",
@@ -20,9 +21,9 @@ def _rate(group: dict[str, Any] | None) -> str:
     return f"{group['rate']:.0%} [{group['low']:.0%}, {group['high']:.0%}] {group['passed']}/{group['n']}"
 
 
-def pass_rows(models: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """(row name, one cell per variant): pass rates per group, failed checks, calls on negatives, work done."""
-    blocks = [m["agent"] for m in models]
+def pass_rows(blocks: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """(row name, one cell per variant's agent block): pass rates per group, failed checks, calls on negatives,
+    work done."""
     groups = [g for g in GROUP_NAMES if any(g in b["groups"] for b in blocks)]
     return [
         *[(GROUP_NAMES[g], [_rate(b["groups"].get(g)) for b in blocks]) for g in groups],
@@ -47,21 +48,23 @@ def paired_rows(deltas: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     return [(GROUP_NAMES[g], [cell(d["agent_paired"]["groups"].get(g)) for d in deltas]) for g in groups]
 
 
-def agent_sections(summary: dict[str, Any], names: dict[str, str]) -> list[Section]:
+def agent_sections(summary: BenchSummary, names: dict[str, str]) -> list[Section]:
     """The pass-rate table and the paired-delta table, where the run has agent rows."""
-    models = [m for m in summary["models"] if m.get("agent")]
+    models = [m for m in summary.models if m.agent]
     if not models:
         return []
-    note = (f"Each task of {summary.get('tasks', {}).get('path', 'the task file')} ran through edgefc's Agent "
-            f"({summary.get('agent', 'see the settings')}). A task passes when every check it names passes: calls "
+    meta = summary.meta
+    note = (f"Each task of {meta.get('tasks', {}).get('path', 'the task file')} ran through edgefc's Agent "
+            f"({meta.get('agent', 'see the settings')}). A task passes when every check it names passes: calls "
             "(the expected calls were made, arguments compared loosely), facts (the last answer states them, "
             "diacritics folded), sql (the database afterwards), negative (no call, and the answer declines); "
             "no_answer counts messages left at the step limit, error runs the runtime could not finish. Pass rates "
             "carry 95% Wilson intervals.")
-    out = [Section(f"{PASS_TITLE} · suite {summary['suite']} · {summary['threads']} threads",
-                   ("", *(names[m["model"]] for m in models)), [[name, *cells] for name, cells in pass_rows(models)],
+    out = [Section(f"{PASS_TITLE} · suite {meta['suite']} · {meta['threads']} threads",
+                   ("", *(names[m.model] for m in models)),
+                   [[name, *cells] for name, cells in pass_rows([m.agent for m in models if m.agent])],
                    heading="Agent tasks", note=note)]
-    deltas = [d for d in summary.get("deltas", []) if d.get("agent_paired")]
+    deltas = [d for d in summary.deltas if d.get("agent_paired")]
     if deltas:
         note = ("Each variant minus its base on the tasks both ran: point delta [95% paired bootstrap interval, "
                 f"{deltas[0]['agent_paired']['resamples']} resamples of the group's tasks]; +gained/-lost counts the "

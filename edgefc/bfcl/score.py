@@ -24,6 +24,7 @@ A group whose categories were not all run has value None.
 from __future__ import annotations
 
 import statistics
+from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping
 
 from edgefc.bfcl.categories import CATEGORIES, names
@@ -37,8 +38,48 @@ ORDER = tuple(CATEGORIES)  # every category a result may have, in report order
 V4_WEIGHTS = {"non_live": 10, "live": 10, "irrelevance": 10, "multi_turn": 30}
 
 
-def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Per-category accuracy ({n, correct, accuracy, low, high}) and the aggregates, each with its formula."""
+@dataclass(frozen=True)
+class CategoryScore:
+    """One category's accuracy with its 95% Wilson interval."""
+
+    n: int
+    correct: int
+    accuracy: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One of BFCL's groups (or overall, category_avg): None where a category it needs was not run."""
+
+    name: str
+    value: float | None
+    formula: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-category accuracy, in report order, and the aggregates."""
+
+    categories: dict[str, CategoryScore]
+    aggregates: list[Aggregate]
+
+    def value(self, name: str) -> float | None:
+        """The aggregate `name`'s value (None when it was not computed)."""
+        return next((a.value for a in self.aggregates if a.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scores:
+        return cls({c: CategoryScore(**s) for c, s in data["categories"].items()},
+                   [Aggregate(**a) for a in data["aggregates"]])
+
+
+def summarize(rows: Iterable[Mapping[str, Any]]) -> Scores:
+    """Per-category accuracy (with Wilson intervals) and the aggregates, each with its formula."""
     counts: dict[str, list[int]] = {}
     for row in rows:
         category = row["category"]
@@ -50,47 +91,44 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     categories = {}
     for category in [c for c in ORDER if c in counts]:
         correct, n = counts[category]
-        low, high = wilson(correct, n)
-        categories[category] = {"n": n, "correct": correct, "accuracy": correct / n, "low": low, "high": high}
-    return {"categories": categories, "aggregates": aggregates({c: s["accuracy"] for c, s in categories.items()})}
+        categories[category] = CategoryScore(n, correct, correct / n, *wilson(correct, n))
+    return Scores(categories, aggregates({c: s.accuracy for c, s in categories.items()}))
 
 
-def aggregates(accuracy: Mapping[str, float]) -> list[dict[str, Any]]:
-    """BFCL's groups, overall and category_avg from per-category accuracies: [{name, value, formula}]."""
+def aggregates(accuracy: Mapping[str, float]) -> list[Aggregate]:
+    """BFCL's groups, overall and category_avg from per-category accuracies, each with its formula."""
     simple = [accuracy[c] for c in SIMPLE if c in accuracy]
     non_live = _mean([statistics.mean(simple) if simple else None, *(accuracy.get(c) for c in NON_LIVE)])
     live = _weighted({c: accuracy.get(c) for c in LIVE})
     irrelevance = _mean([accuracy.get(c) for c in IRRELEVANCE])
-    groups = [
-        {"name": "non_live", "value": non_live,
-         "formula": "mean(simple, multiple, parallel, parallel_multiple); simple = mean of the simple_python, "
-                    "simple_java, simple_javascript run"},
-        {"name": "live", "value": live,
-         "formula": "(" + " + ".join(f"{CATEGORIES[c].entries}*{c}" for c in LIVE) + f") / {_total(LIVE)}"},
-        {"name": "irrelevance", "value": irrelevance, "formula": "mean(irrelevance, live_irrelevance)"},
-        {"name": "overall", "value": _mean([non_live, live, irrelevance]),
-         "formula": "mean(non_live, live, irrelevance): BFCL V4 Overall's single-turn parts (10/10/10), "
-                    "multi-turn and agentic left out"},
+    return [
+        Aggregate("non_live", non_live, "mean(simple, multiple, parallel, parallel_multiple); simple = mean of the "
+                                        "simple_python, simple_java, simple_javascript run"),
+        Aggregate("live", live, "(" + " + ".join(f"{CATEGORIES[c].entries}*{c}" for c in LIVE) +
+                  f") / {_total(LIVE)}"),
+        Aggregate("irrelevance", irrelevance, "mean(irrelevance, live_irrelevance)"),
+        Aggregate("overall", _mean([non_live, live, irrelevance]),
+                  "mean(non_live, live, irrelevance): BFCL V4 Overall's single-turn parts (10/10/10), multi-turn "
+                  "and agentic left out"),
         *(_multi_turn_groups(accuracy, {"non_live": non_live, "live": live, "irrelevance": irrelevance})
           if any(c in accuracy for c in MULTI_TURN) else []),
-        {"name": "category_avg", "value": statistics.mean(accuracy.values()) if accuracy else None,
-         "formula": ("mean of the accuracies of " + ", ".join(accuracy)) if accuracy else "no category run"},
+        Aggregate("category_avg", statistics.mean(accuracy.values()) if accuracy else None,
+                  ("mean of the accuracies of " + ", ".join(accuracy)) if accuracy else "no category run"),
     ]
-    return groups
 
 
-def _multi_turn_groups(accuracy: Mapping[str, float], single_turn: dict[str, float | None]) -> list[dict[str, Any]]:
+def _multi_turn_groups(accuracy: Mapping[str, float], single_turn: dict[str, float | None]) -> list[Aggregate]:
     """multi_turn (BFCL's mean of its four categories) and overall_v4 (V4's weights over what is measured)."""
     values = {**single_turn, "multi_turn": _mean([accuracy.get(c) for c in MULTI_TURN])}
     weighted = None if None in values.values() else \
         sum(V4_WEIGHTS[name] * values[name] for name in V4_WEIGHTS) / sum(V4_WEIGHTS.values())
     return [
-        {"name": "multi_turn", "value": values["multi_turn"], "formula": "mean(" + ", ".join(MULTI_TURN) + ")"},
-        {"name": "overall_v4", "value": weighted,
-         "formula": "(" + " + ".join(f"{w}*{name}" for name, w in V4_WEIGHTS.items()) +
-                    f") / {sum(V4_WEIGHTS.values())}: BFCL V4 Overall's weights renormalized over what edgefc "
-                    "measures; agentic (40%: web search, memory) is not measured, it needs live web-search and "
-                    "memory backends"},
+        Aggregate("multi_turn", values["multi_turn"], "mean(" + ", ".join(MULTI_TURN) + ")"),
+        Aggregate("overall_v4", weighted,
+                  "(" + " + ".join(f"{w}*{name}" for name, w in V4_WEIGHTS.items()) +
+                  f") / {sum(V4_WEIGHTS.values())}: BFCL V4 Overall's weights renormalized over what edgefc "
+                  "measures; agentic (40%: web search, memory) is not measured, it needs live web-search and "
+                  "memory backends"),
     ]
 
 

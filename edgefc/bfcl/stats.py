@@ -46,7 +46,7 @@ def paired_deltas(base: Iterable[Mapping[str, Any]], other: Iterable[Mapping[str
                                                                                      resamples)
 
     def values(accuracy: Mapping[str, float]) -> dict[str, float | None]:
-        return {a["name"]: a["value"] for a in aggregates(accuracy)}
+        return {a.name: a.value for a in aggregates(accuracy)}
 
     point_base = values({c: float(np.mean([b for b, _ in v])) for c, v in pairs.items()})
     point_other = values({c: float(np.mean([o for _, o in v])) for c, v in pairs.items()})

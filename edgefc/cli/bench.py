@@ -78,7 +78,7 @@ def run(models: Optional[list[str]] = typer.Argument(None, help="Models to compa
                       served_model=endpoint_model, tasks=tasks)
     folder, summary = run_bench(cfg)
     if as_json:
-        print_json(summary)
+        print_json(summary.to_dict())
         return
     for table in tables(summary):
         out.print(table)

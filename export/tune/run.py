@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from edgefc.errors import EdgefcError
 from edgefc.export.manifest import folder_sha256, manifest_path
@@ -28,6 +28,9 @@ from edgefc.export.tune.candidates import Candidate, existing_export, plan_candi
 from edgefc.export.tune.front import SPEEDS, fronts, recommend
 from edgefc.fsutil import atomic_dir, atomic_file, write_json
 from edgefc.progress import console, installed, reporting
+
+if TYPE_CHECKING:  # tune reads the bench's summary; the export library itself never imports the bench
+    from edgefc.bench.summary import BenchSummary, ModelSummary
 
 TUNE_JSON = "tune.json"
 BENCH = "bench"
@@ -143,41 +146,42 @@ def _manifest(path: Path) -> dict[str, Any]:
     return json.loads(manifest_path(path).read_text(encoding="utf-8"))
 
 
-def _accuracy(model: dict[str, Any], metric: str, scores: str = "scores") -> float | None:
+def _accuracy(model: ModelSummary, metric: str, edgefc_decoding: bool = False) -> float | None:
     """One aggregate of a bench summary's model (None when it scored no BFCL entry)."""
-    aggregates = ((model.get("bfcl") or {}).get(scores) or {}).get("aggregates", [])
-    return next((a["value"] for a in aggregates if a["name"] == metric), None)
+    if model.bfcl is None:
+        return None
+    return (model.bfcl.scores_edgefc_decoding if edgefc_decoding else model.bfcl.scores).value(metric)
 
 
-def _row(model: dict[str, Any], delta: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+def _row(model: ModelSummary, delta: dict[str, Any] | None, metric: str) -> dict[str, Any]:
     """One file's figures from the bench summary: its accuracy (`metric`), its paired loss against the source
     (points, positive = worse), latency, memory and size."""
     from edgefc.bench.report import headline
 
     h = headline(model)
-    lat = model.get("latency") or {}
+    lat = model.latency or {}
     loss = None
     if delta and delta.get("bfcl_paired") and delta["bfcl_paired"]["aggregates"].get(metric):
         d = delta["bfcl_paired"]["aggregates"][metric]
         loss = {"points": -100 * d["delta"], "low": -100 * d["high"], "high": -100 * d["low"]}
-    return {"label": model["model"], "name": Path(model["model"]).name, "accuracy": _accuracy(model, metric),
-            "accuracy_edgefc": _accuracy(model, metric, "scores_edgefc_decoding"), "loss": loss,
+    return {"label": model.model, "name": Path(model.model).name, "accuracy": _accuracy(model, metric),
+            "accuracy_edgefc": _accuracy(model, metric, edgefc_decoding=True), "loss": loss,
             "decode_tps": h["decode_tps"],
             "prefill_tps": (lat.get("prefill_tps") or {}).get("median"), "peak_rss_mb": h["peak_rss_mb"],
             "size_mb": h["file_mb"], "response_tokens": h["response_tokens"]}
 
 
-def summarize(summary: dict[str, Any], files: dict[str, Candidate], budget: float, speed: str) -> dict[str, Any]:
+def summarize(summary: BenchSummary, files: dict[str, Candidate], budget: float, speed: str) -> dict[str, Any]:
     """The tune result from a bench summary whose first model is the source: the accuracy metric, a row per
     file (with its export's gate verdict), the fronts and the recommendation."""
-    source, *others = summary["models"]
-    deltas = {d["model"]: d for d in summary.get("deltas", []) if d["against"] == source["model"]}
+    source, *others = summary.models
+    deltas = {d["model"]: d for d in summary.deltas if d["against"] == source.model}
     metric = next((m for m in METRICS if _accuracy(source, m) is not None), METRICS[-1])
     rows = []
     for model in others:
-        c = files[model["model"]]
-        manifest = _manifest(Path(model["model"]))
-        rows.append({**_row(model, deltas.get(model["model"]), metric), "format": c.format, "quant": c.quant,
+        c = files[model.model]
+        manifest = _manifest(Path(model.model))
+        rows.append({**_row(model, deltas.get(model.model), metric), "format": c.format, "quant": c.quant,
                      "gate_passed": manifest.get("passed"), "gate_failures": manifest.get("failures") or []})
     return {"metric": metric, "source": _row(source, None, metric), "candidates": rows, "fronts": fronts(rows),
             "recommendation": recommend(rows, budget, speed)}
