@@ -71,6 +71,7 @@ def test_wheel_from_environment(fake_wheel: Path, monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"category": "exec_simple"}, "unknown BFCL category 'exec_simple'; valid: simple_python, multiple"),
+    ({"category": "multi_turn_base"}, "'multi_turn_base' is a multi-turn one; valid here: simple_python, "),
     ({"category": "multiple"}, "holds no bfcl_eval/data/BFCL_v4_multiple.json"),
     ({"category": "simple_python", "limit": 0}, r"sample size \(--limit\) must be at least 1"),
 ])

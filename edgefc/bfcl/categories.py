@@ -85,8 +85,11 @@ def get(name: str, *, multi_turn: bool | None = None) -> Category:
     if category is not None and not category.runnable:
         raise EdgefcError(f"BFCL category {name!r} is {category.language}; edgefc's prompts and checker cover "
                           f"BFCL's Python categories ({', '.join(valid)})")
-    if category is None or name not in valid:
+    if category is None:
         raise EdgefcError(f"unknown BFCL category {name!r}; valid: {', '.join(valid)}")
+    if name not in valid:
+        kind = "a multi-turn" if category.multi_turn else "a single-turn"
+        raise EdgefcError(f"BFCL category {name!r} is {kind} one; valid here: {', '.join(valid)}")
     return category
 
 
