@@ -130,7 +130,7 @@ def headline(model: ModelSummary) -> dict[str, float | None]:
     return {
         "overall": bfcl.scores.value("overall") if bfcl else None,
         "overall_edgefc": bfcl.scores_edgefc_decoding.value("overall") if bfcl else None,
-        "decode_tps": lat.get("decode_tps", {}).get("median") if lat else bfcl and bfcl.decode_tps,
+        "decode_tps": lat.get("decode_tps", {}).get("median") if lat else (bfcl.decode_tps if bfcl else None),
         "cold_ttft_s": lat.get("cold_ttft_s", {}).get("median") if lat else None,
         "warm_ttft_s": lat.get("warm_ttft_s", {}).get("median") if lat else None,
         "peak_rss_mb": lat.get("peak_rss_mb") if lat else None,

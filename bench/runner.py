@@ -349,12 +349,15 @@ def run_bfcl(cfg: BenchConfig, out: Path, entries: list[Any], order: Any = by_pr
     end_with_newline(results)
     ordered = order(entries)
     todo = [(v, [e for e in ordered if (v.label, e.id) not in done]) for v in variants(cfg.models, cfg.constrain)]
+    from edgefc.bench.report import display_names
+
+    shown = display_names(v.label for v, _ in todo)  # two files of one name are told apart by their folders
     with results.open("a", encoding="utf-8") as sink:
         counts = {v.label: len(entries) - len(left) for v, left in todo}
 
         def advance(label: str, by: int = 0) -> None:
             counts[label] += by
-            report(f"{title} {Path(label).name}", counts[label], len(entries))
+            report(f"{title} {shown[label]}", counts[label], len(entries))
 
         for v, _ in todo:
             advance(v.label)
