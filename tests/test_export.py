@@ -19,6 +19,7 @@ from edgefc.export.manifest import manifest_path
 from edgefc.export.onnx import ONNX_QUANTS
 from edgefc.export.pipeline import run_export
 from edgefc.export.probes import own_probes
+from edgefc.models.ggufheader import read_header
 from edgefc.progress import reporting
 from tests.bfcl_support import real_wheel
 
@@ -86,25 +87,21 @@ def test_int8_weight_only_is_more_faithful_than_dynamic(exports: dict[str, pipel
 
 
 def test_quantized_files_are_smaller_and_really_quantized(exports: dict[str, pipeline.ExportResult]) -> None:
-    import gguf
-
     sizes = {q: r.size_bytes for q, r in exports.items()}
     assert sizes["q4_K_M"] < sizes["q8_0"] < sizes["f16"] < sizes["f32"]
     # Not int4 < int8-dynamic here: a tiny model is mostly its tied embedding, which int4 keeps twice.
     assert max(sizes["int4"], sizes["int8-dynamic"]) < sizes["fp32"] / 2
     for quant, expected in EXPECTED_GGUF_TYPES.items():
-        reader = gguf.GGUFReader(exports[quant].path)
-        types = {t.tensor_type.name for t in reader.tensors if t.name.startswith("blk.0.attn_q.")}
+        header = read_header(exports[quant].path)
+        types = {kind for name, kind in header.types.items() if name.startswith("blk.0.attn_q.")}
         assert types == {expected}, (quant, types)
-        assert reader.fields["tokenizer.chat_template"] is not None
+        assert header.fields["tokenizer.chat_template"]
 
 
 def test_q4_0_is_llama_cpps_own(exports: dict[str, pipeline.ExportResult]) -> None:
     """llama.cpp keeps a tied token_embd (it is also the output layer) at Q6_K in a q4_0 file; numpy's q4_0
     quantized it to Q4_0 like every other weight."""
-    import gguf
-
-    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(exports["q4_0"].path).tensors}
+    types = read_header(exports["q4_0"].path).types
     assert "output.weight" not in types and types["token_embd.weight"] == "Q6_K"
     assert types["blk.0.ffn_down.weight"] == "Q4_0" and types["blk.0.attn_norm.weight"] == "F32"
 

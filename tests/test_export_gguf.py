@@ -15,13 +15,13 @@ from edgefc.export import gguf as gguf_export
 from edgefc.export import pipeline
 from edgefc.export.manifest import manifest_path
 from edgefc.export.pipeline import run_export
+from edgefc.models.ggufheader import read_header
 
 
 def _file_type(path: Path) -> str:
     import gguf
 
-    field = gguf.GGUFReader(path).fields["general.file_type"]
-    return gguf.LlamaFileType(int(field.parts[field.data[0]][0])).name
+    return gguf.LlamaFileType(read_header(path).fields["general.file_type"]).name
 
 
 @pytest.fixture(scope="module")

@@ -217,6 +217,7 @@ def test_the_gguf_header_reads_what_ggufs_reader_reads(tiny_gguf: Path, tmp_path
         value = field.parts[field.data[0]]
         assert header.fields[key] == (bytes(value).decode() if field.types[0].name == "STRING" else value[0].item())
     assert header.shapes == {t.name: tuple(int(n) for n in reversed(t.shape)) for t in reader.tensors}
+    assert header.types == {t.name: t.tensor_type.name for t in reader.tensors}
     assert header.elements() == sum(int(t.n_elements) for t in reader.tensors)
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(tiny_gguf.read_bytes()[:5000])

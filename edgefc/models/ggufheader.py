@@ -19,11 +19,12 @@ from edgefc.errors import ModelError, require
 
 @dataclass(frozen=True)
 class GGUFHeader:
-    """Metadata by key (scalars and strings; arrays only where asked for, as lists) and tensor shapes in numpy
-    order (rows first)."""
+    """Metadata by key (scalars and strings; arrays only where asked for, as lists), tensor shapes in numpy
+    order (rows first) and tensor types by ggml's names ("Q4_K", "F32")."""
 
     fields: dict[str, Any]
     shapes: dict[str, tuple[int, ...]]
+    types: dict[str, str]
 
     def elements(self) -> int:
         """How many numbers the tensors hold."""
@@ -36,12 +37,12 @@ def read_header(path: Path, arrays: Collection[str] = ()) -> GGUFHeader:
     gguf = require("gguf", "hf")
     scalars = {int(kind): np.dtype(t) for kind, t in gguf.GGUFReader.gguf_scalar_to_np.items()}
     try:
-        return _read(path, arrays, gguf.GGUFValueType, scalars)
+        return _read(path, arrays, gguf.GGUFValueType, scalars, gguf.GGMLQuantizationType)
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{path} is not a readable GGUF file ({exc})") from None
 
 
-def _read(path: Path, arrays: Collection[str], kinds: Any, scalars: dict[int, np.dtype]) -> GGUFHeader:
+def _read(path: Path, arrays: Collection[str], kinds: Any, scalars: dict[int, np.dtype], ggml: Any) -> GGUFHeader:
     with path.open("rb") as f:
         if f.read(4) != b"GGUF":
             raise ModelError(f"{path} is not a GGUF file")
@@ -70,13 +71,14 @@ def _read(path: Path, arrays: Collection[str], kinds: Any, scalars: dict[int, np
             found = value(kind, keep)
             if keep:
                 fields[key] = found
-        shapes = {}
+        shapes, types = {}, {}
         for _ in range(n_tensors):
             name = f.read(_unpack(f, "Q")).decode("utf-8")
             dims = [_unpack(f, "Q") for _ in range(_unpack(f, "I"))]
-            f.seek(4 + 8, 1)  # type, offset
             shapes[name] = tuple(reversed(dims))
-    return GGUFHeader(fields, shapes)
+            types[name] = ggml(_unpack(f, "I")).name
+            f.seek(8, 1)  # offset
+    return GGUFHeader(fields, shapes, types)
 
 
 def _unpack(f: BinaryIO, fmt: str) -> Any:
