@@ -9,6 +9,10 @@ stored twice in 4 bits (lookup and lm_head). Both MatMulNBits variants run at ac
 quantized to int8 per block of 32 on CPU): onnxruntime's CPU kernel has no packed float path for 8-bit weights,
 so at level 0 it dequantizes every weight matrix at every call (the measured cost is in export/gate.md).
 Tokenizer, chat template and generation config are copied beside the model so the folder is self-contained.
+
+The export gains one input, `logits_to_keep` (LOGITS_TO_KEEP): how many last positions the lm_head is computed for.
+Its default, 0, is every position, as optimum's ORTModelForCausalLM expects; edgefc's runtime asks for 1 while
+decoding, so a prefill no longer computes a 152K-wide row for every prompt token.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 from edgefc.errors import EdgefcError, require
 from edgefc.export.gate import DYNAMIC_INT8, EIGHT_BIT, FOUR_BIT, LOSSLESS, Gate
 from edgefc.progress import StepProgress
+from edgefc.runtimes.ort import LOGITS_TO_KEEP
 
 MODEL_FILE = "model.onnx"  # weights go to external data beside it: protobuf caps one file at 2 GB
 
@@ -103,6 +109,34 @@ def export_fp32(hf_dir: Path, out: Path) -> None:
         raise EdgefcError(f"optimum cannot export {hf_dir.name} to ONNX: {str(exc).splitlines()[0]}") from exc
     if not (out / MODEL_FILE).is_file():
         raise EdgefcError(f"optimum wrote no {MODEL_FILE} for {hf_dir.name}")
+    select_logit_positions(out / MODEL_FILE)
+
+
+def select_logit_positions(model_file: Path) -> None:
+    """Give the graph at `model_file` the LOGITS_TO_KEEP input: the hidden states are cut to their last k
+    positions before the lm_head (k = 0, the default, keeps all). The weights, kept as external data, are not
+    read: only the graph is rewritten."""
+    onnx = require("onnx", "export")
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(model_file), load_external_data=False)
+    graph = model.graph
+    heads = [i for i, node in enumerate(graph.node) if "logits" in node.output]
+    if len(heads) != 1 or graph.node[heads[0]].op_type != "MatMul":
+        raise EdgefcError(f"{model_file.name} has no single MatMul lm_head computing `logits`")
+    head = graph.node[heads[0]]
+    kept, start = f"{head.input[0]}/last_{LOGITS_TO_KEEP}", f"/{LOGITS_TO_KEEP}/start"
+    graph.input.append(helper.make_tensor_value_info(LOGITS_TO_KEEP, TensorProto.INT64, [1]))
+    graph.initializer.extend([
+        numpy_helper.from_array(np.zeros(1, dtype=np.int64), LOGITS_TO_KEEP),  # a default a feed overrides
+        numpy_helper.from_array(np.array([np.iinfo(np.int64).max]), f"/{LOGITS_TO_KEEP}/end"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), f"/{LOGITS_TO_KEEP}/axis")])
+    graph.node.insert(heads[0], helper.make_node("Slice", [head.input[0], start, f"/{LOGITS_TO_KEEP}/end",
+                                                           f"/{LOGITS_TO_KEEP}/axis"], [kept],
+                                                 name=f"/{LOGITS_TO_KEEP}/Slice"))
+    graph.node.insert(heads[0], helper.make_node("Neg", [LOGITS_TO_KEEP], [start], name=f"/{LOGITS_TO_KEEP}/Neg"))
+    head.input[0] = kept
+    onnx.save(model, str(model_file))
 
 
 def fold_transposed_weights(model: Any) -> Any:

@@ -146,6 +146,24 @@ def test_onnx_folders_load_in_optimum(exports: dict[str, pipeline.ExportResult])
         assert model.generate(**ids, max_new_tokens=2, do_sample=False).shape[1] == ids["input_ids"].shape[1] + 2
 
 
+def test_onnx_prefill_computes_the_last_rows_only_and_they_equal_the_full_graphs(
+        exports: dict[str, pipeline.ExportResult]) -> None:
+    import numpy as np
+
+    from edgefc.runtimes.ort import LOGITS_TO_KEEP, OnnxRuntime
+
+    for quant in ("fp32", "int4"):
+        runtime = OnnxRuntime(exports[quant].path, threads=1)
+        assert LOGITS_TO_KEEP in runtime.input_names, quant
+        ids = runtime.tokenize("Book a table for 4 people at 7pm in Hanoi, please")
+        full = runtime.session.run(["logits"], runtime._feed(ids, 0, runtime._empty_past(), keep=0))[0][0]
+        for keep in (1, 3):
+            rows = runtime.session.run(["logits"], runtime._feed(ids, 0, runtime._empty_past(), keep=keep))[0][0]
+            assert rows.shape == (keep, full.shape[-1]) and full.shape[0] == len(ids), (quant, rows.shape)
+            np.testing.assert_allclose(rows, full[-keep:], rtol=0, atol=1e-4 * np.abs(full).max(), err_msg=quant)
+        np.testing.assert_allclose(runtime.logits(ids, 2), full[-2:], rtol=0, atol=1e-4 * np.abs(full).max())
+
+
 def test_gguf_renders_tools_with_plain_llama_cpp(exports: dict[str, pipeline.ExportResult]) -> None:
     """Stock llama-cpp-python, not edgefc: the template in the file renders the tools."""
     from llama_cpp import Llama

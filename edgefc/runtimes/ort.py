@@ -3,6 +3,7 @@
 No torch, no transformers: the `tokenizers` library reads tokenizer.json, and the decoding loop below
 feeds the KV cache back by the input names the exporter wrote (past_key_values.N.key/value). The key/values
 of the previous request are kept, so a prompt that extends it (an agent's next turn) evaluates only what is new.
+Graphs exported by edgefc take LOGITS_TO_KEEP, so a prefill computes the lm_head for its last position only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from edgefc.runtimes.base import Completion, Runtime, Sampling, TokenSink, end_o
 from edgefc.runtimes.decode import decode
 
 _ORT_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+LOGITS_TO_KEEP = "logits_to_keep"  # input of edgefc's ONNX graphs: logits for the last k positions, 0 = all
 
 
 class OnnxRuntime(Runtime):
@@ -38,6 +40,8 @@ class OnnxRuntime(Runtime):
         if threads:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # errors only: at load onnxruntime warns that LOGITS_TO_KEEP, an input with a default, is not folded
+        options.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
             self.tokenizer = tokenizers.Tokenizer.from_file(str(path / "tokenizer.json"))
@@ -48,7 +52,7 @@ class OnnxRuntime(Runtime):
         self.model_files = sorted(path.glob(f"{model_file.name}*"))  # the graph and its external data
         inputs = {i.name: i for i in self.session.get_inputs()}
         self.past_inputs = sorted((n for n in inputs if n.startswith("past_key_values.")), key=_layer_order)
-        self.input_names = set(inputs)
+        self.input_names = set(inputs) | {i.name for i in self.session.get_overridable_initializers()}
         self.outputs = ["logits", *(n.replace("past_key_values", "present") for n in self.past_inputs)]
         if "input_ids" not in inputs or not self.past_inputs:
             raise ModelError(f"{model_file.name} is not a decoder with past key values (export it with "
@@ -68,9 +72,13 @@ class OnnxRuntime(Runtime):
     def detokenize(self, tokens: Sequence[int]) -> str:
         return self.tokenizer.decode(list(tokens), skip_special_tokens=False)
 
-    def _feed(self, ids: list[int], start: int, past: list[np.ndarray]) -> dict[str, np.ndarray]:
+    def _feed(self, ids: list[int], start: int, past: list[np.ndarray], keep: int = 1) -> dict[str, np.ndarray]:
+        """The inputs that evaluate `ids` after `start` cached positions; logits for the last `keep` of them
+        where the graph can leave out the others."""
         n = len(ids)
         feed: dict[str, np.ndarray] = {"input_ids": np.array([ids], dtype=np.int64)}
+        if LOGITS_TO_KEEP in self.input_names:
+            feed[LOGITS_TO_KEEP] = np.array([keep], dtype=np.int64)
         if "attention_mask" in self.input_names:
             feed["attention_mask"] = np.ones((1, start + n), dtype=np.int64)
         if "position_ids" in self.input_names:
@@ -141,7 +149,7 @@ class OnnxRuntime(Runtime):
         return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=width if isinstance(width, int) else None)
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
-        out = self.session.run(["logits"], self._feed(list(tokens), 0, self._empty_past()))[0]
+        out = self.session.run(["logits"], self._feed(list(tokens), 0, self._empty_past(), keep=last))[0]
         return out[0, -last:].astype(np.float32)
 
 
