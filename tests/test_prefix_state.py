@@ -210,4 +210,8 @@ def test_the_agent_latency_bench_runs_every_phase(tiny_gguf: Path, tmp_path: Pat
     assert result["samples"]["restored"]["answer"] == result["samples"]["cold"]["answer"]
     for name in ("cold_ttft_s", "warm_ttft_s", "restored_ttft_s", "restore_s"):
         assert result["figures"][name]["median"] > 0, name
-    assert "TTFT restored" in text_table(result)
+    for turn in ("warm", "ticket"):  # greedy: the same answers with drafts on and off
+        on, off = result["samples"][turn], result["samples"][f"{turn}_no_drafts"]
+        assert (on["calls"], on["answer"], on["call_tokens"]) == (off["calls"], off["answer"], off["call_tokens"])
+    assert set(result["tokens_per_pass"]) == {"drafts", "no_drafts"}
+    assert "TTFT restored" in text_table(result) and "drafts off" in text_table(result)

@@ -164,14 +164,14 @@ def _recorded_logits(monkeypatch: pytest.MonkeyPatch, rt: Runtime, prompt: str, 
     original = ort_module.decode
 
     def recording(step, *args, **kwargs):  # type: ignore[no-untyped-def]
-        def record(ids: list[int]) -> np.ndarray:
-            rows.append(step(ids).copy())
+        def record(ids: list[int], count: int) -> np.ndarray:
+            rows.append(step(ids, count).copy())
             return rows[-1].copy()
 
         return original(record, *args, **kwargs)
 
     monkeypatch.setattr(ort_module, "decode", recording)
-    return rt.answer(prompt, TOOLS, **options), np.stack(rows)
+    return rt.answer(prompt, TOOLS, **options), np.concatenate(rows)
 
 
 def test_onnxruntime_reuses_the_cached_prefix(runtimes: dict[str, Runtime], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -156,6 +156,10 @@ class Constraint:
         forced = self.matcher.compute_ff_tokens()
         return forced[: self.matcher.try_consume_tokens(forced)] if forced else []
 
+    def valid_prefix(self, tokens: list[int]) -> int:
+        """How many leading `tokens` the grammar would take from here (nothing is consumed)."""
+        return self.matcher.validate_tokens(tokens)
+
     @property
     def accepting(self) -> bool:
         """Whether the answer so far is complete: an end-of-turn id may come next."""

@@ -20,6 +20,7 @@ from edgefc.protocol.constrain import Constraint, GrammarVocab
 from edgefc.protocol.grammar import tool_grammar
 from edgefc.protocol.parse import ParseResult, parse
 from edgefc.protocol.render import ChatTemplate, Message
+from edgefc.runtimes.drafts import PromptLookup
 
 # Called with each batch of new token ids as they are generated (end-of-turn excluded); returns whether to go on.
 # False ends the answer there, finish_reason "stop": a server streams through it, cuts at stop strings, and
@@ -64,6 +65,9 @@ class Timings:
     total_s: float
     grammar_s: float = 0.0  # time spent masking and advancing the tool grammar (constrained decoding)
     forced_tokens: int = 0  # tokens the grammar forced and that were evaluated in a batch (jump-forward)
+    drafted_tokens: int = 0  # prompt-lookup draft tokens evaluated beside them (drafts.py)
+    accepted_tokens: int = 0  # draft tokens the model agreed with
+    forward_passes: int = 0  # model evaluations, the prompt's included (0: the backend's own loop, not counted)
 
 
 @dataclass
@@ -77,6 +81,9 @@ class Clock:
     first_tokens: int = 0  # tokens that arrived with the first one (jump-forward can bring several)
     grammar_s: float = 0.0
     forced: int = 0
+    drafted: int = 0  # prompt-lookup draft tokens evaluated
+    accepted: int = 0  # of which the model agreed with
+    passes: int = 0  # forward passes, the prompt's included (0 where the backend's own loop decodes)
 
     def token(self, count: int = 1) -> None:
         """Call as tokens arrive (the end-of-turn token included: it was computed too); `count` > 1 when a
@@ -104,6 +111,9 @@ class Clock:
             total_s=end - self.start,
             grammar_s=self.grammar_s,
             forced_tokens=self.forced,
+            drafted_tokens=self.drafted,
+            accepted_tokens=self.accepted,
+            forward_passes=self.passes,
         )
 
 
@@ -157,11 +167,17 @@ class Runtime(ABC):
     raw_baseline: ClassVar[bool] = False  # its engine can be timed alone beside edgefc's loop (bench latency)
     takes_grammar: ClassVar[bool] = True  # it decodes here, so the tool grammar can steer it (constrained calls)
     keeps_prefix_state: ClassVar[bool] = False  # it saves a prompt prefix's state to disk (`warm_prefix`)
+    # A setting: greedy constrained answers evaluate prompt-lookup drafts (drafts.py) where the backend can rewind.
+    drafts: bool = True
 
     def __init__(self, path: Path, template: ChatTemplate, threads: int | None):
         self.path = path
         self.template = template
         self.threads = threads
+
+    def drafter(self, prompt_tokens: Sequence[int]) -> PromptLookup | None:
+        """A prompt-lookup drafter for one answer to `prompt_tokens`, unless drafts are off."""
+        return PromptLookup(prompt_tokens, self.detokenize, self.tokenize) if self.drafts else None
 
     @property
     def files(self) -> list[Path]:

@@ -89,13 +89,17 @@ class TransformersRuntime(Runtime):
 
         cache = DynamicCache()
 
-        def step(ids: list[int]) -> np.ndarray:
+        def step(ids: list[int], rows: int) -> np.ndarray:
             with torch.inference_mode():
-                out = self.model(torch.tensor([ids]), past_key_values=cache, use_cache=True, logits_to_keep=1)
-            return out.logits[0, -1].float().numpy().copy()
+                out = self.model(torch.tensor([ids]), past_key_values=cache, use_cache=True, logits_to_keep=rows)
+            return out.logits[0, -rows:].float().numpy().copy()
+
+        def rewind(count: int) -> None:
+            cache.crop(cache.get_seq_length() - count)
 
         return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
-                      stop_ids=set(self.stop_ids), constraint=constraint, on_tokens=on_tokens)
+                      stop_ids=set(self.stop_ids), constraint=constraint, on_tokens=on_tokens,
+                      drafter=self.drafter(prompt_tokens), rewind=rewind)
 
     def _grammar_vocab(self) -> GrammarVocab:
         return GrammarVocab.from_hf(self.tokenizer, self.stop_ids, n_vocab=self.model.config.vocab_size)

@@ -128,23 +128,37 @@ class LlamaCppRuntime(Runtime):
         """edgefc's own loop (decode.py) over llama.cpp's eval: masked logits, forced tokens in one batch."""
         self.llm.n_tokens = cached  # eval drops the KV cache after this position
         return decode(self.eval_logits, prompt_tokens, max_tokens=max_tokens, sampling=sampling, stop_ids=self.stop_ids,
-                      constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:], on_tokens=on_tokens)
+                      constraint=constraint, cached_tokens=cached, evaluate=prompt_tokens[cached:], on_tokens=on_tokens,
+                      drafter=self.drafter(prompt_tokens), rewind=self.rewind)
 
     def _grammar_vocab(self) -> GrammarVocab:
         return GrammarVocab.from_llama(self._vocab, self.stop_ids, n_vocab=self.llm.n_vocab())
 
-    def eval_logits(self, ids: list[int]) -> np.ndarray:
-        """Evaluate `ids` after what the KV cache holds and return the next token's logits (a writable copy):
-        the step of edgefc's decoding loop (decode.py)."""
-        self.llm.eval(ids)
-        row = self._llama_cpp.llama_get_logits_ith(self.llm.ctx, -1)
-        return np.ctypeslib.as_array(row, shape=(self.llm.n_vocab(),)).copy()
+    def eval_logits(self, ids: list[int], rows: int = 1) -> np.ndarray:
+        """Evaluate `ids` after what the KV cache holds and return the logits of their last `rows` positions
+        (a writable copy, rows x vocab): the step of edgefc's decoding loop (decode.py). llama-cpp-python's
+        `eval` computes the last position's logits only; this is that loop with the last `rows` marked."""
+        llm = self.llm
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        head, tail = ids[: len(ids) - rows], ids[len(ids) - rows:]
+        for chunk in [*(head[i:i + llm.n_batch] for i in range(0, len(head), llm.n_batch)), tail]:
+            llm._batch.set_batch(batch=chunk, n_past=llm.n_tokens, logits_all=chunk is tail)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[llm.n_tokens:llm.n_tokens + len(chunk)] = chunk
+            llm.n_tokens += len(chunk)
+        width = llm.n_vocab()
+        return np.stack([np.ctypeslib.as_array(self._llama_cpp.llama_get_logits_ith(llm.ctx, i - rows), shape=(width,))
+                         for i in range(rows)])
+
+    def rewind(self, count: int) -> None:
+        """Forget the last `count` evaluated positions (the next eval drops their key/values)."""
+        self.llm.n_tokens -= count
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
         """Teacher-forced: evaluate the prefix, then one token at a time, reading the newest logits each step."""
         self.llm.reset()
         steps = [tokens[: len(tokens) - last + 1], *([t] for t in tokens[len(tokens) - last + 1:])]
-        return np.stack([self.eval_logits(step) for step in steps]).astype(np.float32)
+        return np.concatenate([self.eval_logits(step) for step in steps]).astype(np.float32)
 
     def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str:
         """Make the KV cache hold `prefix_text`'s tokens (an agent's system + tools block): "cached" when it

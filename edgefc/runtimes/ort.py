@@ -98,16 +98,22 @@ class OnnxRuntime(Runtime):
         state = {"ids": ids[:cached], "past": [p[:, :, :cached] for p in past]}
         del past
 
-        def step(new: list[int]) -> np.ndarray:
-            logits, *present = self.session.run(self.outputs, self._feed(new, len(state["ids"]), state["past"]))
+        def step(new: list[int], rows: int) -> np.ndarray:
+            feed = self._feed(new, len(state["ids"]), state["past"], keep=rows)
+            logits, *present = self.session.run(self.outputs, feed)
             state["past"] = present
             state["ids"].extend(new)
-            return logits[0, -1].astype(np.float32)
+            return logits[0, -rows:].astype(np.float32)
+
+        def rewind(count: int) -> None:
+            keep = len(state["ids"]) - count
+            state["ids"], state["past"] = state["ids"][:keep], [p[:, :, :keep] for p in state["past"]]
 
         try:
             return decode(step, list(prompt_tokens), max_tokens=max_tokens, sampling=sampling,
                           stop_ids=self.stop_ids, constraint=constraint, cached_tokens=cached,
-                          evaluate=list(prompt_tokens[cached:]), on_tokens=on_tokens)
+                          evaluate=list(prompt_tokens[cached:]), on_tokens=on_tokens,
+                          drafter=self.drafter(prompt_tokens), rewind=rewind)
         finally:
             self._cache = state["ids"], state["past"]
 
