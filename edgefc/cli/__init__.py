@@ -514,8 +514,10 @@ def _print_generation(gen: Any) -> None:
     for warning in gen.grammar_warnings:
         out.print(f"[yellow]not enforced by the grammar:[/] {warning}", highlight=False)
     t = gen.timings
+    drafts = (f", {t.accepted_tokens}/{t.drafted_tokens} drafted accepted, "
+              f"{t.completion_tokens / t.forward_passes:.2f} tok/pass") if t.forward_passes else ""
     decoding = (f"constrained (grammar {1000 * t.grammar_s / max(t.completion_tokens, 1):.2f} ms/token, "
-                f"{t.forced_tokens} forced)" if gen.constrained else "free")
+                f"{t.forced_tokens} forced{drafts})" if gen.constrained else "free")
     out.print(f"[dim]{gen.runtime} · {decoding} · prompt {t.prompt_tokens} tok ({t.cached_tokens} cached) · "
               f"TTFT {t.ttft_s:.2f} s · prefill {t.prefill_tps:.0f} tok/s · decode {t.decode_tps:.1f} tok/s · "
               f"{t.completion_tokens} tokens · {gen.finish_reason} · {t.total_s:.2f} s[/]")
