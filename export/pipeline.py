@@ -25,7 +25,7 @@ from edgefc.export.checkpoint import parameter_count
 from edgefc.export.gate import Gate, with_overrides
 from edgefc.export.manifest import folder_sha256, manifest_path, source_lineage, write_manifest
 from edgefc.export.quiet import chatter_to, transformers_quiet
-from edgefc.export.verify import Verification, aggregate, compare, references
+from edgefc.export.verify import ProbeResult, Verification, aggregate, compare, references, source_logits
 from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
 from edgefc.models.resolve import resolve
 from edgefc.progress import StepProgress, console, report, step_reporter
@@ -195,19 +195,21 @@ def _fits(source: Any, cap: int) -> Callable[[probe_set.Probe], bool]:
 
 def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe], source: Any,
             threads: int | None) -> dict[str, Verification]:
+    """Every staged file against the source, probe by probe: the source's side of a probe is computed once for
+    all of them."""
     refs = references(source, probes)
-    out: dict[str, Verification] = {}
-    for quant, path in staged.items():
-        exported = runtime_class(p.format.runtime)(path, threads=threads)
-        try:
-            rows = []
-            for ref in refs:
-                rows.append(compare(source, exported, ref))
-                report(f"verifying {quant}", len(rows), len(refs))
-        finally:
-            exported.close()
-        out[quant] = aggregate(rows)
-    return out
+    rows: dict[str, list[ProbeResult]] = {quant: [] for quant in staged}
+    with ExitStack() as stack:
+        exported = {}
+        for quant, path in staged.items():
+            exported[quant] = runtime_class(p.format.runtime)(path, threads=threads)
+            stack.callback(exported[quant].close)
+        for ref in refs:
+            src = source_logits(source, ref)
+            for quant, runtime in exported.items():
+                rows[quant].append(compare(src, runtime, ref))
+                report(f"verifying {quant}", len(rows[quant]), len(refs))
+    return {quant: aggregate(found) for quant, found in rows.items()}
 
 
 def _warn_lineage(lineage: dict[str, Any] | None, source: Path) -> None:

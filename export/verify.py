@@ -95,13 +95,19 @@ def _same_answer(a: ParseResult, b: ParseResult) -> bool:
     return a.kind == b.kind and sorted(map(key, a.calls)) == sorted(map(key, b.calls))
 
 
-def compare(source: Runtime, exported: Runtime, ref: Reference, *, positions: int = POSITIONS,
-            max_tokens: int = MAX_TOKENS) -> ProbeResult:
-    """Score one probe: logits on the same tokens, then the export's own answer."""
+def source_logits(source: Runtime, ref: Reference, *, positions: int = POSITIONS) -> np.ndarray:
+    """The source's logits on the compared positions of one probe: its prompt and first answer tokens (computed
+    once per probe, shared by every export compared to it)."""
     answer = ref.generation.tokens[: positions - 1]
-    tokens = ref.prompt_tokens + answer
-    last = len(answer) + 1
-    src, exp = source.logits(tokens, last), exported.logits(tokens, last)
+    return source.logits(ref.prompt_tokens + answer, len(answer) + 1)
+
+
+def compare(src: np.ndarray, exported: Runtime, ref: Reference, *, max_tokens: int = MAX_TOKENS) -> ProbeResult:
+    """Score one probe: the export's logits on the tokens `src` (source_logits) was computed on, then its own
+    answer."""
+    last = src.shape[0]
+    tokens = ref.prompt_tokens + ref.generation.tokens[: last - 1]
+    exp = exported.logits(tokens, last)
     gen = exported.generate(ref.probe.messages, ref.probe.tools, max_tokens=max_tokens)
     return ProbeResult(
         id=ref.probe.id,

@@ -51,7 +51,7 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory, tiny_qwen3: Path) -> Pat
 def tiny_onnx(tmp_path_factory: pytest.TempPathFactory, tiny_qwen3: Path) -> Path:
     """The tiny Qwen3 as an fp32 ONNX decoder with past key values (optimum's exporter, as `edgefc export` runs
     it: with the logits_to_keep input)."""
-    from export.onnx import export_fp32
+    from edgefc.export.onnx import export_fp32
 
     out = tmp_path_factory.mktemp("tiny-onnx")
     export_fp32(tiny_qwen3, out)

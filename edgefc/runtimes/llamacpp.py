@@ -155,10 +155,9 @@ class LlamaCppRuntime(Runtime):
         self.llm.n_tokens -= count
 
     def logits(self, tokens: list[int], last: int) -> np.ndarray:
-        """Teacher-forced: evaluate the prefix, then one token at a time, reading the newest logits each step."""
+        """Teacher-forced, in one pass: the logits of the last `last` positions of `tokens`."""
         self.llm.reset()
-        steps = [tokens[: len(tokens) - last + 1], *([t] for t in tokens[len(tokens) - last + 1:])]
-        return np.concatenate([self.eval_logits(step) for step in steps]).astype(np.float32)
+        return self.eval_logits(tokens, rows=last).astype(np.float32)
 
     def warm_prefix(self, prefix_text: str, cache_dir: Path | None = None) -> str:
         """Make the KV cache hold `prefix_text`'s tokens (an agent's system + tools block): "cached" when it
