@@ -165,6 +165,10 @@ def test_both_stages_then_export_and_bench(tiny_qwen3: Path, tmp_path: Path) -> 
     assert len(changed) == 4
     held = [row for row in log if "heldout" in row]
     assert held and held[0]["best"] and all(0 <= row["heldout"]["accuracy"] <= 1 for row in held)
+    # GRPO starts from the warm-up's best: its score is taken over, not computed again
+    warm_best = [row for row in held if row["phase"] == "warmup" and row["best"]][-1]
+    start = [row for row in held if row["phase"] == "grpo"][0]
+    assert start["step"] == 0 and start["from"] == "warmup" and start["heldout"] == warm_best["heldout"]
     assert one["steps"] == 3 and one["best_step"] in [row["step"] for row in held]
     assert (out / "stage1" / "model" / "config.json").is_file() and (out / "stage1" / "curves.png").is_file()
     assert not list((out / "stage1" / "model").glob("adapter_*")), "LoRA must be merged into the result"

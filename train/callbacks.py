@@ -58,20 +58,34 @@ class HeldoutSelector(TrainerCallback):
 
     def restore(self, log: Path) -> None:
         """Take up the best score and staleness a resumed run had reached (from its log's held-out lines)."""
-        for line in log.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line) if line.strip() else {}
+        for row in _rows(log):
             if "heldout" in row and phase_of(row) == self.phase:
-                key = (row["heldout"]["accuracy"], row["heldout"]["accuracy_tolerant"])
+                key = _key(row["heldout"])
                 if row.get("best"):
                     self.best, self.best_step, self.stale = key, row["step"], 0
                 else:
                     self.stale += 1
 
+    def adopt(self, log: Path, phase: str, model: Any) -> bool:
+        """Take the best score `phase` logged (the warm-up's) as `model`'s at step 0, keep `model` and log it: the
+        model a stage starts from is that best, and scoring it again costs as much as ~40 warm-up steps here.
+        False when the log holds no such score."""
+        found = [row for row in _rows(log) if "heldout" in row and phase_of(row) == phase and row.get("best")]
+        if not found:
+            return False
+        result = found[-1]["heldout"]
+        self.best, self.best_step, self.stale, self.scored_at = _key(result), 0, 0, 0
+        self.keep(model, 0)
+        with self.log.open("a", encoding="utf-8") as sink:
+            sink.write(json.dumps({"step": 0, "phase": self.phase, "heldout": result, "best": True,
+                                   "from": phase}) + "\n")
+        return True
+
     def evaluate(self, model: Any, step: int, control: Any = None) -> None:
         """Score `model` now, keep it on a new best, log the result (and stop training once patience runs out)."""
         result = self.score(model)
         self.scored_at = step
-        key = (result["accuracy"], result["accuracy_tolerant"])
+        key = _key(result)
         improved = self.best is None or key > self.best
         if improved:
             self.best, self.best_step, self.stale = key, step, 0
@@ -90,6 +104,16 @@ class HeldoutSelector(TrainerCallback):
     def on_train_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
         if self.scored_at != state.global_step and state.is_world_process_zero:
             self.evaluate(model, state.global_step, control)
+
+
+def _rows(log: Path) -> list[dict[str, Any]]:
+    """The lines of a run's JSONL log."""
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _key(result: dict[str, Any]) -> tuple[float, float]:
+    """How held-out scores are ordered: accuracy, then tolerant accuracy."""
+    return result["accuracy"], result["accuracy_tolerant"]
 
 
 class StepReport(TrainerCallback):

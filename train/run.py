@@ -380,7 +380,7 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     trl = require("trl", "train")
     datasets = require("datasets", "train")
     from edgefc.models.hftokenizer import load_tokenizer
-    from edgefc.train.callbacks import HeldoutSelector, JsonlLog, StepReport
+    from edgefc.train.callbacks import WARMUP_PHASE, HeldoutSelector, JsonlLog, StepReport
     from edgefc.train.rewards import REWARDS, batch_metrics
 
     spec = recipe.stage(stage)
@@ -435,8 +435,12 @@ def train_stage(recipe: Recipe, stage: int, out: Path, *, model: str | None = No
     for callback in (JsonlLog(dirs.log, lambda: {"phase": f"stage{stage}", **metrics}), selector,
                      StepReport(f"stage {stage}")):
         trainer.add_callback(callback)
-    if held and not (resume and has_checkpoint):
-        selector.evaluate(trainer.model, 0)  # the starting point (after any warm-up): GRPO must beat it to replace it
+    # The starting point (after any warm-up) is scored first: GRPO must beat it to replace it. A warm-up's best was
+    # scored already; a resumed run that scored it keeps that.
+    started_scored = selector.best is not None and dirs.best.is_dir()
+    if held and not (resume and has_checkpoint) and not started_scored:
+        if not (stage == 1 and recipe.warmup and selector.adopt(dirs.log, WARMUP_PHASE, trainer.model)):
+            selector.evaluate(trainer.model, 0)
     trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
     if held:
         if dirs.model.exists():
