@@ -260,7 +260,8 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
             "completion_tokens": t.completion_tokens, "ttft_s": t.ttft_s, "decode_tps": t.decode_tps,
             "total_s": t.total_s, "grammar_s": t.grammar_s, "forced_tokens": t.forced_tokens,
             "drafted_tokens": t.drafted_tokens, "accepted_tokens": t.accepted_tokens,
-            "forward_passes": t.forward_passes, "finish_reason": gen.finish_reason, "call_share": gen.call_share, "text": gen.text}
+            "forward_passes": t.forward_passes,
+            "finish_reason": gen.finish_reason, "call_share": gen.call_share, "text": gen.text}
 
 
 def load_variant_model(cfg: BenchConfig, model: str) -> Any:

@@ -39,7 +39,8 @@ def qwen(qwen_tokenizer_dir: Path) -> tuple[GrammarVocab, Any, list[int]]:
 
     tokenizer = Tokenizer.from_file(str(qwen_tokenizer_dir / "tokenizer.json"))
     prompt = ChatTemplate.from_hf_dir(qwen_tokenizer_dir).render(REQUEST, TOOLS)
-    return GrammarVocab.from_hf(tokenizer, END_OF_TURN), tokenizer, tokenizer.encode(prompt, add_special_tokens=False).ids
+    ids = tokenizer.encode(prompt, add_special_tokens=False).ids
+    return GrammarVocab.from_hf(tokenizer, END_OF_TURN), tokenizer, ids
 
 
 class Copier:

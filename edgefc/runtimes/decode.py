@@ -1,10 +1,10 @@
 """The token loop of every runtime that decodes step by step in Python: evaluate, mask, pick, advance.
 
-A backend supplies one function, `step(ids, rows) -> logits`: evaluate `ids` after everything evaluated so far
-and return the logits of their last `rows` positions (writable float32 rows), and, for drafts, `rewind(n)`. The loop picks tokens (greedy, or temperature +
-top-p from a seeded generator), stops at end of turn or `max_tokens`, and under a tool grammar masks each
-row first and evaluates the tokens the grammar forces in one batch with the picked one (jump-forward), and a
-prompt-lookup draft with them (drafts.py).
+A backend supplies `step(ids, rows) -> logits`: evaluate `ids` after everything evaluated so far and return the
+logits of their last `rows` positions (writable float32 rows), and, for drafts, `rewind(n)`. The loop picks tokens
+(greedy, or temperature + top-p from a seeded generator), stops at end of turn or `max_tokens`, and under a tool
+grammar masks each row first and evaluates the tokens the grammar forces in one batch with the picked one
+(jump-forward), and a prompt-lookup draft with them (drafts.py).
 """
 
 from __future__ import annotations
