@@ -1,6 +1,6 @@
 """Prompt-lookup drafts: a tool call's argument values are mostly copied from the request (names, cities, numbers,
-dates), so while a call is inside a JSON string or number, the tokens that followed the answer's last few tokens
-in the prompt are a good guess of what comes next. The decoding loop (decode.py) evaluates such a draft in one
+dates), so while a call is inside a JSON string or number, the text that follows the value so far where the
+prompt holds it is a good guess of what comes next. The decoding loop (decode.py) evaluates such a draft in one
 batch and keeps the prefix the model agrees with: under greedy decoding the tokens are those it would have picked
 one at a time, in fewer forward passes.
 """
@@ -8,6 +8,7 @@ one at a time, in fewer forward passes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Sequence
 
 from edgefc.protocol.parse import TAGS
@@ -80,11 +81,12 @@ class PromptLookup:
     max_match: int = 32
     max_chars: int = 48
     scanner: JsonValueScanner = field(default_factory=JsonValueScanner)
-    _text: str = ""
     _held: list[int] = field(default_factory=list)  # tokens that end inside a character, fed once it is whole
 
-    def __post_init__(self) -> None:
-        self._text = self.detokenize(self.prompt)
+    @cached_property
+    def _text(self) -> str:
+        """The prompt's text, spelled once an answer first drafts (never for answers that reach no value)."""
+        return self.detokenize(self.prompt)
 
     def accept(self, tokens: Sequence[int]) -> None:
         """The answer grew by `tokens` (picked, forced or accepted from a draft)."""
