@@ -256,6 +256,13 @@ def test_what_each_tool_choice_takes(case: str, vocab: GrammarVocab, hf_tokenize
         assert taken == (key in takers), (case, key)
 
 
+def test_no_tools_under_auto_is_text_only(vocab: GrammarVocab, hf_tokenizer: Any) -> None:
+    grammar = tool_grammar([])  # BFCL's live_irrelevance offers none in some entries
+    assert grammar.names == () and tool_grammar(None).rules == grammar.rules
+    assert accepts_text(vocab, hf_tokenizer, grammar, "None of the provided tools can answer this question.")
+    assert not accepts_ids(vocab, grammar, call_tokens(vocab, [WEATHER], False))
+
+
 def test_whitespace_other_than_json_dumps_is_rejected(vocab: GrammarVocab, hf_tokenizer: Any) -> None:
     grammar = tool_grammar(TOOLS)
     tight = '<tool_call>\n{"name":"get_weather","arguments":{"city":"Tokyo"}}\n</tool_call>'

@@ -117,7 +117,7 @@ def _build(canonical_json: str, mode: Mode, function: str | None, parallel_tool_
         rule, notes = _tool_rule(index, name, functions[name]["parameters"])
         tool_rules.append(rule)
         warnings.extend(notes)
-    start = {"auto": "calls | TEXT", "none": "TEXT"}.get(mode, "calls")
+    start = {"auto": "calls | TEXT" if names else "TEXT", "none": "TEXT"}.get(mode, "calls")  # no tools: text
     lines = ["%llguidance {}", f"start: think? ({start})" if thinking else f"start: {start}"]
     if names:
         lines.append('calls: call ("\\n" call)* "\\n"?' if parallel_tool_calls else 'calls: call "\\n"?')
