@@ -169,3 +169,24 @@ def atomic_dir(final: str | Path, *, overwrite: bool = False) -> Iterator[Path]:
 def size_bytes(path: Path) -> int:
     """Bytes of a file, or of every file in a folder (an ONNX export with its external data)."""
     return path.stat().st_size if path.is_file() else sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def prune_lru(folder: Path, pattern: str, *, budget_bytes: int, max_files: int) -> list[Path]:
+    """Delete the least recently used (oldest mtime) files matching `pattern` in `folder` beyond `max_files` or
+    `budget_bytes`, the newest always kept; the deleted paths. A cache marks a hit with os.utime."""
+    found = []
+    for path in folder.glob(pattern):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # deleted by another process meanwhile
+        found.append((stat.st_mtime_ns, stat.st_size, path))
+    found.sort(reverse=True)
+    kept_bytes, removed = 0, []
+    for index, (_, size, path) in enumerate(found):
+        kept_bytes += size
+        if index > 0 and (index >= max_files or kept_bytes > budget_bytes):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+            kept_bytes -= size
+    return removed

@@ -19,10 +19,10 @@ LIBRARIES = ("edgefc", "torch", "transformers", "gguf", "llama-cpp-python", "opt
 MANIFEST_SUFFIX = ".manifest.json"
 
 
-def library_versions() -> dict[str, str | None]:
-    """Installed versions of the libraries an export depends on (None when absent)."""
+def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
+    """Installed versions of the libraries an export depends on, or of `names` (None when absent)."""
     out: dict[str, str | None] = {}
-    for name in LIBRARIES:
+    for name in names:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

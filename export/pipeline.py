@@ -2,10 +2,11 @@
 
 Every target is built under a temporary name beside its final one (fsutil's `.NAME.PID.RANDOM.partial`,
 which a concurrent run never removes), verified there against the source (transformers, float32) on the
-probe set, and renamed to its final name only when it passes its quant's gate. A failing file is deleted,
-or kept under a name that says so (failed_name) with keep_failed. The shared base (GGUF f16/bf16, ONNX fp32) is converted once;
-a manifest beside each file says where it came from and how it was checked. Third-party output goes to a
-log file beside the outputs.
+probe set (the source's side read from export/source_cache.py when an earlier run computed it), and renamed
+to its final name only when it passes its quant's gate. A failing file is deleted, or kept under a name that
+says so (failed_name) with keep_failed. The shared base (GGUF f16/bf16, ONNX fp32) is converted once; a
+manifest beside each file says where it came from and how it was checked. Third-party output goes to a log
+file beside the outputs.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ import os
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from edgefc.errors import EdgefcError
 from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
 from edgefc.export import probes as probe_set
+from edgefc.export import source_cache
 from edgefc.export.checkpoint import parameter_count
 from edgefc.export.gate import Gate, with_overrides
 from edgefc.export.manifest import folder_sha256, manifest_path, source_lineage, write_manifest
 from edgefc.export.quiet import chatter_to, transformers_quiet
-from edgefc.export.verify import ProbeResult, Verification, aggregate, compare, references, source_logits
+from edgefc.export.verify import ProbeResult, Reference, Verification, aggregate, compare
 from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
+from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.resolve import resolve
 from edgefc.progress import StepProgress, console, report, step_reporter
 from edgefc.protocol.render import ChatTemplate
@@ -189,15 +192,17 @@ class _Staged:
         return self._cm.__exit__(exc_type, exc, tb)
 
 
-def _fits(source: Any, cap: int) -> Callable[[probe_set.Probe], bool]:
-    return lambda probe: len(source.tokenize(source.render(probe.messages, probe.tools))) <= cap
+def _prompt_length(hf_dir: Path) -> Callable[[probe_set.Probe], int]:
+    """A probe's prompt length in the source's tokens, from its tokenizer and template alone (as
+    TransformersRuntime renders and tokenizes it), so drawing the probes loads no weights."""
+    tokenizer, template = load_tokenizer(hf_dir), ChatTemplate.from_hf_dir(hf_dir)
+    return lambda probe: len(tokenizer(template.render(probe.messages, probe.tools, add_generation_prompt=True),
+                                       add_special_tokens=False)["input_ids"])
 
 
-def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe], source: Any,
+def _verify(p: ExportPlan, staged: dict[str, Path], refs: Iterator[Reference], count: int,
             threads: int | None) -> dict[str, Verification]:
-    """Every staged file against the source, probe by probe: the source's side of a probe is computed once for
-    all of them."""
-    refs = references(source, probes)
+    """Every staged file against the source's references, probe by probe (all files open at once)."""
     rows: dict[str, list[ProbeResult]] = {quant: [] for quant in staged}
     with ExitStack() as stack:
         exported = {}
@@ -205,10 +210,9 @@ def _verify(p: ExportPlan, staged: dict[str, Path], probes: list[probe_set.Probe
             exported[quant] = runtime_class(p.format.runtime)(path, threads=threads)
             stack.callback(exported[quant].close)
         for ref in refs:
-            src = source_logits(source, ref)
             for quant, runtime in exported.items():
-                rows[quant].append(compare(src, runtime, ref))
-                report(f"verifying {quant}", len(rows[quant]), len(refs))
+                rows[quant].append(compare(runtime, ref))
+                report(f"verifying {quant}", len(rows[quant]), count)
     return {quant: aggregate(found) for quant, found in rows.items()}
 
 
@@ -222,9 +226,10 @@ def _warn_lineage(lineage: dict[str, Any] | None, source: Path) -> None:
 def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None = None, *, force: bool = False,
                verify: bool = True, threads: int | None = None, probe_limit: int | None = None,
                probe_seed: int = probe_set.DEFAULT_SEED, gate_overrides: dict[str, float] | None = None,
-               keep_failed: bool = False) -> list[ExportResult]:
+               keep_failed: bool = False, reuse_source: bool = True) -> list[ExportResult]:
     """Export `model` to `fmt` in each of `quants`, verify each against the source in its temporary place, and
-    publish (with a manifest) only what passes its gate; see ExportResult.passed for the verdicts."""
+    publish (with a manifest) only what passes its gate; see ExportResult.passed for the verdicts. The source's
+    side of the verification comes from export/source_cache.py unless `reuse_source` is False."""
     p = plan_export(model, fmt, quants, out, force=force)
     folder = next(iter(p.targets.values())).parent
     try:
@@ -235,6 +240,7 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
     lineage = source_lineage(p.source)
     _warn_lineage(lineage, p.source)
     gates = {q: with_overrides(p.format.quants[q].gate, gate_overrides or {}) for q in p.targets}
+    source_sha = folder_sha256(p.source)
     log = folder / f"{p.name}-{fmt}.export.log"
     log.write_text("", encoding="utf-8")
     verifications: dict[str, Verification] = {}
@@ -249,14 +255,15 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
         base = stage(folder / p.format.target_name(p.name, "base"))
         seconds = p.format.convert(p.source, {q: s.path for q, s in staged.items()}, base.path, step_reporter(fmt))
         if verify:
-            source = runtime_class("transformers")(p.source, threads=threads)
-            try:
-                probes = probe_set.draw(probe_limit, seed=probe_seed, fits=_fits(source, probe_set.TOKEN_CAP))
-                verifications = _verify(p, {q: s.path for q, s in staged.items()}, probes, source, threads)
-            finally:
-                source.close()
+            length = _prompt_length(p.source)
+            probes = probe_set.draw(probe_limit, seed=probe_seed,
+                                    fits=lambda probe: length(probe) <= probe_set.TOKEN_CAP)
+            refs = source_cache.references(probes, source_sha,
+                                           lambda: runtime_class("transformers")(p.source, threads=threads),
+                                           "transformers", source_cache.default_dir() if reuse_source else None)
+            verifications = _verify(p, {q: s.path for q, s in staged.items()}, refs, len(probes), threads)
         base_seconds = sum(v for k, v in seconds.items() if k.startswith("base-"))
-        record = {"source": {"model": str(model), "path": str(p.source), "sha256": folder_sha256(p.source),
+        record = {"source": {"model": str(model), "path": str(p.source), "sha256": source_sha,
                              "lineage": lineage},
                   "format": fmt,
                   "probes": {"count": len(probes), "seed": probe_seed, "token_cap": probe_set.TOKEN_CAP,

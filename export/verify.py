@@ -17,9 +17,8 @@ import numpy as np
 
 from edgefc.bfcl.stats import wilson
 from edgefc.export.probes import Probe
-from edgefc.progress import report
-from edgefc.protocol.parse import ParseResult
-from edgefc.runtimes.base import Generation, Runtime
+from edgefc.protocol.parse import ParseResult, parse
+from edgefc.runtimes.base import Runtime
 
 MAX_TOKENS = 64  # answer length compared: a call to a BFCL function fits
 POSITIONS = 16  # answer positions whose logits are compared
@@ -27,11 +26,18 @@ POSITIONS = 16  # answer positions whose logits are compared
 
 @dataclass(frozen=True)
 class Reference:
-    """What the source model did on one probe: its prompt tokens and greedy answer."""
+    """What the source model did on one probe: its prompt tokens, its greedy answer (tokens and text) and its
+    logits on the compared positions (the prompt's last and the answer's first POSITIONS - 1)."""
 
     probe: Probe
     prompt_tokens: list[int]
-    generation: Generation
+    tokens: list[int]
+    text: str
+    logits: np.ndarray
+
+    @property
+    def parsed(self) -> ParseResult:
+        return parse(self.text, self.probe.tools)  # as Runtime.generate parsed it
 
 
 @dataclass(frozen=True)
@@ -68,14 +74,15 @@ class Verification:
         return asdict(self)
 
 
-def references(source: Runtime, probes: list[Probe], *, max_tokens: int = MAX_TOKENS) -> list[Reference]:
-    """The source model's greedy answers to the probes (computed once, shared by every export)."""
-    out = []
-    for probe in probes:
-        gen = source.generate(probe.messages, probe.tools, max_tokens=max_tokens)
-        out.append(Reference(probe, source.tokenize(gen.prompt), gen))
-        report(f"source answers ({len(probes)} probes)", len(out), len(probes))
-    return out
+def reference(source: Runtime, probe: Probe, *, max_tokens: int = MAX_TOKENS,
+              positions: int = POSITIONS) -> Reference:
+    """The source's greedy answer to one probe and its logits on the compared positions (computed once per probe
+    and source, shared by every export compared to it; see export/source_cache.py)."""
+    gen = source.generate(probe.messages, probe.tools, max_tokens=max_tokens)
+    prompt_tokens = source.tokenize(gen.prompt)
+    answer = gen.tokens[: positions - 1]
+    logits = source.logits(prompt_tokens + answer, len(answer) + 1)
+    return Reference(probe, prompt_tokens, list(gen.tokens), gen.text, np.asarray(logits, dtype=np.float32))
 
 
 def _kl(p_logits: np.ndarray, q_logits: np.ndarray) -> np.ndarray:
@@ -95,20 +102,14 @@ def _same_answer(a: ParseResult, b: ParseResult) -> bool:
     return a.kind == b.kind and sorted(map(key, a.calls)) == sorted(map(key, b.calls))
 
 
-def source_logits(source: Runtime, ref: Reference, *, positions: int = POSITIONS) -> np.ndarray:
-    """The source's logits on the compared positions of one probe: its prompt and first answer tokens (computed
-    once per probe, shared by every export compared to it)."""
-    answer = ref.generation.tokens[: positions - 1]
-    return source.logits(ref.prompt_tokens + answer, len(answer) + 1)
-
-
-def compare(src: np.ndarray, exported: Runtime, ref: Reference, *, max_tokens: int = MAX_TOKENS) -> ProbeResult:
-    """Score one probe: the export's logits on the tokens `src` (source_logits) was computed on, then its own
-    answer."""
+def compare(exported: Runtime, ref: Reference, *, max_tokens: int = MAX_TOKENS) -> ProbeResult:
+    """Score one probe: the export's logits on the tokens the source's were computed on, then its own answer."""
+    src = ref.logits
     last = src.shape[0]
-    tokens = ref.prompt_tokens + ref.generation.tokens[: last - 1]
+    tokens = ref.prompt_tokens + ref.tokens[: last - 1]
     exp = exported.logits(tokens, last)
     gen = exported.generate(ref.probe.messages, ref.probe.tools, max_tokens=max_tokens)
+    source_parsed = ref.parsed
     return ProbeResult(
         id=ref.probe.id,
         category=ref.probe.category,
@@ -117,9 +118,9 @@ def compare(src: np.ndarray, exported: Runtime, ref: Reference, *, max_tokens: i
         kl_mean=float(_kl(src, exp).mean()),
         greedy_agreement=float((src.argmax(-1) == exp.argmax(-1)).mean()),
         same_prompt_tokens=exported.tokenize(gen.prompt) == ref.prompt_tokens,
-        source_kind=ref.generation.parsed.kind,
+        source_kind=source_parsed.kind,
         export_kind=gen.parsed.kind,
-        calls_agree=_same_answer(ref.generation.parsed, gen.parsed),
+        calls_agree=_same_answer(source_parsed, gen.parsed),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -19,6 +20,17 @@ def _one_torch_thread() -> None:
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _source_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Exports keep their source references in a folder of this session's, never in the user's cache."""
+    from edgefc.export import source_cache
+
+    folder = tmp_path_factory.mktemp("source-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(source_cache, "default_dir", lambda: folder)
+        yield folder
 
 
 @pytest.fixture(scope="session")

@@ -76,10 +76,10 @@ def test_verification_happens_before_the_rename(tiny_qwen3_256: Path, tmp_path: 
     seen: list[Path] = []
     real_compare = pipeline.compare
 
-    def spy(src: Any, exported: Any, ref: Any) -> Any:
+    def spy(exported: Any, ref: Any) -> Any:
         seen.append(Path(exported.path))
         assert not (tmp_path / f"{tiny_qwen3_256.name}-f16.gguf").exists()
-        return real_compare(src, exported, ref)
+        return real_compare(exported, ref)
 
     monkeypatch.setattr(pipeline, "compare", spy)
     [result] = run_export(tiny_qwen3_256, "gguf", ["f16"], tmp_path, threads=1, probe_limit=2)

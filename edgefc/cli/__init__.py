@@ -366,6 +366,9 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
                                               "kl=0.05,greedy=0.9,calls=0.8 (any subset)."),
            keep_failed: bool = typer.Option(False, "--keep-failed", help="Keep a file that fails its gate, "
                                             "named NAME-FAILED."),
+           reuse_source: bool = typer.Option(True, "--reuse-source/--fresh-source", help="Read the source's "
+                                             "answers to the probes from earlier runs (cached by content hash), "
+                                             "or compute them again."),
            threads: Optional[int] = ThreadsOpt,
            as_json: bool = JsonOpt) -> None:
     """Export to GGUF or ONNX, quantize, verify against the source, and publish (with a manifest) only the files
@@ -375,7 +378,8 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
 
     quants = [q.strip() for item in quant or [] for q in item.split(",") if q.strip()]
     results = run_export(model, fmt, quants, output, force=force, verify=verify, threads=threads,
-                         probe_limit=probes, gate_overrides=parse_gate(gate), keep_failed=keep_failed)
+                         probe_limit=probes, gate_overrides=parse_gate(gate), keep_failed=keep_failed,
+                         reuse_source=reuse_source)
     if as_json:
         print_json([r.row() for r in results])
     else:

@@ -22,7 +22,7 @@ import struct
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from edgefc.fsutil import atomic_file, write_json
+from edgefc.fsutil import atomic_file, prune_lru, write_json
 from edgefc.models.store import cache_dir
 
 MAGIC = b"EDGEFC-PREFIX-STATE\x01"
@@ -157,21 +157,5 @@ def discard(path: Path) -> None:
 
 
 def prune(folder: Path, *, budget_bytes: int = BUDGET_BYTES, max_files: int = MAX_FILES) -> list[Path]:
-    """Delete the least recently used state files beyond `max_files` or `budget_bytes` (the newest is always
-    kept); the deleted paths."""
-    found = []
-    for path in folder.glob(f"*{SUFFIX}"):
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        found.append((stat.st_mtime_ns, stat.st_size, path))
-    found.sort(reverse=True)
-    kept_bytes, removed = 0, []
-    for index, (_, size, path) in enumerate(found):
-        kept_bytes += size
-        if index > 0 and (index >= max_files or kept_bytes > budget_bytes):
-            discard(path)
-            removed.append(path)
-            kept_bytes -= size
-    return removed
+    """Delete the least recently used state files beyond `max_files` or `budget_bytes`; the deleted paths."""
+    return prune_lru(folder, f"*{SUFFIX}", budget_bytes=budget_bytes, max_files=max_files)
