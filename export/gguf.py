@@ -252,8 +252,9 @@ def write_gguf(hf_dir: Path, out: Path, quant: str, *, progress: Progress | None
     writer.close()
 
 
-def llama_quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> None:
-    """Make a quantized GGUF from a float one with llama.cpp's own quantizer."""
+def llama_quantize(src: Path, dst: Path, quant: str, *, threads: int = 0, requantize: bool = False) -> None:
+    """Make a quantized GGUF from a float one with llama.cpp's own quantizer (`requantize`: from a quantized one,
+    as llama-quantize --allow-requantize does)."""
     llama_cpp = require("llama_cpp")
     q = GGUF_QUANTS[quant]
     if not q.by_llama_cpp:
@@ -261,6 +262,7 @@ def llama_quantize(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Non
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{q.ftype}")
     params.nthread = threads
+    params.allow_requantize = requantize
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if rc != 0:
         raise EdgefcError(f"llama.cpp could not quantize {src.name} to {quant} (code {rc}; is the disk full?)")

@@ -52,7 +52,21 @@ class AdapterOf:
         return f"{self.base} + adapter"
 
 
-Source = Union[WheelParts, HubRepo, AdapterOf]
+@dataclass(frozen=True)
+class BuiltFrom:
+    """Another catalog model's GGUF requantized on first use by llama.cpp's own quantizer and kept in the cache
+    only once it passes its quant's gate against that GGUF on `probes` verification probes
+    (edgefc.models.build)."""
+
+    base: str  # catalog name of a GGUF model pinned by SHA-256
+    quant: str  # a GGUF quant llama.cpp makes (export/gguf.py: GGUF_QUANTS)
+    probes: int = 24
+
+    def describe(self) -> str:
+        return f"{self.base} as {self.quant}, built on first use"
+
+
+Source = Union[WheelParts, HubRepo, AdapterOf, BuiltFrom]
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,15 @@ CATALOG: dict[str, ModelEntry] = {
                 sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
                 size=491_400_064,
             ),
+        ),
+        ModelEntry(
+            name="qwen2.5-coder-0.5b-instruct-q4_0",
+            description="Qwen2.5-Coder-0.5B-Instruct requantized to Q4_0 by llama.cpp on first use, verified "
+                        "against the Q4_K_M",
+            format="gguf",
+            params="0.5B",
+            quant="Q4_0",
+            source=BuiltFrom("qwen2.5-coder-0.5b-instruct", "q4_0"),
         ),
         ModelEntry(
             name="qwen2.5-coder-1.5b-instruct",

