@@ -183,3 +183,25 @@ def agent_latency(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name 
         print_json(result)
         return
     out.print(text_table(result), highlight=False)
+
+
+@bench_app.command("speed")
+def speed(old: str = typer.Option(DEFAULT_MODEL, "--old", help="The file the default was before."),
+          new: str = typer.Option(DEFAULT_MODEL, "--new", help="The default now (its agent turns are timed)."),
+          onnx: Optional[Path] = typer.Option(None, "--onnx", help="An ONNX folder exported by edgefc: its "
+                                              "prefill with logits at the last position vs every position."),
+          export_source: Optional[str] = typer.Option(None, "--export-source", help="Time a first export of this "
+                                                      "model (q4_K_M, in a new cache) and a second (q4_0)."),
+          probes: Optional[int] = typer.Option(None, "--probes", min=1, help="The exports' probes (default all)."),
+          threads: int = typer.Option(2, "--threads", "-t", min=1),
+          repeats: int = typer.Option(3, "--repeats", min=1),
+          as_json: bool = JsonOpt) -> None:
+    """The speed figures side by side in one run: agent turns with drafts on and off, old and new default files,
+    ONNX prefill before and after logits_to_keep, first and second export (figures only: it asserts nothing)."""
+    from edgefc.bench.speed import measure, text_table
+
+    result = measure(old, new, str(onnx) if onnx else None, export_source, threads, repeats, probes)
+    if as_json:
+        print_json(result)
+        return
+    out.print(text_table(result), highlight=False)

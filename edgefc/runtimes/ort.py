@@ -31,6 +31,9 @@ class OnnxRuntime(Runtime):
     name = "onnxruntime"
     format = "onnx"
     keeps_prefix_state = True
+    # A setting: logits at every evaluated position, as graphs without LOGITS_TO_KEEP compute them (what
+    # `edgefc bench speed` measures against).
+    all_logits: bool = False
 
     def __init__(self, path: Path, threads: int | None = None):
         ort = require("onnxruntime", "onnx")
@@ -78,7 +81,7 @@ class OnnxRuntime(Runtime):
         n = len(ids)
         feed: dict[str, np.ndarray] = {"input_ids": np.array([ids], dtype=np.int64)}
         if LOGITS_TO_KEEP in self.input_names:
-            feed[LOGITS_TO_KEEP] = np.array([keep], dtype=np.int64)
+            feed[LOGITS_TO_KEEP] = np.array([0 if self.all_logits else keep], dtype=np.int64)
         if "attention_mask" in self.input_names:
             feed["attention_mask"] = np.ones((1, start + n), dtype=np.int64)
         if "position_ids" in self.input_names:
