@@ -1,6 +1,7 @@
 """A catalog model built on first use (catalog.BuiltFrom): requantized from its base by llama.cpp, verified against
 it with its gate, published atomically with a manifest, reused afterwards, and made again when its manifest or its
-base's bytes do not match; one that fails its gate is not kept."""
+base's bytes do not match; one that fails its gate is not kept, its base runs instead, and the failure is
+remembered."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from edgefc.errors import ModelError
 from edgefc.export import gguf as gguf_export
 from edgefc.export.manifest import manifest_path
 from edgefc.models import build, catalog, store
@@ -99,10 +99,17 @@ def test_only_a_file_matching_its_passing_manifest_is_a_build(tmp_path: Path, da
     assert not build.is_built(path, "a" * 64)
 
 
-def test_a_build_that_fails_its_gate_is_not_kept(catalog_with_tiny: catalog.ModelEntry, tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=f"q8_0 build of {BASE} failed its gate .*use --model {BASE}"):
-        resolve(BUILT)
-    assert list((tmp_path / "models" / BUILT).iterdir()) == []
+def test_a_build_that_fails_its_gate_is_not_kept_and_its_base_runs(catalog_with_tiny: catalog.ModelEntry,
+                                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    made = _quantizations(monkeypatch)
+    model = resolve(BUILT)  # random tiny weights fail the q8_0 gate
+    assert (model.name, model.path) == (BASE, tmp_path / "models" / BASE / "tiny.gguf")
+    assert f"q8_0 build of {BASE} failed its gate" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "models" / BUILT).iterdir()] == [f"{BUILT}.failed.json"]
+    assert resolve(BUILT).name == BASE and made == ["q8_0"]  # remembered: not built and verified again
+    with pytest.raises(build.BuildFailed, match="failed its gate"):
+        store.fetch(catalog_with_tiny)
 
 
 def test_an_interrupted_build_leaves_nothing(catalog_with_tiny: catalog.ModelEntry, tmp_path: Path,

@@ -23,6 +23,36 @@ from edgefc.progress import console, report
 RUNTIME = "llamacpp"
 
 
+class BuildFailed(ModelError):
+    """A build failed its gate against its base (now, or before with the same base and llama.cpp)."""
+
+    def __init__(self, message: str, base: str):
+        super().__init__(message)
+        self.base = base
+
+
+def _failure_path(entry: ModelEntry, folder: Path) -> Path:
+    return folder / f"{entry.name}.failed.json"
+
+
+def _quantizer() -> str | None:
+    from edgefc.export.manifest import library_versions
+
+    return library_versions(("llama-cpp-python",))["llama-cpp-python"]
+
+
+def failed_before(entry: ModelEntry, folder: Path, base_sha: str) -> str | None:
+    """Why the build failed its gate before, when it was made from the same base bytes by the same llama.cpp
+    (a new llama.cpp tries again); None otherwise."""
+    try:
+        record = json.loads(_failure_path(entry, folder).read_text(encoding="utf-8"))
+        if record["base_sha256"] == base_sha and record["llama_cpp_python"] == _quantizer():
+            return str(record["message"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def built_path(entry: ModelEntry, folder: Path) -> Path:
     """Where the build of `entry` lives in its cache folder."""
     return folder / f"{entry.name}.gguf"
@@ -51,14 +81,15 @@ def base_sha256(spec: BuiltFrom) -> str:
 def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | None = None,
           gate_overrides: dict[str, float] | None = None) -> Path:
     """Requantize the base GGUF into `folder` as `entry` says, verify it against the base, publish it with its
-    manifest; a file that fails its gate is deleted and named in a one-sentence ModelError."""
+    manifest. A file that fails its gate is deleted and the failure remembered beside it (BuildFailed, now and on
+    later calls with the same base and llama.cpp)."""
     from edgefc.export import probes as probe_set
     from edgefc.export import source_cache
     from edgefc.export.gate import with_overrides
     from edgefc.export.gguf import GGUF_QUANTS, llama_quantize
     from edgefc.export.manifest import write_manifest
     from edgefc.export.verify import aggregate, compare
-    from edgefc.fsutil import atomic_file, ensure_free_space, size_bytes
+    from edgefc.fsutil import atomic_file, ensure_free_space, size_bytes, write_json
     from edgefc.runtimes import runtime_class
 
     spec = entry.source
@@ -68,6 +99,9 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
     base_sha = base_sha256(spec)
     quant = GGUF_QUANTS[spec.quant]
     final = built_path(entry, folder)
+    known = failed_before(entry, folder, base_sha)
+    if known:
+        raise BuildFailed(known, base.name)
     folder.mkdir(parents=True, exist_ok=True)
     ensure_free_space(folder, base_path.stat().st_size, f"building {entry.name}")
     gate = with_overrides(quant.gate, gate_overrides or {})
@@ -93,8 +127,10 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
         failures = gate.judge(verification.kl_mean, verification.greedy_agreement,
                               verification.tool_call_agreement, verification.prompt_mismatches)
         if failures:
-            raise ModelError(f"the {spec.quant} build of {base.name} failed its gate against it ({'; '.join(failures)}"
-                             f"); use --model {base.name}")
+            message = f"the {spec.quant} build of {base.name} failed its gate against it ({'; '.join(failures)})"
+            write_json(_failure_path(entry, folder), {"base_sha256": base_sha, "llama_cpp_python": _quantizer(),
+                                                      "message": message, "verification": verification.to_dict()})
+            raise BuildFailed(message, base.name)
         record: dict[str, Any] = {
             "source": {"model": base.name, "path": str(base_path), "sha256": base_sha},
             "format": "gguf", "quant": spec.quant, "method": {**quant.method, "requantized": True},

@@ -9,6 +9,7 @@ from pathlib import Path
 from edgefc.errors import ModelError
 from edgefc.models import catalog
 from edgefc.models.store import cache_dir, fetch, fetch_hub
+from edgefc.progress import console
 
 FORMATS = ("gguf", "onnx", "hf")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -57,8 +58,7 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
     entry = catalog.lookup(ref_str)
     path = Path(ref_str).expanduser()
     if entry is not None:
-        adapter = _checked_adapter(entry)
-        model = LocalModel(fetch(entry), entry.format, entry.name, adapter)
+        model = _catalog_model(entry)
     elif path.exists():
         model = _local(path)
     elif _looks_local(ref_str, path):
@@ -71,6 +71,19 @@ def resolve(ref: str | Path, *, want: str | None = None) -> LocalModel:
             f"'{ref_str}' is not a catalog model (see `edgefc models`), an existing file or folder, or a hub ID"
         )
     return model if want in (None, model.format) else _convert(model, want)
+
+
+def _catalog_model(entry: catalog.ModelEntry) -> LocalModel:
+    """A catalog entry on disk; a build that fails its gate on this machine gives its base, with a warning."""
+    from edgefc.models.build import BuildFailed
+
+    adapter = _checked_adapter(entry)
+    try:
+        return LocalModel(fetch(entry), entry.format, entry.name, adapter)
+    except BuildFailed as exc:
+        base = catalog.get(exc.base)
+        console.print(f"[yellow]warning:[/] {exc}; running {base.name} instead", highlight=False)
+        return LocalModel(fetch(base), base.format, base.name)
 
 
 def _checked_adapter(entry: catalog.ModelEntry) -> Path | None:
