@@ -84,13 +84,10 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
     manifest. A file that fails its gate is deleted and the failure remembered beside it (BuildFailed, now and on
     later calls with the same base and llama.cpp)."""
     from edgefc.export import probes as probe_set
-    from edgefc.export import source_cache
     from edgefc.export.gate import with_overrides
     from edgefc.export.gguf import GGUF_QUANTS, llama_quantize
     from edgefc.export.manifest import write_manifest
-    from edgefc.export.verify import aggregate, compare
     from edgefc.fsutil import atomic_file, ensure_free_space, size_bytes, write_json
-    from edgefc.runtimes import runtime_class
 
     spec = entry.source
     if not isinstance(spec, BuiltFrom):
@@ -105,25 +102,12 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
     folder.mkdir(parents=True, exist_ok=True)
     ensure_free_space(folder, base_path.stat().st_size, f"building {entry.name}")
     gate = with_overrides(quant.gate, gate_overrides or {})
-    llama = runtime_class(RUNTIME)
     with atomic_file(final) as tmp:
         started = time.perf_counter()
         with console.status(f"building {entry.name} from {base_path.name} with llama.cpp (once)"):
             llama_quantize(base_path, tmp, spec.quant, requantize=True)
         seconds = time.perf_counter() - started
-        exported = llama(tmp, threads=threads)
-        try:
-            probes = probe_set.draw(spec.probes, fits=lambda probe: len(exported.tokenize(
-                exported.render(probe.messages, probe.tools))) <= probe_set.TOKEN_CAP)
-            refs = source_cache.references(probes, base_sha, lambda: llama(base_path, threads=threads), RUNTIME,
-                                           source_cache.default_dir())
-            rows = []
-            for ref in refs:
-                rows.append(compare(exported, ref))
-                report(f"verifying {entry.name}", len(rows), len(probes))
-        finally:
-            exported.close()
-        verification = aggregate(rows)
+        verification, probes = _verify(entry.name, tmp, base_path, base_sha, spec.probes, threads)
         failures = gate.judge(verification.kl_mean, verification.greedy_agreement,
                               verification.tool_call_agreement, verification.prompt_mismatches)
         if failures:
@@ -135,7 +119,32 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
             "source": {"model": base.name, "path": str(base_path), "sha256": base_sha},
             "format": "gguf", "quant": spec.quant, "method": {**quant.method, "requantized": True},
             "path": final.name, "size_bytes": size_bytes(tmp), "seconds": round(seconds, 2),
-            "probes": {"count": len(probes), "seed": probe_set.DEFAULT_SEED, "reference": RUNTIME},
+            "probes": {"count": probes, "seed": probe_set.DEFAULT_SEED, "reference": RUNTIME},
             "gate": asdict(gate), "passed": True, "failures": [], "verification": verification.to_dict()}
         write_manifest(final, record)
     return final
+
+
+def _verify(name: str, path: Path, base_path: Path, base_sha: str, count: int,
+            threads: int | None) -> tuple[Any, int]:
+    """The file at `path` against its base on the first `count` probes (the base's side from the source cache);
+    the Verification and the number of probes."""
+    from edgefc.export import probes as probe_set
+    from edgefc.export import source_cache
+    from edgefc.export.verify import aggregate, compare
+    from edgefc.runtimes import runtime_class
+
+    llama = runtime_class(RUNTIME)
+    exported = llama(path, threads=threads)
+    try:
+        probes = probe_set.draw(count, fits=lambda probe: len(exported.tokenize(
+            exported.render(probe.messages, probe.tools))) <= probe_set.TOKEN_CAP)
+        refs = source_cache.references(probes, base_sha, lambda: llama(base_path, threads=threads), RUNTIME,
+                                       source_cache.default_dir())
+        rows = []
+        for ref in refs:
+            rows.append(compare(exported, ref))
+            report(f"verifying {name}", len(rows), len(probes))
+    finally:
+        exported.close()
+    return aggregate(rows), len(probes)
