@@ -190,3 +190,12 @@ def prune_lru(folder: Path, pattern: str, *, budget_bytes: int, max_files: int) 
             removed.append(path)
             kept_bytes -= size
     return removed
+
+
+def mark_used(path: Path) -> None:
+    """A cache hit: move `path`'s mtime to now so prune_lru keeps it longest (a file another process pruned
+    meanwhile is fine: what was read from it is still good)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass

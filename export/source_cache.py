@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from contextlib import ExitStack
 from functools import cache
@@ -25,7 +24,7 @@ import numpy as np
 from edgefc.export.manifest import library_versions
 from edgefc.export.probes import Probe
 from edgefc.export.verify import MAX_TOKENS, POSITIONS, Reference, reference
-from edgefc.fsutil import atomic_file, prune_lru
+from edgefc.fsutil import atomic_file, mark_used, prune_lru
 from edgefc.models.store import cache_dir
 from edgefc.runtimes.base import Runtime
 
@@ -99,10 +98,7 @@ def load(folder: Path, key: dict[str, Any], probe: Probe) -> Reference | None:
     if ref.logits.ndim != 2 or not 1 <= ref.logits.shape[0] <= min(key["positions"], len(ref.tokens) + 1):
         path.unlink(missing_ok=True)
         return None
-    try:
-        os.utime(path)  # recently used: pruning keeps it longest
-    except OSError:
-        pass  # pruned by another process meanwhile: what was read is still good
+    mark_used(path)
     return ref
 
 

@@ -22,7 +22,7 @@ import struct
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from edgefc.fsutil import atomic_file, prune_lru, write_json
+from edgefc.fsutil import atomic_file, mark_used, prune_lru, write_json
 from edgefc.models.store import cache_dir
 
 MAGIC = b"EDGEFC-PREFIX-STATE\x01"
@@ -126,10 +126,7 @@ def read_state(path: Path, key: dict[str, str], tokens: list[int]) -> bytearray 
     if payload is None:
         discard(path)
         return None
-    try:
-        os.utime(path)  # recently used: pruning keeps it longest
-    except OSError:
-        pass  # pruned by another process meanwhile: the payload read is still good
+    mark_used(path)
     return payload
 
 
