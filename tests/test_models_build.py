@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from edgefc.errors import EdgefcError
 from edgefc.export import gguf as gguf_export
 from edgefc.export.manifest import manifest_path
 from edgefc.models import build, catalog, store
@@ -110,6 +111,17 @@ def test_a_build_that_fails_its_gate_is_not_kept_and_its_base_runs(catalog_with_
     assert resolve(BUILT).name == BASE and made == ["q8_0"]  # remembered: not built and verified again
     with pytest.raises(build.BuildFailed, match="failed its gate"):
         store.fetch(catalog_with_tiny)
+
+
+def test_a_build_that_cannot_be_verified_is_not_kept_nor_remembered(catalog_with_tiny: catalog.ModelEntry,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise EdgefcError("the BFCL wheel is not cached and PyPI is unreachable")
+
+    monkeypatch.setattr("edgefc.export.probes.draw", offline)
+    assert resolve(BUILT).name == BASE
+    assert list((tmp_path / "models" / BUILT).iterdir()) == []  # nothing kept, no failure remembered
 
 
 def test_an_interrupted_build_leaves_nothing(catalog_with_tiny: catalog.ModelEntry, tmp_path: Path,

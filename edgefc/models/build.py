@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from edgefc.errors import ModelError
+from edgefc.errors import EdgefcError, ModelError
 from edgefc.models.catalog import BuiltFrom, ModelEntry, WheelParts, get
 from edgefc.progress import console, report
 
@@ -107,7 +107,11 @@ def build(entry: ModelEntry, base_path: Path, folder: Path, *, threads: int | No
         with console.status(f"building {entry.name} from {base_path.name} with llama.cpp (once)"):
             llama_quantize(base_path, tmp, spec.quant, requantize=True)
         seconds = time.perf_counter() - started
-        verification, probes = _verify(entry.name, tmp, base_path, base_sha, spec.probes, threads)
+        try:
+            verification, probes = _verify(entry.name, tmp, base_path, base_sha, spec.probes, threads)
+        except EdgefcError as exc:  # e.g. offline without BFCL's wheel: unverified, so not kept; tried again later
+            raise BuildFailed(f"the {spec.quant} build of {base.name} could not be verified ({exc})", base.name) \
+                from exc
         failures = gate.judge(verification.kl_mean, verification.greedy_agreement,
                               verification.tool_call_agreement, verification.prompt_mismatches)
         if failures:
