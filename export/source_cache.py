@@ -12,6 +12,7 @@ corrupted or written for another key reads as None and is deleted; the folder is
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import zipfile
 from contextlib import ExitStack
@@ -31,9 +32,9 @@ from edgefc.runtimes.base import Runtime
 SUFFIX = ".npz"
 BUDGET_BYTES = 3 << 30  # about 2.5 full probe sets of a 152K-vocabulary model
 MAX_FILES = 4096
-# The code a reference depends on (protocol, decoding, the transformers runtime, verification): a change misses.
-CODE = ("edgefc/protocol", "edgefc/runtimes/base.py", "edgefc/runtimes/decode.py", "edgefc/runtimes/drafts.py",
-        "edgefc/runtimes/hf.py", "edgefc/runtimes/llamacpp.py", "export/verify.py")
+# The code a reference depends on (protocol, decoding, the runtimes, verification): a change misses.
+CODE = ("edgefc.protocol", "edgefc.runtimes.base", "edgefc.runtimes.decode", "edgefc.runtimes.drafts",
+        "edgefc.runtimes.hf", "edgefc.runtimes.llamacpp", "edgefc.export.verify")
 LIBRARIES = ("torch", "transformers", "tokenizers", "llguidance", "llama-cpp-python", "numpy")
 
 
@@ -44,13 +45,15 @@ def default_dir() -> Path:
 
 @cache
 def code_sha256() -> str:
-    """One hash over the source files of the code that computes a reference (CODE)."""
-    root = Path(__file__).resolve().parent.parent
+    """One hash over the source files of the modules that compute a reference (CODE), wherever they are
+    installed (a checkout, an editable install or a wheel)."""
     digest = hashlib.sha256()
-    for item in CODE:
-        path = root / item
-        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
-            digest.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    for name in CODE:
+        module = importlib.import_module(name)
+        origin = Path(module.__file__ or "")
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for f in files:
+            digest.update(f"{name}:{f.relative_to(origin.parent)}".encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()
 
 

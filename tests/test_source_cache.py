@@ -115,7 +115,14 @@ def test_a_damaged_file_is_deleted_and_reads_as_a_miss(tmp_path: Path, damage: s
     assert not path.exists()
 
 
-def test_the_code_a_reference_depends_on_is_hashed() -> None:
-    root = Path(source_cache.__file__).resolve().parent.parent
-    assert all((root / item).exists() for item in source_cache.CODE)
-    assert len(source_cache.code_sha256()) == 64
+def test_the_code_a_reference_depends_on_is_hashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    before = source_cache.code_sha256()
+    assert len(before) == 64
+    for name in source_cache.CODE:
+        assert Path(importlib.import_module(name).__file__ or "").is_file(), name
+    source_cache.code_sha256.cache_clear()
+    monkeypatch.setattr(source_cache, "CODE", source_cache.CODE[:-1])
+    assert source_cache.code_sha256() != before
+    source_cache.code_sha256.cache_clear()

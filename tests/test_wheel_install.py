@@ -1,4 +1,5 @@
-"""A non-editable install (`pip install .`, a built wheel) ships what edgefc reads at run time: the probe set.
+"""A non-editable install (`pip install .`, a built wheel) ships what edgefc reads at run time: the probe set, and
+the source files the verification cache hashes.
 
 .ci/run builds the wheel, installs it into .venv-wheel and sets $EDGEFC_WHEEL_PYTHON; without it the test
 skips locally, and fails under CI.
@@ -18,8 +19,9 @@ CHECK = """
 import json
 from importlib import resources
 import edgefc
+from edgefc.export.source_cache import code_sha256
 probes = json.loads(resources.files("edgefc.export").joinpath("probes.json").read_text(encoding="utf-8"))
-print(json.dumps({"edgefc": edgefc.__file__, "probes": len(probes["probes"])}))
+print(json.dumps({"edgefc": edgefc.__file__, "probes": len(probes["probes"]), "code_sha256": code_sha256()}))
 """
 
 
@@ -36,4 +38,4 @@ def test_wheel_install_ships_the_probe_set() -> None:
     installed = Path(found["edgefc"]).resolve()
     assert installed.parent != (ROOT / "edgefc").resolve(), "edgefc came from the source tree, not the wheel"
     assert "site-packages" in installed.parts
-    assert found["probes"] >= 10
+    assert found["probes"] >= 10 and len(found["code_sha256"]) == 64
