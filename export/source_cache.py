@@ -57,12 +57,18 @@ def code_sha256() -> str:
     return digest.hexdigest()
 
 
+@cache
+def _libraries() -> dict[str, str | None]:
+    """The versions of LIBRARIES, read once a process (probe_key runs once a probe)."""
+    return library_versions(LIBRARIES)
+
+
 def probe_key(source_sha256: str, probe: Probe, *, runtime: str = "transformers", max_tokens: int = MAX_TOKENS,
               positions: int = POSITIONS) -> dict[str, Any]:
     """Everything one reference depends on, as plain data: the source's content and the runtime that ran it."""
     return {"source_sha256": source_sha256, "runtime": runtime, "messages": probe.messages, "tools": probe.tools,
             "max_tokens": max_tokens, "positions": positions, "code_sha256": code_sha256(),
-            "libraries": library_versions(LIBRARIES)}
+            "libraries": _libraries()}
 
 
 def path_for(folder: Path, key: dict[str, Any]) -> Path:
