@@ -20,6 +20,7 @@ from rich.table import Table
 from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, read_jsonl, variants
 from edgefc.bench.summary import BenchSummary, BfclBlock, ModelSummary
 from edgefc.bfcl.categories import names
+from edgefc.bfcl.stats import DEFAULT_WITHIN
 from edgefc.fsutil import subplots, write_json, write_png, write_text
 from edgefc.tables import Section, fmt, to_markdown, to_rich
 
@@ -91,10 +92,11 @@ def latest_rows(rows: Iterable[dict[str, Any]], models: list[str],
     return by_model
 
 
-def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> BenchSummary:
+def build_summary(out: Path, meta: dict[str, Any], planned: set[str],
+                  within: float = DEFAULT_WITHIN) -> BenchSummary:
     """The summary of a run folder, also written as its summary.json: per variant latency and BFCL on the planned
     entries, plus deltas against each variant's base (BFCL deltas paired entry by entry, with bootstrap
-    intervals)."""
+    intervals and the one-sided loss bound that certifies `within` points or not)."""
     from edgefc.bench.agent.score import agent_block
 
     latency = json.loads((out / LATENCY).read_text()) if (out / LATENCY).is_file() else {}
@@ -107,7 +109,7 @@ def build_summary(out: Path, meta: dict[str, Any], planned: set[str]) -> BenchSu
                            agent_block(agent_rows[v.label]) if agent_rows.get(v.label) else None) for v in runs]
     settings = {k: v for k, v in meta.items() if k != "models"}  # the variants' summaries take the list's place
     summary = BenchSummary(settings, models, _deltas(models, delta_pairs(runs), bfcl_rows, agent_rows,
-                                                     meta.get("seed", 0)))
+                                                     meta.get("seed", 0), within))
     write_json(out / "summary.json", summary.to_dict())
     return summary
 
@@ -143,8 +145,9 @@ def headline(model: ModelSummary) -> dict[str, float | None]:
 
 
 def _deltas(models: list[ModelSummary], pairs: list[tuple[str, str]], bfcl_rows: dict[str, list[dict[str, Any]]],
-            agent_rows: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
-    """Each pair's other minus base: headline differences, and BFCL and agent deltas paired on common entries."""
+            agent_rows: dict[str, list[dict[str, Any]]], seed: int, within: float) -> list[dict[str, Any]]:
+    """Each pair's other minus base: headline differences, and BFCL and agent deltas paired on common entries
+    (BFCL's with the bound that certifies `within` points or not)."""
     from edgefc.bench.agent.score import agent_paired
     from edgefc.bfcl.stats import paired_deltas
 
@@ -154,10 +157,11 @@ def _deltas(models: list[ModelSummary], pairs: list[tuple[str, str]], bfcl_rows:
         base, h = headline(by_label[base_label]), headline(by_label[label])
         delta = {"model": label, "against": base_label,
                  **{k: (h[k] - base[k]) if h[k] is not None and base[k] is not None else None for k in h}}
-        for key, rows, paired in (("bfcl_paired", bfcl_rows, paired_deltas),
-                                  ("agent_paired", agent_rows, agent_paired)):
-            both = rows.get(base_label) and rows.get(label)
-            delta[key] = paired(rows[base_label], rows[label], seed=seed) if both else None
+        both = bfcl_rows.get(base_label) and bfcl_rows.get(label)
+        delta["bfcl_paired"] = paired_deltas(bfcl_rows[base_label], bfcl_rows[label], seed=seed,
+                                             within=within) if both else None
+        both = agent_rows.get(base_label) and agent_rows.get(label)
+        delta["agent_paired"] = agent_paired(agent_rows[base_label], agent_rows[label], seed=seed) if both else None
         out.append(delta)
     return out
 
@@ -328,13 +332,28 @@ def _paired(summary: BenchSummary, names: dict[str, str]) -> Section | None:
     rows = [[c, *(cell(d["bfcl_paired"]["categories"].get(c), True) for d in paired)] for c in first["categories"]]
     rows += [[name, *(cell(d["bfcl_paired"]["aggregates"].get(name), False) for d in paired)]
              for name in first["aggregates"]]
+    rows.append(["loss bound, pooled", *(certificate(d["bfcl_paired"].get("pooled")) for d in paired)])
     note = ("Each variant minus its base on the entries both scored (a model's free decoding against its constrained "
             "one; a later model against the first under the same decoding): point delta [95% paired bootstrap "
             f"interval, {first['resamples']} resamples of entries within each category]; +gained/-lost counts the "
-            "entries only one of the two got right.")
+            "entries only one of the two got right. 'loss bound, pooled': over all those entries, the loss at most "
+            "(95%, one-sided: Tango's score bound), whether that certifies the variant within --within points of "
+            "its base, and if not how many paired entries would at the rates seen.")
     return Section("BFCL paired deltas, each variant minus its base [95% paired bootstrap interval]",
                    ("", *(f"{names[d['model']]} vs {names[d['against']]}" for d in paired)), rows,
                    heading="Paired deltas", note=note)
+
+
+def certificate(pooled: dict[str, Any] | None) -> str:
+    """A pooled loss bound in words: "loss +1.9, <= +4.2 pts (95%); not within 3: needs ~1,169 entries"."""
+    if not pooled:  # a summary written before the bound existed
+        return "-"
+    head = f"loss {pooled['loss']:+.1f}, <= {pooled['bound']:+.1f} pts ({pooled['confidence']:.0%}); "
+    if pooled["certified"]:
+        return f"{head}within {pooled['within']:g}"
+    need = pooled["entries_needed"]
+    return f"{head}not within {pooled['within']:g}: " + (
+        f"needs ~{need:,} entries at these rates" if need else "the loss measured is that large")
 
 
 def _bfcl_detail(b: BfclBlock, name: str) -> list[str]:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from edgefc.bfcl import categories as bfcl_categories
+from edgefc.bfcl.stats import DEFAULT_WITHIN
 from edgefc.errors import EdgefcError, EndpointError
 from edgefc.fsutil import write_json
 from edgefc.progress import report
@@ -113,6 +114,7 @@ class BenchConfig:
     endpoint: str | None = None  # an OpenAI-compatible server that runs the model; the model lends its template
     served_model: str | None = None  # the endpoint's name for it (default: the first it lists)
     tasks: Path | None = None  # the agent suite's task file
+    within: float = DEFAULT_WITHIN  # accuracy points the paired deltas' one-sided bound is said to certify or not
 
 
 def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
@@ -434,6 +436,6 @@ def run(cfg: BenchConfig) -> tuple[Path, BenchSummary]:
     if suite.agent:
         run_bfcl(cfg, out, planned[AGENT], order=by_toolset, score=score_task, title="agent")
     meta["wall_s"] = time.time() - started
-    summary = build_summary(out, meta, {e.id for es in planned.values() for e in es})
+    summary = build_summary(out, meta, {e.id for es in planned.values() for e in es}, within=cfg.within)
     write_reports(out, summary)
     return out, summary

@@ -128,7 +128,7 @@ def test_an_export_is_reused_only_from_the_same_source_made_the_same_way(tmp_pat
 
 
 def test_reports_from_a_made_up_tune(tmp_path: Path) -> None:
-    candidates = [r for r in TABLE if r["label"] != "nodec"]
+    candidates = [_certified(r, 1, 0, 400, 3.0) if r["label"] == "q8" else r for r in TABLE if r["label"] != "nodec"]
     tune = {"metric": "overall", "settings": {"source": "/x/model", "budget": 1.0, "speed": "decode", "limit": 25, "seed": 0,
                          "threads": 2},
             "source": {k: v for k, v in _row("/x/model", 0.5, None, 10.0, 90.0, 2500.0, 2000.0).items()
@@ -140,7 +140,8 @@ def test_reports_from_a_made_up_tune(tmp_path: Path) -> None:
     assert "recommendation: q8: fastest by decode" in md and "| **q8** |" in md
     assert "not weighed: onnx:int4: boom" in md and "wall 15 s over 2 run(s)" in md
     assert "| q4_0 |" in md and "decode, prefill, memory, size, all |" in md.split("| q4_0 |")[1].split("\n")[0]
-    assert "+1.0 [-1.0, +3.0]" in md.split("| **q8** |")[1].split("\n")[0]
+    assert "+1.0 [-1.0, +3.0] | <= +1.1 ok |" in md.split("| **q8** |")[1].split("\n")[0]
+    assert "+4.0 [+2.0, +6.0] | - |" in md.split("| q4_0 |")[1].split("\n")[0]  # a row without a bound
     rich_table = table(tune)
     assert rich_table.row_count == 1 + len(candidates)
     # the terminal table names files by format and quant: full names would be cut to "qwen…" at 80 columns
@@ -186,6 +187,8 @@ def test_tune_exports_once_benches_recommends_and_resumes(tiny_qwen3: Path, benc
         assert 0.0 <= r["accuracy"] <= 1.0 and r["decode_tps"] > 0 and r["prefill_tps"] > 0
         assert r["peak_rss_mb"] > 0 and r["size_mb"] > 0 and isinstance(r["gate_passed"], bool)
         assert r["loss"]["low"] <= r["loss"]["points"] <= r["loss"]["high"]
+        certificate = r["loss"]["certificate"]  # the bench's pooled bound, for the tune's budget
+        assert certificate["n"] == 4 and certificate["within"] == 100.0 and certificate["certified"]
     assert rows["q8_0"]["size_mb"] < rows["f16"]["size_mb"]
     # Budget 100 points admits every file: the recommendation is the fastest decoder, copied with its manifest.
     fastest = max(tune["candidates"], key=lambda r: r["decode_tps"])
@@ -256,3 +259,25 @@ def test_bad_settings_fail_before_any_work(tiny_qwen3: Path, bench_env: Path) ->
     with pytest.raises(EdgefcError, match="negative"):
         run_tune(TuneConfig(model=str(tiny_qwen3), budget=-1, out=bench_env / "x"))
     assert not (bench_env / "x").exists()
+
+
+def _certified(row: dict[str, Any], lost: int, gained: int, n: int, budget: float) -> dict[str, Any]:
+    from edgefc.bfcl.stats import certify
+
+    return {**row, "loss": {**row["loss"], "certificate": certify(lost, gained, n, budget)}}
+
+
+def test_certify_recommends_by_the_bound_not_the_point_estimate() -> None:
+    # q8 loses 1.0 point on its point estimate but its bound over 40 entries is far above 3; q4_0 loses more on
+    # the point estimate... made up so that only f16 (all ties over 400 entries) is certified within 3 points.
+    rows = [_certified(TABLE[0], 0, 0, 400, 3.0), _certified(TABLE[1], 1, 0, 40, 3.0),
+            _certified(TABLE[2], 3, 1, 40, 3.0)]
+    assert recommend(rows, 3.0, "decode")["label"] == "q8"  # fastest with a point loss <= 3
+    chosen = recommend(rows, 3.0, "decode", certify=True)
+    assert chosen["label"] == "f16" and chosen["certify"]
+    assert "certified (95% one-sided bound)" in chosen["why"] and "at most 0.7 points at 95%" in chosen["why"]
+    # Nothing certified: the closest bound is named, with the entries that would certify it at the rates seen.
+    none = recommend(rows[1:], 3.0, "decode", certify=True)
+    assert none["label"] is None and "closest is q8" in none["why"] and "paired entries would certify 3" in none["why"]
+    # A row from before bounds were kept is never certified, and still recommended by its point estimate.
+    assert recommend(TABLE[:2], 3.0, "decode", certify=True)["label"] is None

@@ -458,9 +458,11 @@ def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folde
                                     "verdict is reported; BFCL decides)."),
          max_tokens: int = typer.Option(256, "--max-tokens", min=1),
          pick: bool = typer.Option(False, "--pick", help="Copy the recommended file and its manifest to --out."),
+         certify: bool = typer.Option(False, "--certify", help="Recommend only a file whose one-sided 95% bound on "
+                                      "the loss (entries pooled) is within --budget, not its point estimate."),
          as_json: bool = JsonOpt) -> None:
     """Export every candidate file, bench each beside the source on the same BFCL entries, and recommend the
-    fastest whose accuracy loss stays within --budget."""
+    fastest whose accuracy loss stays within --budget (with --certify: whose 95% bound on it does)."""
     import os
 
     from edgefc.export.tune.report import table
@@ -470,7 +472,7 @@ def tune(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF folde
                      quants=[q.strip() for q in quants.split(",") if q.strip()] if quants else None, budget=budget,
                      speed=speed, categories=[c.strip() for c in categories.split(",")] if categories else None,
                      limit=limit, seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, exports=exports,
-                     resume=resume, probes=probes, max_tokens=max_tokens, pick=pick)
+                     resume=resume, probes=probes, max_tokens=max_tokens, pick=pick, certify=certify)
     folder, result = run_tune(cfg)
     if as_json:
         print_json(result)

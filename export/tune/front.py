@@ -81,25 +81,51 @@ def change_sentence(loss: Mapping[str, float]) -> str:
     return f"gains {-points:.1f} points [95% paired interval {signed(-high)}, {signed(-low)}]"
 
 
-def recommend(rows: Sequence[Mapping[str, Any]], budget_points: float, speed: str) -> dict[str, Any]:
-    """The fastest (by `speed`) row whose accuracy loss against the source is at most `budget_points` (point
-    estimate; its paired interval is reported beside it). Ties go to the smaller file. Returns the choice
-    (None when nothing fits) and one sentence saying why."""
+def _judged(loss: Mapping[str, Any], certify: bool) -> float:
+    """The loss a recommendation weighs: the point estimate, or with `certify` the pooled entries' one-sided 95%
+    bound (a file without one, from before bounds were kept, is never certified)."""
+    if not certify:
+        return loss["points"]
+    certificate = loss.get("certificate")
+    return certificate["bound"] if certificate else float("inf")
+
+
+def bound_sentence(loss: Mapping[str, Any]) -> str:
+    """The pooled bound in words: "at most 2.4 points at 95% over 312 paired entries", with what more entries
+    would need when it does not certify the margin it was computed for."""
+    c = loss.get("certificate")
+    if not c:
+        return "no bound was kept"
+    text = f"at most {c['bound']:.1f} points at {c['confidence']:.0%} (one-sided, {c['n']} paired entries pooled)"
+    if c["certified"]:
+        return text
+    if c["entries_needed"] is None:
+        return text + f"; no number of entries would certify {c['within']:g}: the loss measured is that large"
+    return text + f"; ~{c['entries_needed']:,} paired entries would certify {c['within']:g} at the rates seen"
+
+
+def recommend(rows: Sequence[Mapping[str, Any]], budget_points: float, speed: str,
+              certify: bool = False) -> dict[str, Any]:
+    """The fastest (by `speed`) row whose accuracy loss against the source is at most `budget_points`: its point
+    estimate, or with `certify` its one-sided 95% bound (both are reported). Ties go to the smaller file.
+    Returns the choice (None when nothing fits) and one sentence saying why."""
     if speed not in SPEEDS:
         raise EdgefcError(f"unknown speed '{speed}'; choose one of {', '.join(SPEEDS)}")
     if budget_points < 0:
         raise EdgefcError(f"--budget is the accuracy points a file may lose; {budget_points} is negative")
     axis = AXES[speed]
+    rule = "certified (95% one-sided bound)" if certify else "point estimate"
     measured = [r for r in rows if r.get("loss") is not None and r.get(axis.key) is not None]
-    within = [r for r in measured if r["loss"]["points"] <= budget_points + 1e-9]
+    within = [r for r in measured if _judged(r["loss"], certify) <= budget_points + 1e-9]
     if not within:
-        closest = min(measured, key=lambda r: r["loss"]["points"], default=None)
-        why = (f"no file stays within {budget_points:g} points of the source" +
-               (f"; the closest is {closest['label']} at {closest['loss']['points']:.1f} points" if closest else
+        closest = min(measured, key=lambda r: _judged(r["loss"], certify), default=None)
+        why = (f"no file stays within {budget_points:g} points of the source ({rule})" +
+               (f"; the closest is {closest['label']} at {_judged(closest['loss'], certify):.1f} points "
+                f"({change_sentence(closest['loss'])}; {bound_sentence(closest['loss'])})" if closest else
                 ": none was measured"))
-        return {"label": None, "speed": speed, "budget_points": budget_points, "why": why}
+        return {"label": None, "speed": speed, "budget_points": budget_points, "certify": certify, "why": why}
     best = max(within, key=lambda r: (r[axis.key], -(r.get("size_mb") or 0.0)))
     loss = best["loss"]
     why = (f"fastest by {axis.label} ({best[axis.key]:.1f} {axis.unit}) of the {len(within)} file(s) within "
-           f"{budget_points:g} points of the source: {change_sentence(loss)}")
-    return {"label": best["label"], "speed": speed, "budget_points": budget_points, "why": why}
+           f"{budget_points:g} points of the source ({rule}): {change_sentence(loss)}; {bound_sentence(loss)}")
+    return {"label": best["label"], "speed": speed, "budget_points": budget_points, "certify": certify, "why": why}

@@ -12,8 +12,8 @@ from edgefc.export.tune.front import AXES, signed
 from edgefc.fsutil import subplots, write_png, write_text
 from edgefc.tables import fmt
 
-COLUMNS = ("file", "gate", "BFCL accuracy", "loss vs source [95%]", *(f"{a.label} {a.unit}" for a in AXES.values()),
-           "resp. tokens", "front")
+COLUMNS = ("file", "gate", "BFCL accuracy", "loss vs source [95%]", "loss bound (95%)",
+           *(f"{a.label} {a.unit}" for a in AXES.values()), "resp. tokens", "front")
 
 
 def _short(row: dict[str, Any]) -> str:
@@ -29,8 +29,17 @@ def _cells(row: dict[str, Any], tune: dict[str, Any], short: bool = False) -> li
     on = [name for name, labels in tune["fronts"].items() if row["label"] in labels]
     return [_short(row) if short else row["name"], gate, fmt(row["accuracy"], ".1%"),
             f"{signed(loss['points'])} [{signed(loss['low'])}, {signed(loss['high'])}]" if loss else "-",
+            _bound(loss),
             *(fmt(row.get(a.key), ".1f" if a.higher_is_better else ".0f") for a in AXES.values()),
             fmt(row.get("response_tokens"), ".1f"), ", ".join(on)]
+
+
+def _bound(loss: dict[str, Any] | None) -> str:
+    """The pooled one-sided bound, marked with a check when it certifies the budget: "<= +2.4 ok", "<= +4.1"."""
+    certificate = (loss or {}).get("certificate")
+    if not certificate:
+        return "-"
+    return f"<= {signed(certificate['bound'])}" + (" ok" if certificate["certified"] else "")
 
 
 def _model(tune: dict[str, Any]) -> str:
@@ -43,8 +52,9 @@ def _lines(tune: dict[str, Any]) -> list[str]:
     """The recommendation and the run's facts, one sentence each."""
     rec, s = tune["recommendation"], tune["settings"]
     name = Path(rec["label"]).name if rec["label"] else None
+    rule = "certified: the pooled loss bound" if s.get("certify") else "point estimate; interval and bound beside it"
     lines = [f"recommendation: {name}: {rec['why']}" if name else f"no recommendation: {rec['why']}",
-             f"budget {s['budget']:g} points of BFCL {tune['metric']} (point estimate; interval beside it) · speed "
+             f"budget {s['budget']:g} points of BFCL {tune['metric']} ({rule}) · speed "
              f"{s['speed']} · {s['limit']} entries per category, seed {s['seed']} · {s['threads']} threads · "
              f"wall {tune['wall_s']:.0f} s over {len(tune['runs'])} run(s)"]
     if tune.get("reused"):
@@ -74,9 +84,11 @@ def markdown(tune: dict[str, Any]) -> str:
     lines = [f"# edgefc tune: {_model(tune)}", "", *_lines(tune), "",
              f"Accuracy is BFCL's {tune['metric']} (BFCL's decoding of the answers, calls under the tool grammar). "
              "Loss is the source's accuracy minus the file's, paired on the same entries (95% paired bootstrap "
-             "interval); 'front' names the axes on whose Pareto front (accuracy against that axis) the file lies, "
-             "'all' the front over accuracy and every axis together. Decode and prefill are tokens/s of the latency "
-             "request, peak RSS the process's, each file measured in a fresh process.", "",
+             "interval); 'loss bound' is the one-sided 95% bound on the loss over the entries pooled (Tango's score "
+             "bound; 'ok' where it is within the budget, which `--certify` requires); 'front' names the axes on "
+             "whose Pareto front (accuracy against that axis) the file lies, 'all' the front over accuracy and "
+             "every axis together. Decode and prefill are tokens/s of the latency request, peak RSS the "
+             "process's, each file measured in a fresh process.", "",
              "| " + " | ".join(COLUMNS) + " |", "|---" * len(COLUMNS) + "|"]
     lines.append("| " + " | ".join(_cells(tune["source"], tune)) + " |")
     for row in tune["candidates"]:

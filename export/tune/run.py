@@ -59,6 +59,7 @@ class TuneConfig:
     probes: int = 16  # export verification probes per file
     max_tokens: int = 256
     pick: bool = False
+    certify: bool = False  # recommend by the one-sided 95% bound on the loss instead of its point estimate
 
 
 class WallClock:
@@ -155,7 +156,8 @@ def _accuracy(model: ModelSummary, metric: str, edgefc_decoding: bool = False) -
 
 def _row(model: ModelSummary, delta: dict[str, Any] | None, metric: str) -> dict[str, Any]:
     """One file's figures from the bench summary: its accuracy (`metric`), its paired loss against the source
-    (points, positive = worse), latency, memory and size."""
+    (points, positive = worse; with the pooled entries' one-sided bound as `certificate`), latency, memory and
+    size."""
     from edgefc.bench.report import headline
 
     h = headline(model)
@@ -163,7 +165,8 @@ def _row(model: ModelSummary, delta: dict[str, Any] | None, metric: str) -> dict
     loss = None
     if delta and delta.get("bfcl_paired") and delta["bfcl_paired"]["aggregates"].get(metric):
         d = delta["bfcl_paired"]["aggregates"][metric]
-        loss = {"points": -100 * d["delta"], "low": -100 * d["high"], "high": -100 * d["low"]}
+        loss = {"points": -100 * d["delta"], "low": -100 * d["high"], "high": -100 * d["low"],
+                "certificate": delta["bfcl_paired"].get("pooled")}
     return {"label": model.model, "name": Path(model.model).name, "accuracy": _accuracy(model, metric),
             "accuracy_edgefc": _accuracy(model, metric, edgefc_decoding=True), "loss": loss,
             "decode_tps": h["decode_tps"],
@@ -171,7 +174,8 @@ def _row(model: ModelSummary, delta: dict[str, Any] | None, metric: str) -> dict
             "size_mb": h["file_mb"], "response_tokens": h["response_tokens"]}
 
 
-def summarize(summary: BenchSummary, files: dict[str, Candidate], budget: float, speed: str) -> dict[str, Any]:
+def summarize(summary: BenchSummary, files: dict[str, Candidate], budget: float, speed: str,
+              certify: bool = False) -> dict[str, Any]:
     """The tune result from a bench summary whose first model is the source: the accuracy metric, a row per
     file (with its export's gate verdict), the fronts and the recommendation."""
     source, *others = summary.models
@@ -184,7 +188,7 @@ def summarize(summary: BenchSummary, files: dict[str, Candidate], budget: float,
         rows.append({**_row(model, deltas.get(model.model), metric), "format": c.format, "quant": c.quant,
                      "gate_passed": manifest.get("passed"), "gate_failures": manifest.get("failures") or []})
     return {"metric": metric, "source": _row(source, None, metric), "candidates": rows, "fronts": fronts(rows),
-            "recommendation": recommend(rows, budget, speed)}
+            "recommendation": recommend(rows, budget, speed, certify)}
 
 
 def pick(path: Path, folder: Path) -> Path:
@@ -227,7 +231,7 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     def bench_config(paths: list[Path]) -> Any:
         return BenchConfig(models=[str(source.path), *map(str, paths)], suite="full", categories=cfg.categories,
                            limit=cfg.limit, seed=cfg.seed, threads=cfg.threads, out=bench_dir, resume=cfg.resume,
-                           max_tokens=cfg.max_tokens, constrain="on")
+                           max_tokens=cfg.max_tokens, constrain="on", within=cfg.budget)
 
     whole = _Whole(f"tune {name}", len(todo) + work_units(bench_config([c.path for c in candidates])), clock)
     made, errors = _export(todo, folder, cfg, whole.exports_done)
@@ -237,7 +241,7 @@ def run_tune(cfg: TuneConfig) -> tuple[Path, dict[str, Any]]:
     whole.total = len(todo) + work_units(bcfg)
     with reporting(whole):
         _, summary = run(bcfg)
-    result = summarize(summary, {str(paths[c.key]): c for c in kept}, cfg.budget, cfg.speed)
+    result = summarize(summary, {str(paths[c.key]): c for c in kept}, cfg.budget, cfg.speed, cfg.certify)
     clock.tick()
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     tune = {"settings": {**settings, "source": str(source.path), "exports": str(folder)}, **result,
