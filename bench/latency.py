@@ -208,7 +208,8 @@ def _figures(series: _Series) -> dict[str, Spread]:
 
 
 def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True, *,
-            constrain: bool, endpoint: str | None = None, served_model: str | None = None) -> LatencyResult:
+            constrain: bool, endpoint: str | None = None, served_model: str | None = None,
+            api: str = "completions") -> LatencyResult:
     """Measure one model, decoding freely or under the tool grammar, in this process (call it through
     `measure_in_subprocess` for clean memory figures). With `endpoint` the model runs on that server: its
     times are the client's, cold means whatever the server kept, and memory is this process's, not the server's."""
@@ -216,7 +217,7 @@ def measure(model: str, runtime: str | None, threads: int, repeats: int, raw: bo
 
     before = os.getloadavg()[0]
     start = time.perf_counter()
-    rt = load(model, runtime, threads=threads, endpoint=endpoint, served_model=served_model)
+    rt = load(model, runtime, threads=threads, endpoint=endpoint, served_model=served_model, api=api)
     if constrain:
         rt.grammar_vocab  # built once per model, like the load: not a cost of the first request
     load_s = time.perf_counter() - start
@@ -275,11 +276,11 @@ def _spreads(data: dict[str, Any] | None) -> dict[str, Spread] | None:
 
 def measure_in_subprocess(model: str, runtime: str | None, threads: int, repeats: int, raw: bool = True, *,
                           constrain: bool, timeout_s: float = 900.0, endpoint: str | None = None,
-                          served_model: str | None = None) -> LatencyResult:
+                          served_model: str | None = None, api: str = "completions") -> LatencyResult:
     """Run `measure` in a fresh Python process (peak memory is then this model's alone), stopped after
     `timeout_s` seconds: a hung measurement is a one-line error, not a hung bench."""
     args = json.dumps({"model": str(model), "runtime": runtime, "threads": threads, "repeats": repeats, "raw": raw,
-                       "constrain": constrain, "endpoint": endpoint, "served_model": served_model})
+                       "constrain": constrain, "endpoint": endpoint, "served_model": served_model, "api": api})
     try:
         proc = subprocess.run([sys.executable, "-m", "edgefc.bench.latency", args], capture_output=True, text=True,
                               timeout=timeout_s)

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from rich.table import Table
 
-from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, read_jsonl, variants
+from edgefc.bench.runner import AGENT, LATENCY, RESULTS, Variant, is_endpoint, read_jsonl, variants
 from edgefc.bench.summary import BenchSummary, BfclBlock, ModelSummary
 from edgefc.bfcl.categories import names
 from edgefc.bfcl.stats import DEFAULT_WITHIN
@@ -116,12 +116,16 @@ def build_summary(out: Path, meta: dict[str, Any], planned: set[str],
 
 def delta_pairs(runs: list[Variant]) -> list[tuple[str, str]]:
     """(base, other) labels to compare: each model's free decoding against its constrained one, then each later
-    model against the first under the same decoding."""
+    model against the first under the same decoding; a served model (an endpoint) against the run's first
+    variant, whatever its decoding (its server decides its own)."""
     constrained = {v.model: v.label for v in runs if v.constrain}
     pairs = [(constrained[v.model], v.label) for v in runs if not v.constrain and v.model in constrained]
     first: dict[bool, Variant] = {}
     for v in runs:
-        if first.setdefault(v.constrain, v) is not v:
+        if is_endpoint(v.model):
+            if v is not runs[0]:
+                pairs.append((runs[0].label, v.label))
+        elif first.setdefault(v.constrain, v) is not v:
             pairs.append((first[v.constrain].label, v.label))
     return pairs
 
@@ -176,6 +180,9 @@ def display_names(labels: Iterable[str]) -> dict[str, str]:
 
     out = {}
     for label in labels:
+        if is_endpoint(label):  # a served model is its URL
+            out[label] = label
+            continue
         depth = 1
         while depth < len(Path(label).parts) and any(tail(o, depth) == tail(label, depth) for o in labels
                                                       if o != label):

@@ -85,14 +85,31 @@ class Variant:
     label: str
 
 
+def is_endpoint(model: str) -> bool:
+    """Whether a model of the run is a served one, named by its endpoint's URL (it decodes as its server does)."""
+    return str(model).startswith(("http://", "https://"))
+
+
 def variants(models: list[str], mode: str) -> list[Variant]:
     """The run's variants, model by model; with one decoding the label is the model string itself (so runs
-    and folders from before `--constrain` read the same), with both it says which decoding."""
+    and folders from before `--constrain` read the same), with both it says which decoding. An endpoint is one
+    variant, labelled by its URL: its server decides how it decodes."""
     if mode not in CONSTRAIN_MODES:
         raise EdgefcError(f"unknown --constrain '{mode}'; choose one of {', '.join(CONSTRAIN_MODES)}")
     decodings = CONSTRAIN_MODES[mode]
-    return [Variant(str(m), c, str(m) if len(decodings) == 1 else f"{m} [{DECODING[c]}]")
-            for m in models for c in decodings]
+    return [Variant(str(m), False, str(m)) if is_endpoint(m) else
+            Variant(str(m), c, str(m) if len(decodings) == 1 else f"{m} [{DECODING[c]}]")
+            for m in models for c in ((False,) if is_endpoint(m) else decodings)]
+
+
+def local_copy(models: list[str]) -> str:
+    """The local model whose tokenizer (and, through /v1/completions, template) the run's endpoints borrow: the
+    first that is not an endpoint."""
+    local = [m for m in models if not is_endpoint(m)]
+    if not local:
+        raise EdgefcError("an endpoint among the models borrows a local model's tokenizer: give the model it serves "
+                          "(a GGUF or folder) first")
+    return local[0]
 
 
 @dataclass
@@ -114,6 +131,7 @@ class BenchConfig:
     endpoint: str | None = None  # an OpenAI-compatible server that runs the model; the model lends its template
     served_model: str | None = None  # the endpoint's name for it (default: the first it lists)
     tasks: Path | None = None  # the agent suite's task file
+    api: str = "completions"  # how the endpoint is asked: an edgefc.runtimes.ENDPOINT_APIS key
     within: float = DEFAULT_WITHIN  # accuracy points the paired deltas' one-sided bound is said to certify or not
 
 
@@ -130,6 +148,9 @@ def settings(cfg: BenchConfig, suite: Suite) -> dict[str, Any]:
               "max_tokens": cfg.max_tokens, "constrain": cfg.constrain, "endpoint": cfg.endpoint,
               "served_model": cfg.served_model, "edgefc_version": __version__,
               "prompt_format": PROMPT_FORMAT if suite.bfcl else None}
+    endpoints = cfg.endpoint is not None or any(map(is_endpoint, cfg.models))
+    if endpoints and cfg.api != "completions":  # only then, so runs from before resume as they were
+        values["api"] = cfg.api
     if any(_multi_turn(c) for c in categories or []):  # only then, so runs from before resume as they were
         from edgefc.bfcl.multiturn.runner import HARNESS
 
@@ -240,7 +261,7 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
     error, counted wrong as BFCL does."""
     from edgefc.bfcl import checker, prompts
     from edgefc.bfcl.decode import official_decode
-    from edgefc.protocol.parse import to_bfcl
+    from edgefc.protocol.parse import parse, to_bfcl
 
     messages, tools = prompts.build(entry)
     try:
@@ -250,8 +271,12 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
     except (EdgefcError, RuntimeError) as exc:
         return {"category": entry.category, "id": entry.id, "valid": False, "valid_edgefc": False,
                 "error_type": "edgefc:generation_failed", "error": f"{type(exc).__name__}: {exc}"}
-    official = official_decode(gen.text)
+    returned = gen.calls_in_content is not None  # a chat API's answer: its tool_calls are the calls, as returned
+    official = ((None if gen.parsed.errors else to_bfcl(gen.parsed.calls)) if returned
+                else official_decode(gen.text))
     tolerant = None if gen.parsed.errors and not gen.parsed.calls else to_bfcl(gen.parsed.calls)
+    if returned and not gen.parsed.calls:  # what a client that also reads content would get
+        tolerant = to_bfcl(parse(gen.parsed.content, tools).calls)
     verdict, tolerant_verdict = checker.check(entry, official), checker.check(entry, tolerant)
     t = gen.timings
     return {"category": entry.category, "id": entry.id, "valid": verdict.valid, "error_type": verdict.error_type,
@@ -263,14 +288,19 @@ def score_entry(rt: Any, entry: Any, max_tokens: int, constrain: bool) -> dict[s
             "total_s": t.total_s, "grammar_s": t.grammar_s, "forced_tokens": t.forced_tokens,
             "drafted_tokens": t.drafted_tokens, "accepted_tokens": t.accepted_tokens,
             "forward_passes": t.forward_passes,
-            "finish_reason": gen.finish_reason, "call_share": gen.call_share, "text": gen.text}
+            "finish_reason": gen.finish_reason, "call_share": gen.call_share, "text": gen.text,
+            **({"calls_in_content": gen.calls_in_content} if returned else {})}
 
 
 def load_variant_model(cfg: BenchConfig, model: str) -> Any:
-    """A model of the run, loaded locally or reached at the run's endpoint."""
+    """A model of the run, loaded locally or reached at the run's endpoint (or its own, for a URL among the
+    models: it borrows the first local model's tokenizer)."""
     from edgefc.runtimes import load
 
-    return load(model, cfg.runtime, threads=cfg.threads, endpoint=cfg.endpoint, served_model=cfg.served_model)
+    if is_endpoint(model):
+        return load(local_copy(cfg.models), endpoint=model, api=cfg.api)
+    return load(model, cfg.runtime, threads=cfg.threads, endpoint=cfg.endpoint, served_model=cfg.served_model,
+                api=cfg.api)
 
 
 def by_tools(entries: list[Any]) -> list[Any]:
@@ -293,7 +323,8 @@ def load_multi_turn_model(cfg: BenchConfig, model: str) -> Any:
     runtimes and an endpoint have no fixed context to size)."""
     from edgefc.runtimes import DEFAULT_FOR_FORMAT, load, resolve, runtime_class
 
-    if cfg.endpoint is None and runtime_class(cfg.runtime or DEFAULT_FOR_FORMAT[resolve(model).format]).fixed_context:
+    if cfg.endpoint is None and not is_endpoint(model) and runtime_class(
+            cfg.runtime or DEFAULT_FOR_FORMAT[resolve(model).format]).fixed_context:
         return load(model, cfg.runtime, threads=cfg.threads, n_ctx=MULTI_TURN_CONTEXT)
     return load_variant_model(cfg, model)
 
@@ -328,16 +359,29 @@ def default_constrain(endpoint: str | None) -> str:
 
 
 def check_endpoint(cfg: BenchConfig) -> None:
-    """An endpoint run measures one served model, decoded freely (its /v1/completions has no tool grammar)."""
-    from edgefc.runtimes import REMOTE, runtime_class
+    """An endpoint run measures one served model, asked through --api: decoded by the server as it decodes (its
+    /v1/completions carries no tool grammar; its chat completions decode as the server does)."""
+    from edgefc.runtimes import ENDPOINT_APIS, runtime_class
 
+    urls = [m for m in cfg.models if is_endpoint(m)]
+    if cfg.api not in ENDPOINT_APIS:
+        raise EdgefcError(f"unknown --api '{cfg.api}'; choose one of {', '.join(ENDPOINT_APIS)}")
+    if urls:
+        if cfg.endpoint is not None:
+            raise EdgefcError("name served models either as URLs among the models or by one --endpoint, not both")
+        local_copy(cfg.models)
+        return
     if cfg.endpoint is None:
+        if cfg.api != "completions":
+            raise EdgefcError("--api says how an --endpoint is asked: give the --endpoint (or URLs among the models)")
         return
     if len(cfg.models) != 1:
-        raise EdgefcError("--endpoint serves one model: give the one local copy whose template renders its prompts")
-    if cfg.constrain != "off" and not runtime_class(REMOTE).takes_grammar:
-        raise EdgefcError("--endpoint generates through the server's /v1/completions, which carries no tool "
-                          "grammar: use --constrain off")
+        raise EdgefcError("--endpoint serves one model: give the one local copy that lends its template and "
+                          "tokenizer")
+    if cfg.constrain != "off" and not runtime_class(ENDPOINT_APIS[cfg.api]).takes_grammar:
+        how = ("/v1/completions, which carries no tool grammar" if cfg.api == "completions" else
+               "/v1/chat/completions, which decodes as the server does")
+        raise EdgefcError(f"--endpoint generates through the server's {how}: use --constrain off")
     if cfg.runtime:
         raise EdgefcError("--endpoint runs the model on the server: --runtime does not apply")
 
@@ -389,9 +433,12 @@ def run_latency(cfg: BenchConfig, out: Path, repeats: int) -> None:
     planned = variants(cfg.models, cfg.constrain)
     report("latency", sum(v.label in measured for v in planned), len(planned))
     for v in [v for v in planned if v.label not in measured]:
-        measured[v.label] = measure_in_subprocess(v.model, cfg.runtime, cfg.threads, repeats,
-                                                  constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
-                                                  endpoint=cfg.endpoint, served_model=cfg.served_model).to_dict()
+        served = {"endpoint": v.model} if is_endpoint(v.model) else {"endpoint": cfg.endpoint,
+                                                                      "served_model": cfg.served_model}
+        model = local_copy(cfg.models) if is_endpoint(v.model) else v.model
+        measured[v.label] = measure_in_subprocess(model, None if is_endpoint(v.model) else cfg.runtime, cfg.threads,
+                                                  repeats, constrain=v.constrain, timeout_s=cfg.latency_timeout_s,
+                                                  api=cfg.api, **served).to_dict()
         write_json(path, measured)
         report("latency", sum(v.label in measured for v in planned), len(planned))
 

@@ -26,17 +26,20 @@ def runtimes(tiny_qwen3: Path, tiny_gguf: Path, tiny_onnx: Path) -> dict[str, Ru
 
 
 def test_registry_and_default_by_format(runtimes: dict[str, Runtime]) -> None:
-    assert set(LOCAL_RUNTIMES) == set(runtimes) and set(RUNTIMES) == {*runtimes, "remote"}
+    assert set(LOCAL_RUNTIMES) == set(runtimes) and set(RUNTIMES) == {*runtimes, "remote", "remote-chat"}
     for name, rt in runtimes.items():
         assert rt.name == name
-    assert runtime_class("remote").name == "remote"  # registered like the others, reached through --endpoint
+    for name in ("remote", "remote-chat"):  # registered like the others, reached through --endpoint and --api
+        assert runtime_class(name).name == name
     assert [name for name in RUNTIMES if runtime_class(name).fixed_context] == ["llamacpp"]
-    assert [name for name in RUNTIMES if not runtime_class(name).takes_grammar] == ["remote"]
+    assert [name for name in RUNTIMES if not runtime_class(name).takes_grammar] == ["remote", "remote-chat"]
+    assert [name for name in RUNTIMES if runtime_class(name).takes_messages] == ["remote-chat"]
     for name in RUNTIMES:  # the capability says what the class does: it saves a prefix exactly where it overrides
         cls = runtime_class(name)
         assert cls.keeps_prefix_state == (cls.warm_prefix is not Runtime.warm_prefix), name
-    with pytest.raises(EdgefcError, match="behind --endpoint"):
-        load("anything", "remote")
+    for name in ("remote", "remote-chat"):
+        with pytest.raises(EdgefcError, match="behind --endpoint"):
+            load("anything", name)
 
 
 def test_same_prompt_and_tokens_everywhere(runtimes: dict[str, Runtime]) -> None:

@@ -26,7 +26,7 @@ from edgefc.agent.prompt import Conversation, tools_prefix
 from edgefc.agent.tools import Tool, Toolbox
 from edgefc.errors import EdgefcError
 from edgefc.protocol.parse import ToolCall
-from edgefc.runtimes.base import Runtime, Sampling
+from edgefc.runtimes.base import Generation, Runtime, Sampling
 
 Confirm = Callable[[ToolCall], bool]  # asked before a tool marked confirm runs; False declines
 
@@ -99,10 +99,8 @@ class Agent:
         seen: dict[str, str] = {}  # call key -> its output, within this user message
         text_only = False
         for step in range(1, self.limits.max_steps + 1):
-            prompt = self.conversation.prompt()
-            gen = self.runtime.answer(prompt, self.toolbox.specs() or None, max_tokens=self.limits.max_tokens,
-                                      sampling=self.sampling, enable_thinking=self.thinking,
-                                      constrain=self.constrain, tool_choice="none" if text_only else "auto")
+            gen = self._answer(text_only)
+            prompt = gen.prompt
             parsed = gen.parsed
             calls = [{"id": self._call_id(), "type": "function",
                       "function": {"name": c["name"], "arguments": c["arguments"]}} for c in parsed.calls]
@@ -133,6 +131,16 @@ class Agent:
                                   seconds=0.0)
             self.conversation.add(*results)
         yield self._event("limit", self.limits.max_steps, max_steps=self.limits.max_steps)
+
+    def _answer(self, text_only: bool) -> Generation:
+        """The model's next answer: to the conversation's next prompt, or to its messages where the runtime
+        takes a conversation (a server's chat API, which renders it with its own template)."""
+        options: dict[str, Any] = dict(max_tokens=self.limits.max_tokens, sampling=self.sampling,
+                                       enable_thinking=self.thinking, constrain=self.constrain,
+                                       tool_choice="none" if text_only else "auto")
+        if self.runtime.takes_messages:
+            return self.runtime.generate(self.conversation.messages, self.toolbox.specs() or None, **options)
+        return self.runtime.answer(self.conversation.prompt(), self.toolbox.specs() or None, **options)
 
     async def _run_all(self, calls: list[dict[str, Any]], seen: dict[str, str]) -> list[Outcome]:
         """Every call of one answer, concurrently (repeats of an earlier call are answered from memory)."""

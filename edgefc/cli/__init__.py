@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from edgefc.cli.bench import bench_app
-from edgefc.cli.common import (CATEGORIES_HELP, EndpointModelOpt, EndpointOpt, JsonOpt, ModelOpt, RuntimeOpt,
+from edgefc.cli.common import (ApiOpt, CATEGORIES_HELP, EndpointModelOpt, EndpointOpt, JsonOpt, ModelOpt, RuntimeOpt,
                                ThreadsOpt, err, out, print_json)
 from edgefc.cli.progress import bars
 from edgefc.errors import EdgefcError
@@ -111,6 +111,7 @@ def chat(message: str = typer.Argument(..., help="The user message."),
          threads: Optional[int] = ThreadsOpt,
          endpoint: Optional[str] = EndpointOpt,
          endpoint_model: Optional[str] = EndpointModelOpt,
+         api: str = ApiOpt,
          show_prompt: bool = typer.Option(False, "--show-prompt", help="Print the rendered prompt too."),
          as_json: bool = JsonOpt) -> None:
     """Answer one message with tools: the parsed calls, the text, and timings. With tools, the answer is
@@ -121,7 +122,9 @@ def chat(message: str = typer.Argument(..., help="The user message."),
     tool_list = load_tools(tools)
     choice: Any = tool_choice if tool_choice in MODES else {"type": "function", "function": {"name": tool_choice}}
     messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": message}]
-    rt = load(model, runtime, threads=threads, endpoint=endpoint, served_model=endpoint_model)
+    if api != "completions" and endpoint is None:
+        raise EdgefcError("--api says how an --endpoint is asked: give the --endpoint")
+    rt = load(model, runtime, threads=threads, endpoint=endpoint, served_model=endpoint_model, api=api)
     try:
         gen = rt.generate(messages, tool_list, max_tokens=max_tokens,
                           sampling=Sampling(temperature=temperature, seed=seed), enable_thinking=think,

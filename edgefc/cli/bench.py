@@ -12,8 +12,8 @@ import typer
 from typer.core import TyperGroup
 
 from edgefc.bfcl.stats import DEFAULT_WITHIN
-from edgefc.cli.common import (CATEGORIES_HELP, EndpointModelOpt, EndpointOpt, JsonOpt, RuntimeOpt, ThreadsOpt, err,
-                               out, print_json)
+from edgefc.cli.common import (CATEGORIES_HELP, ApiOpt, EndpointModelOpt, EndpointOpt, JsonOpt, RuntimeOpt,
+                               ThreadsOpt, err, out, print_json)
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
 from edgefc.runtimes import LOCAL_RUNTIMES
@@ -60,6 +60,7 @@ def run(models: Optional[list[str]] = typer.Argument(None, help="Models to compa
                                                   "both side by side with paired deltas."),
           endpoint: Optional[str] = EndpointOpt,
           endpoint_model: Optional[str] = EndpointModelOpt,
+          api: str = ApiOpt,
           within: float = typer.Option(DEFAULT_WITHIN, "--within", min=0.0, help="Accuracy points: the paired "
                                        "deltas say whether a one-sided 95% bound certifies each model within this "
                                        "many points of its base, and if not how many entries would."),
@@ -79,7 +80,7 @@ def run(models: Optional[list[str]] = typer.Argument(None, help="Models to compa
                       seed=seed, threads=threads or os.cpu_count() or 1, out=out_dir, resume=resume,
                       runtime=runtime, max_tokens=max_tokens, latency_timeout_s=latency_timeout,
                       constrain=constrain or default_constrain(endpoint), endpoint=endpoint,
-                      served_model=endpoint_model, tasks=tasks, within=within)
+                      served_model=endpoint_model, tasks=tasks, within=within, api=api)
     folder, summary = run_bench(cfg)
     if as_json:
         print_json(summary.to_dict())

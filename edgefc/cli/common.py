@@ -23,8 +23,11 @@ ThreadsOpt = typer.Option(None, "--threads", "-t", help="CPU threads (default: a
 RuntimeOpt = typer.Option(None, "--runtime", "-r", help=f"{', '.join(LOCAL_RUNTIMES)} (default: by the model's "
                           "format).")
 EndpointOpt = typer.Option(None, "--endpoint", help="Run the model on this OpenAI-compatible server (base URL, e.g. "
-                           "http://127.0.0.1:8000/v1): prompts are rendered with the local model's template and sent "
-                           "to its /v1/completions, decoded freely; a key comes from $OPENAI_API_KEY.")
+                           "http://127.0.0.1:8000/v1), asked as --api says; a key comes from $OPENAI_API_KEY.")
+ApiOpt = typer.Option("completions", "--api", help="How the --endpoint is asked: completions (prompts rendered "
+                      "with the local model's template, sent to its /v1/completions, decoded freely) or chat (the "
+                      "messages and tools sent to its /v1/chat/completions; its tool_calls are the answer, scored "
+                      "as returned).")
 EndpointModelOpt = typer.Option(None, "--endpoint-model", help="The endpoint's name for the model (default: the "
                                 "first in its /v1/models).")
 

@@ -26,7 +26,7 @@ from typing import Any, Literal, NamedTuple, TypedDict
 
 REFUSAL = "None of the provided tools can answer this question."
 
-Format = Literal["tool_call", "json_fence", "json", "none"]
+Format = Literal["tool_call", "json_fence", "json", "tool_calls", "none"]  # tool_calls: an API returned them
 Kind = Literal["calls", "refusal", "text", "empty"]
 
 # The tags of the protocol, by the grammar's rule names (edgefc.protocol.grammar writes them, this module reads them).

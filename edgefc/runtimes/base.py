@@ -140,6 +140,7 @@ class Generation:
     constrained: bool = False  # decoded under the tool grammar
     grammar_warnings: tuple[str, ...] = ()  # schema parts the grammar could not enforce
     call_share: float | None = None  # under an `auto` grammar: the calls' share of the first token's mass
+    calls_in_content: int | None = None  # a chat API's answer: calls written in its content, none returned
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -152,6 +153,7 @@ class Generation:
             "constrained": self.constrained,
             "grammar_warnings": list(self.grammar_warnings),
             "call_share": self.call_share,
+            "calls_in_content": self.calls_in_content,
             "timings": asdict(self.timings),
         }
 
@@ -167,6 +169,7 @@ class Runtime(ABC):
     raw_baseline: ClassVar[bool] = False  # its engine can be timed alone beside edgefc's loop (bench latency)
     takes_grammar: ClassVar[bool] = True  # it decodes here, so the tool grammar can steer it (constrained calls)
     keeps_prefix_state: ClassVar[bool] = False  # it saves a prompt prefix's state to disk (`warm_prefix`)
+    takes_messages: ClassVar[bool] = False  # it answers a conversation (`generate`), never a rendered prompt
     # A setting: greedy constrained answers evaluate prompt-lookup drafts (drafts.py) where the backend can rewind.
     drafts: bool = True
 
