@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from edgefc.errors import EdgefcError
+from edgefc.errors import EdgefcError, ModelError
 from edgefc.export import gguf as gguf_export
 from edgefc.export import onnx as onnx_export
 from edgefc.export import probes as probe_set
@@ -26,6 +26,7 @@ from edgefc.export import source_cache
 from edgefc.export.checkpoint import parameter_count
 from edgefc.export.gate import Gate, with_overrides
 from edgefc.export.manifest import folder_sha256, manifest_path, source_lineage, write_manifest
+from edgefc.export.modelfile import write_modelfile
 from edgefc.export.quiet import chatter_to, transformers_quiet
 from edgefc.export.verify import ProbeResult, Reference, Verification, aggregate, compare
 from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
@@ -49,6 +50,9 @@ class ExportFormat:
     is_dir: bool
     preflight: Callable[[dict[str, Any]], Any]  # raises EdgefcError for a config this format cannot take
     convert: Callable[[Path, dict[str, Path], Path, StepProgress], dict[str, float]]
+    # A file written beside each published output for another tool (GGUF: Ollama's Modelfile), or None; it may
+    # raise ModelError when it cannot be made for this model, which is noted, not fatal.
+    companion: Callable[[Path], Path] | None = None
 
     @property
     def runtime(self) -> str:
@@ -60,7 +64,7 @@ class ExportFormat:
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {f.name: f for f in [
     ExportFormat("gguf", gguf_export.GGUF_QUANTS, "q4_K_M", "f16", False, gguf_export.architecture,
-                 gguf_export.convert),
+                 gguf_export.convert, write_modelfile),
     ExportFormat("onnx", onnx_export.ONNX_QUANTS, "int4", "fp32", True, lambda config: None, onnx_export.convert),
 ]}
 
@@ -78,6 +82,8 @@ class ExportResult:
     gate: Gate | None = None
     failures: list[str] = field(default_factory=list)  # why it failed its gate; empty when it passed
     manifest: Path | None = None
+    companion: Path | None = None  # the format's file for another tool (an Ollama Modelfile), when written
+    notes: list[str] = field(default_factory=list)  # what was not made, and why (no Modelfile for this template)
 
     @property
     def passed(self) -> bool | None:
@@ -90,6 +96,7 @@ class ExportResult:
                 "size_bytes": self.size_bytes, "seconds": round(self.seconds, 2), "passed": self.passed,
                 "gate": asdict(self.gate) if self.gate else None, "failures": self.failures,
                 "manifest": str(self.manifest) if self.manifest else None,
+                "companion": str(self.companion) if self.companion else None, "notes": self.notes,
                 "verification": v.to_dict() if v else None}
 
 
@@ -226,10 +233,11 @@ def _warn_lineage(lineage: dict[str, Any] | None, source: Path) -> None:
 def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None = None, *, force: bool = False,
                verify: bool = True, threads: int | None = None, probe_limit: int | None = None,
                probe_seed: int = probe_set.DEFAULT_SEED, gate_overrides: dict[str, float] | None = None,
-               keep_failed: bool = False, reuse_source: bool = True) -> list[ExportResult]:
+               keep_failed: bool = False, reuse_source: bool = True, companion: bool = True) -> list[ExportResult]:
     """Export `model` to `fmt` in each of `quants`, verify each against the source in its temporary place, and
-    publish (with a manifest) only what passes its gate; see ExportResult.passed for the verdicts. The source's
-    side of the verification comes from export/source_cache.py unless `reuse_source` is False."""
+    publish (with a manifest, and the format's companion file unless `companion` is False) only what passes its
+    gate; see ExportResult.passed for the verdicts. The source's side of the verification comes from
+    export/source_cache.py unless `reuse_source` is False."""
     p = plan_export(model, fmt, quants, out, force=force)
     folder = next(iter(p.targets.values())).parent
     try:
@@ -270,7 +278,7 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
                              "bfcl_per_category": probe_set.BFCL_PER_CATEGORY} if verify else None,
                   "base_seconds": round(base_seconds, 2)}
         results = [_publish(p, quant, s, record, seconds[quant], verifications.get(quant), gates[quant],
-                            keep_failed) for quant, s in staged.items()]
+                            keep_failed, companion) for quant, s in staged.items()]
     if log.stat().st_size == 0:
         log.unlink()
     return results
@@ -284,8 +292,9 @@ def failed_name(final: Path) -> Path:
 
 
 def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any], seconds: float,
-             verification: Verification | None, gate: Gate, keep_failed: bool) -> ExportResult:
-    """Rename a verified file into place with its manifest, or drop (keep_failed: rename) a failing one."""
+             verification: Verification | None, gate: Gate, keep_failed: bool, companion: bool) -> ExportResult:
+    """Rename a verified file into place with its manifest (and companion), or drop (keep_failed: rename) a
+    failing one."""
     failures = gate.judge(verification.kl_mean, verification.greedy_agreement, verification.tool_call_agreement,
                           verification.prompt_mismatches) if verification else []
     result = ExportResult(p.format.name, quant, None, size_bytes(staged.path), seconds, verification,
@@ -304,4 +313,9 @@ def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any],
     if not p.format.is_dir:
         write_manifest(result.path, manifest)
     result.manifest = manifest_path(result.path)
+    if companion and p.format.companion is not None and not failures:
+        try:
+            result.companion = p.format.companion(result.path)
+        except ModelError as exc:
+            result.notes.append(str(exc))
     return result
