@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from edgefc.cli.bench import bench_app
@@ -263,17 +264,33 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
                                             "answer together (GGUF; default 8192)."),
           queue: int = typer.Option(8, "--queue", min=0, help="Requests that may wait behind the one being "
                                     "answered; more get 429."),
+          tools: Optional[list[Path]] = typer.Option(None, "--tools", help="Python file or JSON schemas with "
+                                                     "handlers (as for edgefc agent): the agent endpoint and the "
+                                                     "chat page run them on this server; repeatable."),
+          mcp: Optional[Path] = typer.Option(None, "--mcp", help="MCP config file whose stdio servers' tools join "
+                                             "the agent's as SERVER__TOOL."),
+          timeout: float = typer.Option(30.0, "--timeout", min=0.01, help="Seconds each tool call may take."),
+          ui: bool = typer.Option(True, "--ui/--no-ui", help="Serve the chat page at / (the agent's tools need "
+                                  "--tools or --mcp)."),
           runtime: Optional[str] = RuntimeOpt) -> None:
-    """Serve the OpenAI API (chat and text completions, constrained tool calls, streaming) on this device."""
+    """Serve the OpenAI API (chat and text completions, constrained tool calls, streaming) on this device, and
+    with tools the agent endpoint (POST /v1/agent) and a chat page at /."""
+    from edgefc.agent import Limits, Toolbox, load_tool_file
     from edgefc.runtimes import load
     from edgefc.serve.server import is_loopback, serve as run_server
 
     if not is_loopback(host) and not api_key:
         err.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who can reach this address "
                   "can use the model")
-    rt = load(model, runtime, threads=threads, n_ctx=ctx)
-    name = Path(model).name if Path(model).exists() else model
-    run_server(rt, model=name, host=host, port=port, api_key=api_key, queue_size=queue)
+    files = [load_tool_file(path) for path in tools or []]
+    system = "\n\n".join(file.system for file in files if file.system) or None
+    with contextlib.ExitStack() as stack:
+        servers = _open_mcp(stack, mcp, [], timeout)  # before the model: a bad server fails fast
+        toolbox = Toolbox([*(tool for file in files for tool in file.tools), *(servers.tools if servers else [])])
+        rt = load(model, runtime, threads=threads, n_ctx=ctx)
+        name = Path(model).name if Path(model).exists() else model
+        run_server(rt, model=name, host=host, port=port, api_key=api_key, queue_size=queue,
+                   toolbox=toolbox if len(toolbox) else None, system=system, limits=Limits(timeout_s=timeout), ui=ui)
 
 
 @app.command()
@@ -372,17 +389,20 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
            reuse_source: bool = typer.Option(True, "--reuse-source/--fresh-source", help="Read the source's "
                                              "answers to the probes from earlier runs (cached by content hash), "
                                              "or compute them again."),
+           modelfile: bool = typer.Option(True, "--modelfile/--no-modelfile", help="Write FILE.gguf.Modelfile "
+                                          "beside each GGUF (for `ollama create`; chat templates of a known "
+                                          "family)."),
            threads: Optional[int] = ThreadsOpt,
            as_json: bool = JsonOpt) -> None:
-    """Export to GGUF or ONNX, quantize, verify against the source, and publish (with a manifest) only the files
-    that pass their gate; exits 1 when any fails."""
+    """Export to GGUF or ONNX, quantize, verify against the source, and publish (with a manifest, and for GGUF an
+    Ollama Modelfile) only the files that pass their gate; exits 1 when any fails."""
     from edgefc.export.gate import parse_gate
     from edgefc.export.pipeline import run_export
 
     quants = [q.strip() for item in quant or [] for q in item.split(",") if q.strip()]
     results = run_export(model, fmt, quants, output, force=force, verify=verify, threads=threads,
                          probe_limit=probes, gate_overrides=parse_gate(gate), keep_failed=keep_failed,
-                         reuse_source=reuse_source)
+                         reuse_source=reuse_source, companion=modelfile)
     if as_json:
         print_json([r.row() for r in results])
     else:
@@ -501,6 +521,10 @@ def _print_exports(results: list[Any]) -> None:
     for r in results:
         where = r.path if r.path else "not published (failed its gate)"
         out.print(f"[dim]{r.quant}:[/] {where}", highlight=False)
+        if r.companion:
+            out.print(f"[dim]{r.quant}:[/] {r.companion} (ollama create NAME -f {r.companion.name})", highlight=False)
+        for note in r.notes:
+            out.print(f"[dim]{r.quant}: {escape(note)}[/]", highlight=False)
 
 
 def _print_generation(gen: Any) -> None:

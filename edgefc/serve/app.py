@@ -1,4 +1,5 @@
-"""The OpenAI API over one loaded model: a Starlette app (chat and text completions, models, health).
+"""The OpenAI API over one loaded model: a Starlette app (chat and text completions, models, health), and with
+tools the agent endpoint and its chat page (edgefc/serve/agent_api.py, edgefc/serve/page.html).
 
 Requests are checked and rendered on the event loop's side (rendering and tokenizing run in a helper thread),
 then generated one at a time on the queue's worker thread; streams are Server-Sent Events in OpenAI's chunk
@@ -14,6 +15,7 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
+from importlib import resources
 from dataclasses import asdict, dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -21,12 +23,15 @@ from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from edgefc.agent.loop import Agent, Limits
+from edgefc.agent.tools import Toolbox
 from edgefc.errors import EdgefcError
 from edgefc.runtimes.base import Generation, Runtime
 from edgefc.serve import output
+from edgefc.serve.agent_api import Confirmations, QueuedRuntime, agent_events, parse_agent_request, sse
 from edgefc.serve.jobs import Prepared, Watch, generate, prepare_chat, prepare_completion
 from edgefc.serve.queue import GenerationQueue, QueueFull
 from edgefc.serve.schemas import ApiError, decode_body, parse_chat, parse_completion
@@ -34,6 +39,7 @@ from edgefc.serve.schemas import ApiError, decode_body, parse_chat, parse_comple
 log = logging.getLogger("edgefc.serve")
 MAX_BODY_BYTES = 8 * 2**20  # BFCL's longest prompts are ~30 KB; a body this large is a mistake or an attack
 _DONE = object()  # the end of a stream's texts
+PAGE = "page.html"  # package data beside this module
 
 
 @dataclass
@@ -54,6 +60,10 @@ class Server:
     model: str
     queue: GenerationQueue
     api_key: str | None
+    toolbox: Toolbox | None = None  # the agent endpoint's tools (serve --tools/--mcp); None: no agent endpoint
+    system: str | None = None  # the agent's system message (the tools files' SYSTEM)
+    limits: Limits = field(default_factory=Limits)  # the agent's steps, tool timeout, answer length
+    confirmations: Confirmations = field(default_factory=Confirmations)
     created: int = field(default_factory=lambda: int(time.time()))
     stats: Stats = field(default_factory=Stats)
     watches: set[Watch] = field(default_factory=set)
@@ -79,9 +89,12 @@ class Server:
             self.stats.served += 1
 
 
-def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: str | None = None) -> Starlette:
-    """The API over a loaded runtime; `model` is the name /v1/models reports and answers carry."""
-    server = Server(runtime, model, GenerationQueue(queue_size), api_key)
+def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: str | None = None,
+               toolbox: Toolbox | None = None, system: str | None = None, limits: Limits | None = None,
+               ui: bool = True) -> Starlette:
+    """The API over a loaded runtime; `model` is the name /v1/models reports and answers carry. With `toolbox`,
+    the agent endpoint runs those tools; with `ui`, `/` serves the chat page (its agent needs the toolbox)."""
+    server = Server(runtime, model, GenerationQueue(queue_size), api_key, toolbox, system, limits or Limits())
 
     def endpoint(handler: Callable[[Server, Request], Awaitable[Response]], auth: bool = True) -> Callable:
         async def call(request: Request) -> Response:
@@ -103,7 +116,11 @@ def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: st
     routes = [Route("/v1/chat/completions", endpoint(chat_completions), methods=["POST"]),
               Route("/v1/completions", endpoint(completions), methods=["POST"]),
               Route("/v1/models", endpoint(models), methods=["GET"]),
-              Route("/health", endpoint(health, auth=False), methods=["GET"])]
+              Route("/health", endpoint(health, auth=False), methods=["GET"]),
+              Route("/v1/agent", endpoint(agent), methods=["POST"]),
+              Route("/v1/agent/confirm", endpoint(confirm), methods=["POST"])]
+    if ui:  # the one page, everything inline: a device may be offline
+        routes.append(Route("/", endpoint(page, auth=False), methods=["GET"]))
     return Starlette(routes=routes, lifespan=lifespan,
                      exception_handlers={HTTPException: _http_error, Exception: _server_error})
 
@@ -308,6 +325,55 @@ async def health(server: Server, request: Request) -> Response:
     return JSONResponse({"status": "ok", "model": server.model,
                          "queue": {"admitted": server.queue.admitted, "size": server.queue.size},
                          **asdict(server.stats)})
+
+
+async def agent(server: Server, request: Request) -> Response:
+    """POST /v1/agent: one user message through the agent loop, its events streamed (see agent_api)."""
+    if server.toolbox is None:
+        raise ApiError("this server has no tools: start it with edgefc serve --tools FILE or --mcp CONFIG",
+                       status=404, code="no_agent")
+    try:
+        messages, message = parse_agent_request(await _body(request))
+    except EdgefcError as exc:
+        raise ApiError(str(exc)) from None
+    loop = asyncio.get_running_loop()
+    toolbox = server.toolbox
+
+    def make_agent(emit: Callable[[dict[str, Any]], None]) -> Agent:
+        def submit(job: Callable[[], Generation]) -> Generation:
+            async def queued() -> Generation:
+                return await server.queue.submit(job)
+            return asyncio.run_coroutine_threadsafe(queued(), loop).result()
+
+        runtime = QueuedRuntime(server.runtime, submit, lambda text: emit({"type": "partial", "text": text}))
+        has_system = any(m["role"] == "system" for m in messages)
+        bot = Agent(runtime, toolbox, system=None if has_system else server.system,  # type: ignore[arg-type]
+                    limits=server.limits, confirm=lambda call: server.confirmations.ask(call, emit))
+        bot.conversation.add(*messages)
+        return bot
+
+    async def stream() -> AsyncIterator[str]:
+        async for event in agent_events(make_agent, message):
+            yield sse(event)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+async def confirm(server: Server, request: Request) -> Response:
+    """POST /v1/agent/confirm: {"id": ..., "allow": bool} answers a tool call waiting for a yes."""
+    body = await _body(request)
+    ident, allow = body.get("id"), body.get("allow")
+    if not isinstance(ident, str) or not isinstance(allow, bool):
+        raise ApiError("the body must be {\"id\": \"...\", \"allow\": true|false}")
+    if not server.confirmations.answer(ident, allow):
+        raise ApiError(f"no tool call waits for confirmation {ident!r}", status=404, code="no_such_confirmation")
+    return JSONResponse({"id": ident, "allow": allow})
+
+
+async def page(server: Server, request: Request) -> Response:
+    """GET /: the chat page (one file, scripts and styles inline)."""
+    html = resources.files("edgefc.serve").joinpath(PAGE).read_text(encoding="utf-8")
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 def _usage(gen: Generation) -> dict[str, Any]:
