@@ -120,15 +120,16 @@ def modelfile_text(gguf_name: str, chat_template: str, license_name: str | None)
     return "\n".join(lines) + "\n"
 
 
-def write_modelfile(gguf: Path) -> Path:
-    """Write `<gguf>.Modelfile` beside `gguf` (atomically), from the chat template and license in its header."""
+def write_modelfile(gguf: Path, license_name: str | None = None) -> Path:
+    """Write `<gguf>.Modelfile` beside `gguf` (atomically), from the chat template in its header and the license
+    it records (else `license_name`: what the export knows of its source)."""
     from edgefc.models.ggufheader import read_header
 
     fields = read_header(gguf).fields
     template = fields.get(CHAT_TEMPLATE_KEY)
     if not isinstance(template, str):
         raise ModelError(f"{gguf.name} carries no chat template ({CHAT_TEMPLATE_KEY}): Ollama would not know its turns")
-    text = modelfile_text(gguf.name, template, fields.get("general.license"))
+    text = modelfile_text(gguf.name, template, fields.get("general.license") or license_name)
     path = gguf.with_name(gguf.name + SUFFIX)
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

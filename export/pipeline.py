@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ from edgefc.export.modelfile import write_modelfile
 from edgefc.export.quiet import chatter_to, transformers_quiet
 from edgefc.export.verify import ProbeResult, Reference, Verification, aggregate, compare
 from edgefc.fsutil import atomic_dir, atomic_file, ensure_free_space, size_bytes
+from edgefc.models.catalog import license_of_file
 from edgefc.models.hftokenizer import load_tokenizer
 from edgefc.models.resolve import resolve
 from edgefc.progress import StepProgress, console, report, step_reporter
@@ -52,7 +54,7 @@ class ExportFormat:
     convert: Callable[[Path, dict[str, Path], Path, StepProgress], dict[str, float]]
     # A file written beside each published output for another tool (GGUF: Ollama's Modelfile), or None; it may
     # raise ModelError when it cannot be made for this model, which is noted, not fatal.
-    companion: Callable[[Path], Path] | None = None
+    companion: Callable[[Path, str | None], Path] | None = None  # (output, the source's license)
 
     @property
     def runtime(self) -> str:
@@ -277,11 +279,24 @@ def run_export(model: str | Path, fmt: str, quants: list[str], out: Path | None 
                   "probes": {"count": len(probes), "seed": probe_seed, "token_cap": probe_set.TOKEN_CAP,
                              "bfcl_per_category": probe_set.BFCL_PER_CATEGORY} if verify else None,
                   "base_seconds": round(base_seconds, 2)}
+        license_name = source_license(p.source, lineage) if companion else None
         results = [_publish(p, quant, s, record, seconds[quant], verifications.get(quant), gates[quant],
-                            keep_failed, companion) for quant, s in staged.items()]
+                            keep_failed, companion, license_name) for quant, s in staged.items()]
     if log.stat().st_size == 0:
         log.unlink()
     return results
+
+
+def source_license(source: Path, lineage: dict[str, Any] | None) -> str | None:
+    """The source's license: its model card's `license:` front matter, else the catalog's for the GGUF it was
+    materialized from; None when neither says."""
+    card = source / "README.md"
+    if card.is_file():
+        head = card.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
+        found = re.search(r"^license:\s*([\w.+-]+)\s*$", head, re.MULTILINE)
+        if found:
+            return found.group(1)
+    return license_of_file(lineage["sha256"]) or None if lineage and lineage.get("sha256") else None
 
 
 def failed_name(final: Path) -> Path:
@@ -292,7 +307,8 @@ def failed_name(final: Path) -> Path:
 
 
 def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any], seconds: float,
-             verification: Verification | None, gate: Gate, keep_failed: bool, companion: bool) -> ExportResult:
+             verification: Verification | None, gate: Gate, keep_failed: bool, companion: bool,
+             license_name: str | None = None) -> ExportResult:
     """Rename a verified file into place with its manifest (and companion), or drop (keep_failed: rename) a
     failing one."""
     failures = gate.judge(verification.kl_mean, verification.greedy_agreement, verification.tool_call_agreement,
@@ -315,7 +331,7 @@ def _publish(p: ExportPlan, quant: str, staged: _Staged, record: dict[str, Any],
     result.manifest = manifest_path(result.path)
     if companion and p.format.companion is not None and not failures:
         try:
-            result.companion = p.format.companion(result.path)
+            result.companion = p.format.companion(result.path, license_name)
         except ModelError as exc:
             result.notes.append(str(exc))
     return result

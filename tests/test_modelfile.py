@@ -135,3 +135,17 @@ def test_written_beside_a_gguf_from_its_header(tiny_qwen3: Path, tmp_path: Path)
     write_gguf(folder, tmp_path / "tiny.gguf", "f32")
     path = write_modelfile(tmp_path / "tiny.gguf")
     assert path.name == "tiny.gguf.Modelfile" and "FROM ./tiny.gguf" in path.read_text()
+
+
+def test_the_license_comes_from_the_model_card_or_the_catalog(tmp_path: Path) -> None:
+    from edgefc.export.pipeline import source_license
+    from edgefc.models.catalog import CATALOG, DEFAULT_MODEL
+
+    (tmp_path / "README.md").write_text("---\nlibrary_name: transformers\nlicense: mit\n---\n# A model\nlicense: no\n")
+    assert source_license(tmp_path, None) == "mit"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert source_license(plain, None) is None
+    default = CATALOG[DEFAULT_MODEL]  # an HF folder materialized from the embedded GGUF names its bytes
+    assert source_license(plain, {"sha256": default.source.sha256}) == default.license == "apache-2.0"
+    assert source_license(plain, {"sha256": "0" * 64}) is None

