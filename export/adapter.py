@@ -232,3 +232,28 @@ def make_adapter(base: Path, trained: Path, out: Path, *, base_gguf: Path | None
     manifest = write_manifest(out, record)
     return AdapterResult(out, manifest, record["size_bytes"], dtype, energy_min, tensors,
                          time.perf_counter() - start)
+
+
+PEFT_CONFIG = "adapter_config.json"  # what marks a folder as a PEFT checkpoint (a LoRA, not a whole model)
+
+
+def is_peft_checkpoint(folder: Path) -> bool:
+    """Whether `folder` holds a PEFT adapter (a training checkpoint) rather than a whole model."""
+    return (folder / PEFT_CONFIG).is_file()
+
+
+def merge_checkpoint(base: Path, checkpoint: Path, out: Path) -> Path:
+    """Write `base` (an HF folder) with the PEFT adapter of `checkpoint` merged into its weights to `out`, in
+    float32, with the checkpoint's tokenizer: a training checkpoint as the whole model `make_adapter` compares."""
+    torch = require("torch", "hf")
+    peft = require("peft", "train")
+    transformers = require("transformers", "hf")
+    model = transformers.AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    try:
+        merged = peft.PeftModel.from_pretrained(model, checkpoint).merge_and_unload()
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise EdgefcError(f"{checkpoint} is not a PEFT adapter of {base.name}: {exc}") from None
+    merged.save_pretrained(out)
+    tokenizer_from = checkpoint if (checkpoint / "tokenizer_config.json").is_file() else base
+    transformers.AutoTokenizer.from_pretrained(tokenizer_from).save_pretrained(out)
+    return out

@@ -292,3 +292,39 @@ def test_a_saved_prefix_state_is_keyed_on_the_adapter(tmp_path: Path, untied: tu
             assert rt.warm_prefix(prefix, tmp_path) == expected
         finally:
             rt.close()
+
+
+def test_a_peft_checkpoint_becomes_an_adapter(tmp_path: Path, untied: tuple[Path, Path]) -> None:
+    """`edgefc adapter CHECKPOINT`: a training checkpoint (LoRA on every linear plus the call tags' rows, as the
+    fc recipe trains) is merged into its base first; merged back, the adapter gives what peft's merge gives."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+    from typer.testing import CliRunner
+
+    from edgefc.cli import app
+    from edgefc.models.adapter import merge_adapter
+
+    torch.manual_seed(5)
+    model = AutoModelForCausalLM.from_pretrained(untied[0], dtype=torch.float32)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear",
+                                                  trainable_token_indices=TAGS))
+    with torch.no_grad():  # as if trained: LoRA's B leaves zero, the tag rows move
+        for name, param in peft_model.named_parameters():
+            if param.requires_grad:
+                param.add_(torch.randn_like(param) * 0.05)
+    checkpoint = tmp_path / "checkpoint-10"
+    peft_model.save_pretrained(checkpoint)
+    expected = {k: v.clone() for k, v in peft_model.merge_and_unload().state_dict().items()}
+
+    out = tmp_path / "fc.gguf"
+    result = CliRunner().invoke(app, ["adapter", str(checkpoint), "--base", str(untied[0]), "--base-gguf",
+                                      str(untied[1]), "-o", str(out), "--dtype", "f32", "--json"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
+    assert manifest["checkpoint"] == str(checkpoint)
+    got = load_file(merge_adapter(untied[0], out, tmp_path / "back") / "model.safetensors")
+    for name, weight in got.items():
+        want = expected[name]
+        assert (weight - want).abs().max() <= 1e-4 * want.abs().max(), name

@@ -415,7 +415,8 @@ def export(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, HF fol
 
 
 @app.command()
-def adapter(trained: Path = typer.Argument(..., help="The trained model's HF folder (e.g. RUN/stage1/model)."),
+def adapter(trained: Path = typer.Argument(..., help="The trained model's HF folder (e.g. RUN/stage1/model), or a "
+                                          "PEFT training checkpoint (merged into --base first)."),
             output: Path = typer.Option(..., "-o", "--output", help="The adapter GGUF to write; its manifest goes "
                                         "beside it."),
             base: str = typer.Option(DEFAULT_MODEL, "--base", "-b", help="The model it was trained from: a catalog "
@@ -434,7 +435,9 @@ def adapter(trained: Path = typer.Argument(..., help="The trained model's HF fol
             as_json: bool = JsonOpt) -> None:
     """Write a trained model as a llama.cpp LoRA adapter of its base's GGUF, applied at load (a catalog entry
     AdapterOf ships it); `edgefc export` merges it back."""
-    from edgefc.export.adapter import make_adapter
+    import tempfile
+
+    from edgefc.export.adapter import is_peft_checkpoint, make_adapter, merge_checkpoint
     from edgefc.models import resolve
     from edgefc.progress import console
 
@@ -442,10 +445,18 @@ def adapter(trained: Path = typer.Argument(..., help="The trained model's HF fol
         fields = json.loads(info.read_text(encoding="utf-8")) if info else None
     except (OSError, json.JSONDecodeError) as exc:
         raise EdgefcError(f"--info {info} is not a readable JSON file: {exc}") from None
-    base_dir, trained_dir = resolve(base, want="hf").path, resolve(trained, want="hf").path
-    with console.status(f"factorising {trained.name}'s difference from {base} (a minute for 0.5B)"):
-        result = make_adapter(base_dir, trained_dir, output, base_gguf=base_gguf, rank=rank, energy=energy,
-                              dtype=dtype, info=fields, max_bytes=int(max_mb * 1e6) if max_mb else None)
+    base_dir = resolve(base, want="hf").path
+    with contextlib.ExitStack() as stack:
+        if is_peft_checkpoint(trained):  # a training checkpoint: the whole model is the base with it merged
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="edgefc-merged-")))
+            with console.status(f"merging the checkpoint {trained.name} into {base}"):
+                trained_dir = merge_checkpoint(base_dir, trained, scratch / "merged")
+            fields = {**(fields or {}), "checkpoint": str(trained)}
+        else:
+            trained_dir = resolve(trained, want="hf").path
+        with console.status(f"factorising {trained.name}'s difference from {base} (a minute for 0.5B)"):
+            result = make_adapter(base_dir, trained_dir, output, base_gguf=base_gguf, rank=rank, energy=energy,
+                                  dtype=dtype, info=fields, max_bytes=int(max_mb * 1e6) if max_mb else None)
     if as_json:
         print_json(result.row())
         return
