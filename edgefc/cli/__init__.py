@@ -21,6 +21,7 @@ from edgefc.cli.common import (ApiOpt, CATEGORIES_HELP, EndpointModelOpt, Endpoi
 from edgefc.cli.progress import bars
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
+from edgefc.serve.queue import DEFAULT_SIZE, DEFAULT_WAIT_S
 
 app = typer.Typer(help="Train, shrink, verify and run small function-calling models on CPU devices.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -262,8 +263,12 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
           threads: Optional[int] = ThreadsOpt,
           ctx: Optional[int] = typer.Option(None, "--ctx", min=16, help="Context size in tokens, prompt and "
                                             "answer together (GGUF; default 8192)."),
-          queue: int = typer.Option(8, "--queue", min=0, help="Requests that may wait behind the one being "
-                                    "answered; more get 429."),
+          api_keys: Optional[Path] = typer.Option(None, "--api-keys", help="A file of API keys, one a line: "
+                                                  "each is a client, and their requests take turns in the queue."),
+          queue: int = typer.Option(DEFAULT_SIZE, "--queue", min=0, help="Requests that may wait (in arrival order, by key "
+                                    "in turns) behind the one being answered; more get 429."),
+          wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0.0, help="Seconds a request may wait for its turn "
+                                     "before it gets 429 with a Retry-After."),
           tools: Optional[list[Path]] = typer.Option(None, "--tools", help="Python file or JSON schemas with "
                                                      "handlers (as for edgefc agent): the agent endpoint and the "
                                                      "chat page run them on this server; repeatable."),
@@ -279,7 +284,15 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
     from edgefc.runtimes import load
     from edgefc.serve.server import is_loopback, serve as run_server
 
-    if not is_loopback(host) and not api_key:
+    keys = [api_key] if api_key else []
+    if api_keys is not None:
+        try:
+            keys += [line.strip() for line in api_keys.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except OSError as exc:
+            raise EdgefcError(f"--api-keys {api_keys} cannot be read: {exc.strerror or exc}") from None
+        if not keys:
+            raise EdgefcError(f"--api-keys {api_keys} holds no key")
+    if not is_loopback(host) and not keys:
         err.print(f"[yellow]warning:[/] serving on {host} without --api-key: anyone who can reach this address "
                   "can use the model")
     files = [load_tool_file(path) for path in tools or []]
@@ -289,7 +302,7 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
         toolbox = Toolbox([*(tool for file in files for tool in file.tools), *(servers.tools if servers else [])])
         rt = load(model, runtime, threads=threads, n_ctx=ctx)
         name = Path(model).name if Path(model).exists() else model
-        run_server(rt, model=name, host=host, port=port, api_key=api_key, queue_size=queue,
+        run_server(rt, model=name, host=host, port=port, api_key=keys or None, queue_size=queue, wait_s=wait,
                    toolbox=toolbox if len(toolbox) else None, system=system, limits=Limits(timeout_s=timeout), ui=ui)
 
 

@@ -17,6 +17,7 @@ from edgefc.cli.common import (CATEGORIES_HELP, ApiOpt, EndpointModelOpt, Endpoi
 from edgefc.errors import EdgefcError
 from edgefc.models.catalog import DEFAULT_MODEL
 from edgefc.runtimes import LOCAL_RUNTIMES
+from edgefc.serve.queue import DEFAULT_SIZE
 
 
 class _DefaultToRun(TyperGroup):
@@ -102,7 +103,8 @@ def serve_load(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name or 
                max_tokens: int = typer.Option(64, "--max-tokens", min=1, help="max_tokens of each load request."),
                threads: int = typer.Option(2, "--threads", "-t", min=1),
                ctx: int = typer.Option(4096, "--ctx", min=1, help="Context size of the server(s)."),
-               queue: int = typer.Option(8, "--queue", min=0, help="edgefc serve --queue: requests that may wait."),
+               queue: int = typer.Option(DEFAULT_SIZE, "--queue", min=0, help="edgefc serve --queue: requests that "
+                                         "may wait."),
                port: int = typer.Option(0, "--port", min=0, help="Loopback port (default: a free one)."),
                timeout: float = typer.Option(120.0, "--timeout", help="Seconds of silence on a request before it "
                                              "is lost."),

@@ -17,7 +17,7 @@ import uuid
 from contextlib import asynccontextmanager
 from importlib import resources
 from dataclasses import asdict, dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
@@ -33,7 +33,7 @@ from edgefc.runtimes.base import Generation, Runtime
 from edgefc.serve import output
 from edgefc.serve.agent_api import Confirmations, QueuedRuntime, agent_events, parse_agent_request, sse
 from edgefc.serve.jobs import Prepared, Watch, generate, prepare_chat, prepare_completion
-from edgefc.serve.queue import GenerationQueue, QueueFull
+from edgefc.serve.queue import DEFAULT_SIZE, DEFAULT_WAIT_S, GenerationQueue, QueueFull
 from edgefc.serve.schemas import ApiError, decode_body, parse_chat, parse_completion
 
 log = logging.getLogger("edgefc.serve")
@@ -59,7 +59,7 @@ class Server:
     runtime: Runtime
     model: str
     queue: GenerationQueue
-    api_key: str | None
+    api_keys: tuple[str, ...]  # any of them is accepted; each is a client whose requests take turns with the others
     toolbox: Toolbox | None = None  # the agent endpoint's tools (serve --tools/--mcp); None: no agent endpoint
     system: str | None = None  # the agent's system message (the tools files' SYSTEM)
     limits: Limits = field(default_factory=Limits)  # the agent's steps, tool timeout, answer length
@@ -68,17 +68,21 @@ class Server:
     stats: Stats = field(default_factory=Stats)
     watches: set[Watch] = field(default_factory=set)
 
-    def run(self, prepared: Prepared, watch: Watch) -> asyncio.Future[Generation]:
-        """Queue a generation (QueueFull becomes a 429)."""
+    async def run(self, prepared: Prepared, watch: Watch, key: str = "") -> asyncio.Future[Generation]:
+        """Wait for the generation's turn and start it (QueueFull becomes a 429); the future of its answer."""
         try:
-            future = self.queue.submit(lambda: generate(self.runtime, prepared, watch))
+            future = await self.queue.start(lambda: generate(self.runtime, prepared, watch), key)
         except QueueFull as exc:
-            self.stats.rejected += 1
-            raise ApiError(str(exc), status=429, kind="rate_limit_error", code="queue_full",
-                           headers={"Retry-After": str(exc.retry_after)}) from None
+            raise self.refused(exc) from None
         self.watches.add(watch)
         future.add_done_callback(lambda f: self._finished(f, watch))
         return future
+
+    def refused(self, exc: QueueFull) -> ApiError:
+        """A 429 for a request the queue had no place for, with its Retry-After."""
+        self.stats.rejected += 1
+        return ApiError(str(exc), status=429, kind="rate_limit_error", code="queue_full",
+                        headers={"Retry-After": str(exc.retry_after)})
 
     def _finished(self, future: asyncio.Future[Generation], watch: Watch) -> None:
         self.watches.discard(watch)
@@ -89,18 +93,20 @@ class Server:
             self.stats.served += 1
 
 
-def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: str | None = None,
-               toolbox: Toolbox | None = None, system: str | None = None, limits: Limits | None = None,
-               ui: bool = True) -> Starlette:
-    """The API over a loaded runtime; `model` is the name /v1/models reports and answers carry. With `toolbox`,
-    the agent endpoint runs those tools; with `ui`, `/` serves the chat page (its agent needs the toolbox)."""
-    server = Server(runtime, model, GenerationQueue(queue_size), api_key, toolbox, system, limits or Limits())
+def create_app(runtime: Runtime, *, model: str, queue_size: int = DEFAULT_SIZE, api_key: str | Sequence[str] | None = None,
+               wait_s: float = DEFAULT_WAIT_S, toolbox: Toolbox | None = None, system: str | None = None,
+               limits: Limits | None = None, ui: bool = True) -> Starlette:
+    """The API over a loaded runtime; `model` is the name /v1/models reports and answers carry. `api_key` is
+    one key or several (clients whose requests take turns); `queue_size` requests may wait, each `wait_s`
+    seconds at most. With `toolbox`, the agent endpoint runs those tools; with `ui`, `/` serves the chat page."""
+    keys = (api_key,) if isinstance(api_key, str) else tuple(api_key or ())
+    queue = GenerationQueue(queue_size, wait_s, keys=len(keys))
+    server = Server(runtime, model, queue, keys, toolbox, system, limits or Limits())
 
     def endpoint(handler: Callable[[Server, Request], Awaitable[Response]], auth: bool = True) -> Callable:
         async def call(request: Request) -> Response:
             try:
-                if auth:
-                    _authorize(server, request)
+                request.state.client_key = _authorize(server, request) if auth else ""
                 return await handler(server, request)
             except ApiError as exc:
                 return _error(exc)
@@ -125,13 +131,17 @@ def create_app(runtime: Runtime, *, model: str, queue_size: int = 8, api_key: st
                      exception_handlers={HTTPException: _http_error, Exception: _server_error})
 
 
-def _authorize(server: Server, request: Request) -> None:
-    if server.api_key is None:
-        return
+def _authorize(server: Server, request: Request) -> str:
+    """Which key the request carries ("" when the server needs none; the queue takes turns by it); 401 else."""
+    if not server.api_keys:
+        return ""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), server.api_key.encode()):
+    given = token.strip().encode()
+    matches = [i for i, key in enumerate(server.api_keys) if hmac.compare_digest(given, key.encode())]
+    if scheme.lower() != "bearer" or not matches:
         raise ApiError("missing or wrong API key (send 'Authorization: Bearer KEY')", status=401,
                        code="invalid_api_key")
+    return f"key-{matches[0]}"
 
 
 def _error(exc: ApiError) -> JSONResponse:
@@ -254,7 +264,7 @@ async def chat_completions(server: Server, request: Request) -> Response:
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not req.common.stream:
         watch = Watch(server.runtime, prepared.stop, prepared.calls_possible)
-        gen = await _answer(server.run(prepared, watch), watch, request)
+        gen = await _answer(await server.run(prepared, watch, request.state.client_key), watch, request)
         message, calls = output.chat_message(gen.text, prepared.calls_possible, prepared.stop)
         return JSONResponse({"id": ident, "object": "chat.completion", "created": created, "model": server.model,
                              "choices": [{"index": 0, "message": message, "logprobs": None,
@@ -262,7 +272,7 @@ async def chat_completions(server: Server, request: Request) -> Response:
                              "usage": _usage(gen)})
 
     watch, texts = _streamed_watch(prepared, server.runtime)
-    future = server.run(prepared, watch)
+    future = await server.run(prepared, watch, request.state.client_key)
     deltas = output.AnswerDeltas(prepared.calls_possible, prepared.stop)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -294,12 +304,12 @@ async def completions(server: Server, request: Request) -> Response:
 
     if not req.common.stream:
         watch = Watch(server.runtime, prepared.stop, False)
-        gen = await _answer(server.run(prepared, watch), watch, request)
+        gen = await _answer(await server.run(prepared, watch, request.state.client_key), watch, request)
         return JSONResponse({**choice(output.cut_at_stop(gen.text, prepared.stop)[0],
                                       output.finish_reason(gen.finish_reason, False)), "usage": _usage(gen)})
 
     watch, texts = _streamed_watch(prepared, server.runtime)
-    future = server.run(prepared, watch)
+    future = await server.run(prepared, watch, request.state.client_key)
     deltas = output.AnswerDeltas(False, prepared.stop)
 
     def chunks(text: str, final: bool) -> list[dict[str, Any]]:
@@ -323,7 +333,9 @@ async def models(server: Server, request: Request) -> Response:
 async def health(server: Server, request: Request) -> Response:
     """GET /health: up, with the queue and counters (no key needed)."""
     return JSONResponse({"status": "ok", "model": server.model,
-                         "queue": {"admitted": server.queue.admitted, "size": server.queue.size},
+                         "queue": {"admitted": server.queue.admitted, "size": server.queue.size,
+                                   "waiting": server.queue.waiting, "wait_s": server.queue.wait_s,
+                                   "keys": len(server.api_keys), "waits": server.queue.waits()},
                          **asdict(server.stats)})
 
 
@@ -337,12 +349,15 @@ async def agent(server: Server, request: Request) -> Response:
     except EdgefcError as exc:
         raise ApiError(str(exc)) from None
     loop = asyncio.get_running_loop()
-    toolbox = server.toolbox
+    toolbox, key = server.toolbox, request.state.client_key
 
     def make_agent(emit: Callable[[dict[str, Any]], None]) -> Agent:
         def submit(job: Callable[[], Generation]) -> Generation:
             async def queued() -> Generation:
-                return await server.queue.submit(job)
+                try:
+                    return await server.queue.submit(job, key)
+                except QueueFull as exc:
+                    raise EdgefcError(str(server.refused(exc))) from None
             return asyncio.run_coroutine_threadsafe(queued(), loop).result()
 
         runtime = QueuedRuntime(server.runtime, submit, lambda text: emit({"type": "partial", "text": text}))

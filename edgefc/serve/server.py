@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Sequence
 
 from edgefc.errors import require
 from edgefc.runtimes import Runtime
@@ -21,15 +21,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(runtime: Runtime, *, model: str, host: str, port: int, api_key: str | None, queue_size: int,
-          toolbox: Any = None, system: str | None = None, limits: Any = None, ui: bool = True) -> None:
+def serve(runtime: Runtime, *, model: str, host: str, port: int, api_key: str | Sequence[str] | None,
+          queue_size: int, wait_s: float, toolbox: Any = None, system: str | None = None, limits: Any = None,
+          ui: bool = True) -> None:
     """Serve until interrupted (uvicorn handles SIGINT/SIGTERM), then close the model. With `toolbox` the agent
     endpoint runs its tools; with `ui` the chat page is at /."""
     uvicorn = require("uvicorn", "serve")
     from edgefc.serve.app import create_app
 
-    app = create_app(runtime, model=model, queue_size=queue_size, api_key=api_key, toolbox=toolbox, system=system,
-                     limits=limits, ui=ui)
+    app = create_app(runtime, model=model, queue_size=queue_size, api_key=api_key, wait_s=wait_s, toolbox=toolbox,
+                     system=system, limits=limits, ui=ui)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=GRACE_S)
     try:
         uvicorn.Server(config).run()
