@@ -188,6 +188,47 @@ def test_timeout_and_output_cap() -> None:
     agent.close()
 
 
+def test_hostile_python_tools_end_as_errors_in_time(capsys: pytest.CaptureFixture[str]) -> None:
+    """A tool that raises, one that blocks its thread past the timeout, one that returns what JSON cannot hold,
+    and one that prints: each ends as a result within the timeout, the loop goes on, and prints go to stderr
+    (stdout is the caller's: `edgefc agent --json` writes its JSON there)."""
+    import time
+
+    def boom() -> str:
+        """Raises."""
+        raise RuntimeError("kaboom")
+
+    def stuck() -> str:
+        """Blocks its thread."""
+        time.sleep(3)
+        return "late"
+
+    def loop_value() -> dict:
+        """A value that refers to itself."""
+        value: dict = {}
+        value["self"] = value
+        return value
+
+    def noisy() -> str:
+        """Prints, then answers."""
+        print("debug output from a tool")
+        return "quiet answer"
+
+    tools = Toolbox([from_callable(f) for f in (boom, stuck, loop_value, noisy)])
+    agent = Agent(Scripted([calls(call("boom"), call("stuck"), call("loop_value"), call("noisy")), "ok"]), tools,
+                  limits=Limits(timeout_s=0.5))
+    started = time.perf_counter()
+    results = {e["name"]: e for e in run(agent, "go") if e["kind"] == "result"}
+    assert time.perf_counter() - started < 2.5  # the blocked thread is not waited for
+    assert results["boom"]["error"] and "RuntimeError: kaboom" in results["boom"]["output"]
+    assert results["stuck"]["error"] and "did not finish within 0.5 s" in results["stuck"]["output"]
+    assert results["loop_value"]["error"] and "Circular reference" in results["loop_value"]["output"]
+    assert results["noisy"]["output"] == "quiet answer" and not results["noisy"]["error"]
+    printed = capsys.readouterr()
+    assert "debug output from a tool" in printed.err and "debug output" not in printed.out
+    agent.close()
+
+
 def test_refusal_step_limit_and_repeated_calls() -> None:
     agent = Agent(Scripted([REFUSAL]), Toolbox([from_callable(order_status)]))
     assert run(agent, "Book a flight")[-1]["kind"] == "refusal"

@@ -3,6 +3,7 @@ server (tests/fixtures/mcp_probe_server.py); the agent is driven by the scripted
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -174,3 +175,61 @@ def test_what_the_model_reads_of_a_result() -> None:
     assert tool_output(CallToolResult(content=text, structured_content={"n": 1})) == {"n": 1}
     with pytest.raises(McpToolError, match="^line one"):
         tool_output(CallToolResult(content=text, is_error=True))
+
+
+# --- hostile servers and tools: every fault ends as a tool error in time, the agent goes on, nothing is left ---
+
+HOSTILE_SERVER = ROOT / "tests" / "fixtures" / "mcp_hostile_server.py"
+
+
+def _children() -> set[int]:
+    """This process's live child processes (the servers it started)."""
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True) if p.is_running()}
+
+
+def test_hostile_mcp_servers_end_as_tool_errors_and_leave_no_process() -> None:
+    before = _children()
+    spec = server_from_command(f"python {HOSTILE_SERVER}", name="bad")
+    with open_servers([spec], call_timeout_s=3) as opened:
+        children = _children() - before
+        tools = Toolbox(opened.tools)
+        limits = Limits(timeout_s=5, max_output_chars=2000)
+        agent = Agent(Scripted([calls(call("bad__hang")), "ok", calls(call("bad__huge", megabytes=5)), "ok",
+                                calls(call("bad__garbage")), "ok", calls(call("bad__pid")), "ok",
+                                calls(call("bad__huge", megabytes=100)), "ok",
+                                calls(call("bad__crash")), "ok", calls(call("bad__pid")), "ok"]),
+                      tools, limits=limits)
+        outcomes = []
+        for message in ("hang", "large", "garbage", "pid", "huge", "crash", "after the crash"):
+            started = time.perf_counter()
+            result = next(e for e in run(agent, message) if e["kind"] == "result")
+            outcomes.append((message, result, time.perf_counter() - started))
+        agent.close()
+    by_name = {m: (r, s) for m, r, s in outcomes}
+    hang, seconds = by_name["hang"]
+    assert hang["error"] and seconds < 8  # the call timeout (3 s) or the agent's (5 s), whichever first
+    huge, seconds = by_name["huge"]  # 100 MB: not through stdio within the call's 3 s, or capped if it is
+    assert len(huge["output"]) <= 2000 + 80 and (huge["error"] or "cut" in huge["output"]) and seconds < 8
+    large, _ = by_name["large"]  # 5 MB arrives, and is capped before it reaches the prompt
+    assert len(large["output"]) <= 2000 + 80 and "cut" in large["output"] and not large["error"]
+    assert by_name["pid"][0]["output"].isdigit()  # the server still serves after the garbage and the large result
+    crash, seconds = by_name["crash"]
+    assert crash["error"] and seconds < 8
+    after, seconds = by_name["after the crash"]
+    assert after["error"] and seconds < 8  # a dead server's tools fail fast, they do not hang the agent
+    assert children  # the server ran as our child...
+    assert not (_children() - before)  # ...and closing left none behind
+
+
+def test_a_server_listing_500_tools_is_usable() -> None:
+    spec = server_from_command(f"python {HOSTILE_SERVER}", name="many")
+    spec = dataclasses.replace(spec, env={**spec.env, "HOSTILE_TOOLS": "500"})
+    with open_servers([spec], call_timeout_s=10) as opened:
+        names = {tool.name for tool in opened.tools}
+        assert len(names) == 505 and "many__extra_499" in names
+        agent = Agent(Scripted([calls(call("many__extra_499", value="v")), "ok"]), Toolbox(opened.tools))
+        result = next(e for e in run(agent, "go") if e["kind"] == "result")
+        agent.close()
+    assert result["output"] == "499:v" and not result["error"]

@@ -12,7 +12,9 @@ out as events (generation, call, result, text, refusal, limit), so a UI shows ea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,7 +115,9 @@ class Agent:
             for call in calls:
                 yield self._event("call", step, id=call["id"], name=call["function"]["name"],
                                   arguments=call["function"]["arguments"])
-            outcomes = self._loop.run(self._run_all(calls, seen))
+            # A tool's prints go to stderr: stdout is the caller's (`edgefc agent --json` writes its JSON there).
+            with contextlib.redirect_stdout(sys.stderr):
+                outcomes = self._loop.run(self._run_all(calls, seen))
             # Only repeats: calling again cannot tell the model more, so its next answer must be text.
             # (free decoding cannot forbid calls, so then the repeats' refusals are all the model gets)
             text_only = (self.refuse_repeats and self.constrain is not False and bool(outcomes)
