@@ -1,5 +1,6 @@
-"""Fuzz: thousands of generated model outputs and tool schemas through the agent loop. No exception escapes,
-and no tool ever runs with arguments its schema rejects (checked by the tests' own validator)."""
+"""Fuzz: 10,000 generated model outputs and tool schemas through the agent loop (CI's profile derandomizes it).
+No exception escapes, no tool ever runs with arguments its schema rejects (checked by the tests' own validator),
+and none runs for an answer that holds no well-formed call of it (prose, a cut tag, another name)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgefc.agent import Agent, Limits, Toolbox, from_callable
-from edgefc.protocol.parse import format_tool_calls
+from edgefc.protocol.parse import format_tool_calls, parse
 from tests.test_agent import Scripted
 from tests.test_grammar import PROPERTY, json_values, tool_sets, valid, values
 
@@ -31,16 +32,32 @@ def outputs(tools: list[dict[str, Any]]) -> st.SearchStrategy[str]:
     return st.one_of(calls, broken, fenced, st.text(max_size=40), any_call.map(json.dumps))
 
 
+OUTPUTS = 10_000  # model outputs the agent loop must read in all
+PER_SCENARIO = 5
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[str]]:
     tools = draw(tool_sets())
-    return tools, draw(st.lists(outputs(tools), min_size=1, max_size=6))
+    return tools, draw(st.lists(outputs(tools), min_size=PER_SCENARIO, max_size=PER_SCENARIO))
+
+
+@pytest.fixture(scope="module")
+def fed() -> Any:
+    """The outputs the agent loop read over every example, checked once they have all run."""
+    count = [0]
+    yield count
+    assert count[0] >= OUTPUTS, f"the fuzz fed only {count[0]} outputs"
+
+
+def _key(name: str, arguments: Any) -> str:
+    return json.dumps([name, arguments], sort_keys=True)
 
 
 @pytest.mark.slow
-@settings(PROPERTY, max_examples=600)  # about 2,000 model outputs
+@settings(PROPERTY, max_examples=2 * OUTPUTS // PER_SCENARIO, deadline=None)  # the agent reads ~half of each five
 @given(scenario=scenarios())
-def test_no_output_crashes_the_loop_or_runs_a_tool_with_invalid_arguments(scenario: Any) -> None:
+def test_no_output_crashes_the_loop_or_runs_a_tool_with_invalid_arguments(scenario: Any, fed: list[int]) -> None:
     tools, answers = scenario
     runs: list[tuple[str, Any, bool]] = []
 
@@ -51,11 +68,16 @@ def test_no_output_crashes_the_loop_or_runs_a_tool_with_invalid_arguments(scenar
         return handler
 
     toolbox = Toolbox(from_callable(handler_for(spec), spec=spec) for spec in tools)
-    agent = Agent(Scripted(answers), toolbox, limits=Limits(max_steps=len(answers), timeout_s=5))
+    runtime = Scripted(answers)
+    agent = Agent(runtime, toolbox, limits=Limits(max_steps=len(answers), timeout_s=5))
     try:
         events = [e.to_dict() for e in agent.send("go")]
     finally:
         agent.close()
+    read = answers[:len(answers) - len(runtime.answers)]
+    fed[0] += len(read)
     assert events[-1]["kind"] in ("text", "refusal", "limit")
     assert all(ok for _, _, ok in runs), [r for r in runs if not r[2]]
+    called = {_key(c["name"], c["arguments"]) for answer in read for c in parse(answer).calls}
+    assert all(_key(name, arguments) in called for name, arguments, _ in runs)  # only well-formed calls run
     json.dumps(agent.transcript())  # the transcript is always JSON
