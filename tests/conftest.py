@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -91,3 +91,22 @@ def _hypothesis_profile() -> None:
 
 
 _hypothesis_profile()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_gguf: Path) -> Iterator[Any]:
+    """The tiny GGUF loaded in llama.cpp, for a server to serve (one per test module)."""
+    from edgefc.runtimes import load
+
+    rt = load(tiny_gguf, threads=1, n_ctx=2048)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="module")
+def base(served: Any) -> Iterator[str]:
+    """edgefc serve on loopback over `served`: its /v1 base URL."""
+    from tests.serving import serving
+
+    with serving(served) as url:
+        yield f"{url}/v1"

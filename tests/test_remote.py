@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from typer.testing import CliRunner
@@ -18,19 +17,6 @@ from tests.serving import serving
 TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
 ASK = [{"role": "user", "content": "What's the weather in Tokyo?"}]
 KEY = "sk-remote-test"
-
-
-@pytest.fixture(scope="module")
-def served(tiny_gguf: Path) -> Iterator[Runtime]:
-    rt = load(tiny_gguf, threads=1, n_ctx=2048)
-    yield rt
-    rt.close()
-
-
-@pytest.fixture(scope="module")
-def base(served: Runtime) -> Iterator[str]:
-    with serving(served) as url:
-        yield f"{url}/v1"
 
 
 def test_same_answer_as_local(served: Runtime, base: str, tiny_gguf: Path) -> None:

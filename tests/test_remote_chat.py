@@ -19,23 +19,7 @@ from edgefc.cli import app
 from edgefc.errors import EdgefcError
 from edgefc.runtimes import Runtime, load
 from edgefc.runtimes.chat_endpoint import returned_calls, tool_choice_field
-from tests.serving import serving
-
-TOOLS = json.loads((Path(__file__).parents[1] / "examples" / "tools" / "weather.json").read_text())
-ASK = [{"role": "user", "content": "What's the weather in Tokyo?"}]
-
-
-@pytest.fixture(scope="module")
-def served(tiny_gguf: Path) -> Iterator[Runtime]:
-    rt = load(tiny_gguf, threads=1, n_ctx=2048)
-    yield rt
-    rt.close()
-
-
-@pytest.fixture(scope="module")
-def base(served: Runtime) -> Iterator[str]:
-    with serving(served) as url:
-        yield f"{url}/v1"
+from tests.test_remote import ASK, TOOLS  # `served` and `base` (the tiny model on loopback) are conftest's
 
 
 def test_edgefc_serve_returns_what_the_local_model_answers(served: Runtime, base: str, tiny_gguf: Path) -> None:
