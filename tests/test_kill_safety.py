@@ -60,14 +60,25 @@ def _lines(path: Path) -> int:
         return 0
 
 
+def _bench_args(tiny_gguf: Path) -> list[str]:
+    return ["bench", str(tiny_gguf), "--suite", "bfcl", "-c", "simple_python,irrelevance", "-n", "3",
+            "--max-tokens", "16", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def whole_bench(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bench run without a kill, the reference of every killed one."""
+    home = tmp_path_factory.mktemp("whole-bench")
+    assert _run([*_bench_args(tiny_gguf), "--out", str(home / "run")], home).returncode == 0
+    return home / "run"
+
+
 @pytest.mark.parametrize("kill_at_rows", [0, 1, 3])
-def test_a_killed_bench_resumes_to_the_same_results(tiny_gguf: Path, tmp_path: Path, kill_at_rows: int) -> None:
+def test_a_killed_bench_resumes_to_the_same_results(tiny_gguf: Path, tmp_path: Path, kill_at_rows: int,
+                                                    whole_bench: Path) -> None:
     """Killed before its first row, after one, after three: no summary is left as if the run were done, every row
     written is whole, and --resume ends with the rows an unkilled run writes."""
-    common = ["bench", str(tiny_gguf), "--suite", "bfcl", "-c", "simple_python,irrelevance", "-n", "3",
-              "--max-tokens", "16", "--threads", "1"]
-    whole = tmp_path / "whole"
-    assert _run([*common, "--out", str(whole)], tmp_path).returncode == 0
+    common, whole = _bench_args(tiny_gguf), whole_bench
     killed = tmp_path / "killed"
     results = killed / "results.jsonl"
     at_point = (lambda: (killed / "run.json").is_file()) if kill_at_rows == 0 else (
@@ -103,3 +114,24 @@ def test_a_killed_export_leaves_no_final_file_and_a_rerun_makes_the_same_bytes(t
     assert not [p for p in killed.iterdir() if p.name.endswith(".partial")]  # the dead run's temporaries are gone
     for made in sorted(whole.glob("*.gguf")):
         assert (killed / made.name).read_bytes() == made.read_bytes(), made.name
+
+
+def test_a_killed_tune_resumes_to_the_same_verdicts(tiny_qwen3: Path, tmp_path: Path) -> None:
+    """Killed once its bench has begun (the exports done): --resume reuses the exports, finishes the bench, and
+    weighs every file as an unkilled tune does (accuracy, loss and gate; speeds are measured again)."""
+    args = ["tune", str(tiny_qwen3), "--formats", "gguf", "--quants", "q8_0", "--budget", "100",
+            "-c", "simple_python", "-n", "2", "--threads", "1", "--probes", "2", "--max-tokens", "16"]
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    first = _run([*args, "-o", str(whole)], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert _kill_when([*args, "-o", str(killed)], tmp_path, lambda: _lines(killed / "bench" / "results.jsonl") >= 2)
+    assert not (killed / "tune.json").exists()
+    resumed = _run([*args, "-o", str(killed), "--resume"], tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+
+    def verdicts(folder: Path) -> list[tuple]:
+        tune = json.loads((folder / "tune.json").read_text())
+        return [(r["quant"], r["accuracy"], r["loss"]["points"] if r["loss"] else None, r["gate_passed"])
+                for r in tune["candidates"]]
+    assert verdicts(killed) == verdicts(whole)
+    assert json.loads((killed / "tune.json").read_text())["reused"] == ["gguf:q8_0"]
