@@ -328,3 +328,17 @@ def test_a_peft_checkpoint_becomes_an_adapter(tmp_path: Path, untied: tuple[Path
     for name, weight in got.items():
         want = expected[name]
         assert (weight - want).abs().max() <= 1e-4 * want.abs().max(), name
+
+
+def test_the_shipped_adapter_matches_its_manifest_and_base() -> None:
+    """The package's edgefc-fc-0.5b adapter: its bytes and its base's SHA-256 are what the manifest pins, it fits
+    the 25 MB the package allows, and the manifest says how it was made."""
+    from edgefc.models import catalog
+    from edgefc.models.adapter import check_adapter, manifest_of
+
+    entry = catalog.get("edgefc-fc-0.5b")
+    check_adapter(entry.source.path, catalog.get(entry.source.base))
+    manifest = json.loads(manifest_of(entry.source.path).read_text())
+    assert manifest["size_bytes"] == entry.source.path.stat().st_size <= 25_000_000
+    assert manifest["recipe"] == "cpu-0.5b-fc" and manifest["command"] and manifest["commit"]
+    assert manifest["data"]["sha256"] and manifest["figures"]["step"] > 0

@@ -129,6 +129,16 @@ CATALOG: dict[str, ModelEntry] = {
                 size=1_117_320_768,
             ),
         ),
+        ModelEntry(
+            name="edgefc-fc-0.5b",
+            description="edgefc's function-calling LoRA over the embedded 0.5B, applied by llama.cpp at load; work "
+                        "in progress (a warm-up checkpoint, not yet benchmarked: see its manifest)",
+            format="gguf",
+            params="0.5B",
+            quant="Q4_K_M + LoRA",
+            license="apache-2.0",
+            source=AdapterOf("qwen2.5-coder-0.5b-instruct", "models/adapters/edgefc-fc-0.5b.gguf"),
+        ),
         ModelEntry("Qwen3-1.7B-FC", "The reference: Qwen3-1.7B fine-tuned with GRPO for tool calls (Hub only)",
                    "hf", HubRepo("contextboxai/Qwen3-1.7B-FC"), params="1.7B"),
         ModelEntry("qwen3-1.7b", "Qwen3-1.7B base for the GRPO recipe (Hub only)", "hf",
