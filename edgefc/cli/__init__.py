@@ -265,8 +265,8 @@ def serve(model: str = typer.Argument(DEFAULT_MODEL, help="Catalog name, GGUF fi
                                             "answer together (GGUF; default 8192)."),
           api_keys: Optional[Path] = typer.Option(None, "--api-keys", help="A file of API keys, one a line: "
                                                   "each is a client, and their requests take turns in the queue."),
-          queue: int = typer.Option(DEFAULT_SIZE, "--queue", min=0, help="Requests that may wait (in arrival order, by key "
-                                    "in turns) behind the one being answered; more get 429."),
+          queue: int = typer.Option(DEFAULT_SIZE, "--queue", min=0, help="Requests that may wait (in arrival "
+                                    "order, by key in turns) behind the one being answered; more get 429."),
           wait: float = typer.Option(DEFAULT_WAIT_S, "--wait", min=0.0, help="Seconds a request may wait for its turn "
                                      "before it gets 429 with a Retry-After."),
           tools: Optional[list[Path]] = typer.Option(None, "--tools", help="Python file or JSON schemas with "

@@ -15,8 +15,8 @@ import logging
 import time
 import uuid
 from contextlib import asynccontextmanager
-from importlib import resources
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from sse_starlette import EventSourceResponse
@@ -93,8 +93,8 @@ class Server:
             self.stats.served += 1
 
 
-def create_app(runtime: Runtime, *, model: str, queue_size: int = DEFAULT_SIZE, api_key: str | Sequence[str] | None = None,
-               wait_s: float = DEFAULT_WAIT_S, toolbox: Toolbox | None = None, system: str | None = None,
+def create_app(runtime: Runtime, *, model: str, queue_size: int = DEFAULT_SIZE,
+               api_key: str | Sequence[str] | None = None, wait_s: float = DEFAULT_WAIT_S, toolbox: Toolbox | None = None, system: str | None = None,
                limits: Limits | None = None, ui: bool = True) -> Starlette:
     """The API over a loaded runtime; `model` is the name /v1/models reports and answers carry. `api_key` is
     one key or several (clients whose requests take turns); `queue_size` requests may wait, each `wait_s`
