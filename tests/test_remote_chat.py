@@ -244,3 +244,24 @@ def test_agent_suite_through_a_chat_api(base: str, tiny_gguf: Path, tmp_path: Pa
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (tmp_path / "agent" / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 3 and all(r["steps"] >= 1 and isinstance(r["pass"], bool) for r in rows)
+
+
+def test_bfcl_multi_turn_through_a_chat_api(tiny_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A BFCL multi-turn entry asked through a server's chat API: its runner (the agent loop) sends each turn's
+    conversation to the server, and the entry is scored."""
+    from tests.bfcl_support import real_wheel
+    from tests.serving import serving
+
+    monkeypatch.setenv("EDGEFC_BFCL_WHEEL", str(real_wheel()))
+    rt = load(tiny_gguf, threads=1, n_ctx=8192)  # multi-turn prompts run to ~5K tokens
+    try:
+        with serving(rt) as url:
+            result = CliRunner().invoke(app, ["bench", str(tiny_gguf), "--suite", "bfcl", "-c", "multi_turn_base",
+                                              "-n", "1", "--max-tokens", "8", "--endpoint", f"{url}/v1", "--api",
+                                              "chat", "--out", str(tmp_path / "mt")])
+    finally:
+        rt.close()
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "mt" / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 1 and rows[0]["category"] == "multi_turn_base" and isinstance(rows[0]["valid"], bool)
+    assert not rows[0].get("error"), rows[0]
