@@ -41,11 +41,11 @@ def returned_calls(deltas: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [calls[i] for i in sorted(calls)]
 
 
-def answer_of(content: str, calls: list[dict[str, Any]], offered: list[dict[str, Any]]) -> ParseResult:
+def answer_of(content: str, read: ParseResult, calls: list[dict[str, Any]],
+              offered: list[dict[str, Any]]) -> ParseResult:
     """The protocol's reading of a chat answer: its returned calls (arguments that are not a JSON object are
     errors, as a malformed call in text would be; names not in `offered`, OpenAI-form tools, are flagged), its
-    content as text (a refusal when it says the sentence and calls nothing)."""
-    read = parse(content)
+    content whole as text (`read`, the protocol's parse of it, says whether that is the refusal sentence)."""
     good: list[ToolCall] = []
     errors = []
     for call in calls:
@@ -94,14 +94,15 @@ class ChatEndpointRuntime(RemoteRuntime):
             raise EdgefcError(f"tool_choice {tool_choice!r} needs tools")
         content, deltas, finish, usage, clock = self._stream(body, on_tokens)
         calls = returned_calls(deltas)
-        read = answer_of(content, calls, offered)
+        in_text = parse(content)  # once: the answer's text, and any call the model left in it
+        read = answer_of(content, in_text, calls, offered)
         text = "\n".join(p for p in (content.strip(), format_tool_calls(read.calls)) if p)
         prompt_tokens = usage.get("prompt_tokens") or len(self.tokenize(json.dumps(conversation)))
         completion_tokens = usage.get("completion_tokens") or len(self.tokenize(content + json.dumps(
             [c["arguments"] for c in calls])))
         cached = ((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
         clock.steps = max(clock.steps, completion_tokens)
-        in_content = 0 if calls else len(parse(content, offered or None).calls)
+        in_content = 0 if calls else len(in_text.calls)
         return Generation(self.name, "", text, read, self.tokenize(text), finish,
                           clock.timings(prompt_tokens, completion_tokens, cached), calls_in_content=in_content)
 

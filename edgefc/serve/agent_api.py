@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable
 
 from edgefc.errors import EdgefcError
 from edgefc.runtimes.base import Generation, Runtime
+from edgefc.serve.jobs import Watch
 
 CONFIRM_TIMEOUT_S = 300.0  # a confirmation nobody answers is a no
 STEP_KINDS = {"generation", "call", "result", "text", "refusal", "limit"}  # the agent's events, passed on
@@ -39,13 +40,8 @@ class QueuedRuntime:
         return getattr(self._runtime, name)
 
     def answer(self, prompt: str, tools: Any = None, **options: Any) -> Generation:
-        tokens: list[int] = []
-
-        def sink(ids: list[int]) -> bool:
-            tokens.extend(ids)
-            self._on_text(self._runtime.detokenize(tokens))
-            return True
-
+        # serve's Watch: the text so far, detokenized incrementally (not the whole answer again at every token)
+        sink = Watch(self._runtime, (), False, emit=self._on_text)
         return self._submit(lambda: self._runtime.answer(prompt, tools, on_tokens=sink, **options))
 
 
